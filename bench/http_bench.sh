@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# HTTP benchmark (issue "Foundation", point 11): in one run on this machine, wrk against
+#   - kvstore_server GET /get (10,000 keys, 100-byte values)
+#   - nginx serving a 100-byte static file (the ceiling for HTTP on loopback)
+#   - webdis in front of redis-server (an HTTP key-value peer)
+# at 1, 16 and 128 connections, and durable writes at 1 and 64 connections:
+#   - kvstore_server /set with --fsync=always
+#   - webdis -> redis with appendonly yes, appendfsync always
+# Prints one table of requests/s and p99 with the ratios the issue targets.
+#
+# Usage: bench/http_bench.sh            (BENCH_SECONDS=10 per cell by default)
+# Everything listens on 127.0.0.1 only; every process is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+seconds="${BENCH_SECONDS:-10}"
+
+scripts/install_deps.sh --bench
+scripts/build.sh default >/dev/null
+
+work=$(mktemp -d /tmp/kvstore-bench-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 200); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "port $1 never opened" >&2; return 1
+}
+
+value=$(printf 'v%.0s' $(seq 1 100))
+
+# --- kvstore (durable, the default) ---
+kv_port=$(free_port)
+build/default/store/kvstore_server --port="$kv_port" --data_dir="$work/kv" --fsync=always \
+  >"$work/kv.log" 2>&1 &
+pids+=($!)
+wait_port "$kv_port"
+python3 - "$kv_port" "$value" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(10000):
+    c.request("GET", f"/set?k{i}={sys.argv[2]}")
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+PY
+
+# --- nginx, 100-byte static file ---
+ng_port=$(free_port)
+mkdir -p "$work/nginx/www"
+printf '%s' "$value" >"$work/nginx/www/v.txt"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $work/nginx;
+  proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx;
+  scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$ng_port; root $work/nginx/www; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_port "$ng_port"
+
+# --- redis + webdis (reads: no persistence) ---
+start_redis_webdis() {  # name, extra redis args...
+  local name=$1; shift
+  local rport wport
+  rport=$(free_port); wport=$(free_port)
+  mkdir -p "$work/$name"
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/$name" --save '' "$@" \
+    >"$work/$name/redis.log" 2>&1 &
+  pids+=($!)
+  wait_port "$rport"
+  cat >"$work/$name/webdis.json" <<CONF
+{ "redis_host": "127.0.0.1", "redis_port": $rport, "http_host": "127.0.0.1",
+  "http_port": $wport, "threads": 2, "daemonize": false, "database": 0,
+  "verbosity": 0, "logfile": "$work/$name/webdis.log" }
+CONF
+  webdis "$work/$name/webdis.json" &
+  pids+=($!)
+  wait_port "$wport"
+  echo "$rport $wport"
+}
+read -r redis_port webdis_port < <(start_redis_webdis redis)
+for i in $(seq 0 9999); do printf 'SET k%d %s\r\n' "$i" "$value"; done |
+  redis-cli -p "$redis_port" --pipe >/dev/null
+read -r _ webdis_aof_port < <(start_redis_webdis redis-aof --appendonly yes --appendfsync always)
+
+run_wrk() {  # kind port conns -> "rps p99_us errors"
+  local out
+  out=$(wrk -t1 -c"$3" -d"${seconds}s" --timeout 5s -s bench/wrk_keys.lua \
+    "http://127.0.0.1:$2" -- "$1" 10000 2>&1 | grep '^RESULT')
+  local rps p99 err bad
+  rps=$(sed -E 's/.*rps=([0-9.]+).*/\1/' <<<"$out")
+  p99=$(sed -E 's/.*p99_us=([0-9]+).*/\1/' <<<"$out")
+  err=$(sed -E 's/.*errors=([0-9]+).*/\1/' <<<"$out")
+  bad=$(sed -E 's/.*non2xx=([0-9]+).*/\1/' <<<"$out")
+  echo "$rps $p99 $((err + bad))"
+}
+
+declare -A rps p99 errs
+measure() {  # label kind port conns
+  read -r r p e < <(run_wrk "$2" "$3" "$4")
+  rps[$1]=$r; p99[$1]=$p; errs[$1]=$e
+  printf '  %-22s c=%-4s %10.0f req/s  p99 %7.2f ms  errors %s\n' "$1" "$4" "$r" \
+    "$(awk -v p="$p" 'BEGIN{print p/1000}')" "$e" >&2
+}
+
+echo "Measuring (${seconds}s per cell)..." >&2
+for c in 1 16 128; do
+  measure "kv_get_$c" kv-get "$kv_port" "$c"
+  measure "nginx_$c" static "$ng_port" "$c"
+  measure "webdis_get_$c" webdis-get "$webdis_port" "$c"
+done
+for c in 1 64; do
+  measure "kv_set_$c" kv-set "$kv_port" "$c"
+  measure "webdis_set_$c" webdis-set "$webdis_aof_port" "$c"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "n/a"; else printf "%.2f", a/b }'; }
+ms() { awk -v p="$1" 'BEGIN{printf "%.2f", p/1000}'; }
+
+echo
+echo "| workload | conns | kvstore req/s (p99 ms) | nginx static | webdis+redis | kvstore/nginx | kvstore/webdis |"
+echo "|---|---|---|---|---|---|---|"
+for c in 1 16 128; do
+  echo "| GET 100 B | $c | ${rps[kv_get_$c]%.*} ($(ms "${p99[kv_get_$c]}")) | ${rps[nginx_$c]%.*} ($(ms "${p99[nginx_$c]}")) | ${rps[webdis_get_$c]%.*} ($(ms "${p99[webdis_get_$c]}")) | $(ratio "${rps[kv_get_$c]}" "${rps[nginx_$c]}") | $(ratio "${rps[kv_get_$c]}" "${rps[webdis_get_$c]}") |"
+done
+for c in 1 64; do
+  echo "| durable SET 100 B | $c | ${rps[kv_set_$c]%.*} ($(ms "${p99[kv_set_$c]}")) | - | ${rps[webdis_set_$c]%.*} ($(ms "${p99[webdis_set_$c]}")) (appendfsync always) | - | $(ratio "${rps[kv_set_$c]}" "${rps[webdis_set_$c]}") |"
+done
+echo
+echo "durable /set scaling, 64 vs 1 connection: $(ratio "${rps[kv_set_64]}" "${rps[kv_set_1]}")x (target >= 10x)"
+echo "targets: GET >= 0.8x nginx and >= 1.5x webdis at 16 and 128; durable SET at 64 >= redis-always"
+total_errors=0
+for k in "${!errs[@]}"; do total_errors=$((total_errors + errs[$k])); done
+echo "errors or non-2xx answers across all runs: $total_errors"

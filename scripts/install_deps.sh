@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the tests and the benchmarks need.
+# Idempotent: packages already present are skipped, so a second run costs a dpkg query.
+# Usage: scripts/install_deps.sh [--bench]   (--bench adds wrk, nginx, redis and webdis)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git clang-format
+  libboost-dev libboost-system-dev
+  librocksdb-dev
+  libabsl-dev
+  libgtest-dev libgmock-dev
+  curl procps python3
+)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(wrk nginx-light redis-server webdis)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "install_deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

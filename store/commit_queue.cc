@@ -1,0 +1,163 @@
+#include "store/commit_queue.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace kvstore::store {
+
+absl::StatusOr<SyncMode> ParseSyncMode(absl::string_view text) {
+  if (text == "always") return SyncMode::kAlways;
+  if (text == "everysec") return SyncMode::kEverySecond;
+  if (text == "never") return SyncMode::kNever;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "fsync mode must be always, everysec or never, not '", text, "'"));
+}
+
+absl::string_view SyncModeName(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kAlways:
+      return "always";
+    case SyncMode::kEverySecond:
+      return "everysec";
+    case SyncMode::kNever:
+      return "never";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<CommitQueue> CommitQueue::Create(const Options& options,
+                                                 SyncFn sync) {
+  return std::unique_ptr<CommitQueue>(
+      new CommitQueue(options, std::move(sync)));
+}
+
+CommitQueue::CommitQueue(const Options& options, SyncFn sync)
+    : options_(options), sync_(std::move(sync)) {
+  int shards = options.shards < 1 ? 1 : options.shards;
+  for (int i = 0; i < shards; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+  }
+  for (auto& shard : shards_) {
+    shard->thread = std::thread([this, s = shard.get()] { RunShard(s); });
+  }
+  if (options_.sync == SyncMode::kEverySecond) {
+    periodic_thread_ = std::thread([this] { RunPeriodicSync(); });
+  }
+}
+
+CommitQueue::~CommitQueue() { Close(); }
+
+void CommitQueue::Submit(uint64_t shard_key, ApplyFn apply, DoneFn done) {
+  Shard& shard = *shards_[shard_key % shards_.size()];
+  {
+    absl::MutexLock lock(&shard.mu);
+    if (!shard.closing) {
+      shard.queue.push_back(Task{std::move(apply), std::move(done)});
+      return;
+    }
+  }
+  std::move(done)(absl::FailedPreconditionError("the store is shutting down"));
+}
+
+void CommitQueue::Close() {
+  if (closed_.exchange(true)) return;
+  for (auto& shard : shards_) {
+    absl::MutexLock lock(&shard->mu);
+    shard->closing = true;
+  }
+  for (auto& shard : shards_) {
+    if (shard->thread.joinable()) shard->thread.join();
+  }
+  if (periodic_thread_.joinable()) {
+    {
+      absl::MutexLock lock(&periodic_mu_);
+      periodic_closing_ = true;
+    }
+    periodic_thread_.join();
+  }
+  if (options_.sync != SyncMode::kNever && dirty_.exchange(false)) {
+    SyncNow().IgnoreError();  // best effort: nobody is waiting for this one
+  }
+}
+
+absl::Status CommitQueue::SyncNow() {
+  absl::MutexLock lock(&sync_mu_);
+  if (!sticky_error_.ok()) return sticky_error_;
+  absl::Status status = sync_();
+  syncs_.fetch_add(1, std::memory_order_relaxed);
+  if (!status.ok()) {
+    sticky_error_ = absl::InternalError(
+        absl::StrCat("write-ahead log sync failed; refusing further writes: ",
+                     status.message()));
+    return sticky_error_;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CommitQueue::StickyError() {
+  absl::MutexLock lock(&sync_mu_);
+  return sticky_error_;
+}
+
+void CommitQueue::RunShard(Shard* shard) {
+  std::vector<Task> group;
+  std::vector<absl::Status> results;
+  while (true) {
+    {
+      absl::MutexLock lock(&shard->mu);
+      shard->mu.Await(absl::Condition(
+          +[](Shard* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+            return !s->queue.empty() || s->closing;
+          },
+          shard));
+      if (shard->queue.empty()) return;  // closing and drained
+      group.swap(shard->queue);
+    }
+    results.clear();
+    absl::Status sticky = StickyError();
+    bool wrote = false;
+    for (Task& task : group) {
+      if (!sticky.ok()) {
+        results.push_back(sticky);
+        continue;
+      }
+      results.push_back(std::move(task.apply)());
+      wrote = wrote || results.back().ok();
+    }
+    if (wrote) {
+      if (options_.sync == SyncMode::kAlways) {
+        absl::Status synced = SyncNow();
+        if (!synced.ok()) {
+          for (absl::Status& r : results) {
+            if (r.ok()) r = synced;
+          }
+        }
+      } else {
+        dirty_.store(true, std::memory_order_relaxed);
+      }
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      std::move(group[i].done)(std::move(results[i]));
+    }
+    group.clear();
+  }
+}
+
+void CommitQueue::RunPeriodicSync() {
+  absl::MutexLock lock(&periodic_mu_);
+  while (!periodic_closing_) {
+    periodic_mu_.AwaitWithTimeout(absl::Condition(&periodic_closing_),
+                                  absl::Seconds(1));
+    if (dirty_.exchange(false)) {
+      periodic_mu_.Unlock();
+      SyncNow().IgnoreError();  // a failure is sticky and fails later writes
+      periodic_mu_.Lock();
+    }
+  }
+}
+
+}  // namespace kvstore::store

@@ -1,0 +1,112 @@
+// Group commit: writes run on dedicated writer threads and are acknowledged in
+// groups that share one write-ahead-log fsync, so N concurrent durable writers
+// cost about one fsync, not N.
+//
+// Tasks are spread over `shards` writer threads by a shard key (the engine uses
+// a hash of the row key). Tasks with the same key run one at a time in
+// submission order, so a task may read-modify-write its row without locks while
+// other rows proceed on other shards.
+//
+// Each writer thread loops: take every queued task, run each task's `apply`
+// (which writes without syncing), then, if SyncMode::kAlways, call `sync` once,
+// then run each task's `done` with the task's outcome. With kEverySecond a
+// background thread syncs once a second when something was written; with kNever
+// nothing syncs (the OS page cache still survives a process crash).
+//
+// A failed sync is sticky: that group and every later task fail with Internal,
+// since the log's state is then unknown. Thread-safe. The queue must outlive no
+// one: Close() (or the destructor) drains every queued task before returning.
+#ifndef KVSTORE_STORE_COMMIT_QUEUE_H_
+#define KVSTORE_STORE_COMMIT_QUEUE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace kvstore::store {
+
+enum class SyncMode { kAlways, kEverySecond, kNever };
+
+// Parses "always", "everysec" or "never".
+absl::StatusOr<SyncMode> ParseSyncMode(absl::string_view text);
+absl::string_view SyncModeName(SyncMode mode);
+
+class CommitQueue {
+ public:
+  // Runs on a writer thread; applies the task's writes without syncing.
+  using ApplyFn = absl::AnyInvocable<absl::Status() &&>;
+  // Receives the task's outcome after the group's sync; must not block.
+  using DoneFn = absl::AnyInvocable<void(absl::Status) &&>;
+  // Makes every write applied so far durable. Called from several threads.
+  using SyncFn = absl::AnyInvocable<absl::Status()>;
+
+  struct Options {
+    SyncMode sync = SyncMode::kAlways;
+    int shards = 2;  // writer threads, >= 1
+  };
+
+  static std::unique_ptr<CommitQueue> Create(const Options& options,
+                                             SyncFn sync);
+  ~CommitQueue();
+
+  CommitQueue(const CommitQueue&) = delete;
+  CommitQueue& operator=(const CommitQueue&) = delete;
+
+  // Queues a task. Once Close() has begun, `done` runs at once with
+  // FailedPrecondition.
+  void Submit(uint64_t shard_key, ApplyFn apply, DoneFn done);
+
+  // Rejects new tasks, runs every queued one, syncs, and joins the threads.
+  // Idempotent.
+  void Close();
+
+  uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Task {
+    ApplyFn apply;
+    DoneFn done;
+  };
+  struct Shard {
+    absl::Mutex mu;
+    std::vector<Task> queue ABSL_GUARDED_BY(mu);
+    bool closing ABSL_GUARDED_BY(mu) = false;
+    std::thread thread;
+  };
+
+  CommitQueue(const Options& options, SyncFn sync);
+  void RunShard(Shard* shard);
+  void RunPeriodicSync();
+  // Syncs and records a failure as sticky; returns the sync's status.
+  absl::Status SyncNow() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  absl::Status StickyError() ABSL_LOCKS_EXCLUDED(sync_mu_);
+
+  const Options options_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+
+  absl::Mutex
+      sync_mu_;  // serializes calls to sync_ and guards the sticky error
+  SyncFn sync_ ABSL_GUARDED_BY(sync_mu_);
+  absl::Status sticky_error_ ABSL_GUARDED_BY(sync_mu_);
+
+  absl::Mutex periodic_mu_;
+  bool periodic_closing_ ABSL_GUARDED_BY(periodic_mu_) = false;
+  std::thread periodic_thread_;
+
+  std::atomic<bool> dirty_{false};  // written since the last periodic sync
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_COMMIT_QUEUE_H_

@@ -1,0 +1,137 @@
+// The storage engine interface: tables of rows of timestamped cells (see
+// DESIGN.md's data model).
+//
+// An Engine is created by a factory (OpenRocksEngine in rocks_engine.h) and
+// owned by the caller. All methods are thread-safe. Every write to one row is
+// atomic: the mutations of one MutateRow call all apply or none do. Writes are
+// acknowledged (their callback runs) only once they are as durable as
+// EngineOptions::sync asks.
+#ifndef KVSTORE_STORE_ENGINE_H_
+#define KVSTORE_STORE_ENGINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kvstore::store {
+
+// Limits of the data model (DESIGN.md).
+inline constexpr size_t kMaxRowKeyBytes = 4 * 1024;
+inline constexpr size_t kMaxQualifierBytes = 16 * 1024;
+inline constexpr size_t kMaxFamilyNameBytes = 64;
+// SetCell's timestamp meaning "the server's clock at commit time".
+inline constexpr int64_t kServerTimestamp = -1;
+
+// The built-in table that backs the seed API (/set, /get).
+inline constexpr absl::string_view kDefaultTable = "default";
+inline constexpr absl::string_view kDefaultFamily = "cf";
+
+struct FamilySchema {
+  std::string name;
+  // Versions kept per column; older cells are deleted as part of the write that
+  // makes them excess. 0 = unlimited.
+  int max_versions = 0;
+};
+
+struct TableSchema {
+  std::string name;
+  std::vector<FamilySchema> families;
+};
+
+// One change to a row. Build with the factory functions.
+struct Mutation {
+  enum class Kind {
+    kSetCell,
+    kDeleteFromColumn,
+    kDeleteFromFamily,
+    kDeleteFromRow
+  };
+
+  static Mutation SetCell(std::string family, std::string qualifier,
+                          int64_t timestamp_micros, std::string value);
+  // Deletes the cells of one column with timestamps in [start, end); end 0
+  // means no upper bound.
+  static Mutation DeleteFromColumn(std::string family, std::string qualifier,
+                                   int64_t start_micros = 0,
+                                   int64_t end_micros = 0);
+  static Mutation DeleteFromFamily(std::string family);
+  static Mutation DeleteFromRow();
+
+  Kind kind = Kind::kSetCell;
+  std::string family;
+  std::string qualifier;
+  int64_t timestamp_micros = kServerTimestamp;  // kSetCell
+  std::string value;                            // kSetCell
+  int64_t start_micros = 0;                     // kDeleteFromColumn
+  int64_t end_micros = 0;                       // kDeleteFromColumn
+};
+
+struct Cell {
+  std::string family;
+  std::string qualifier;
+  int64_t timestamp_micros = 0;
+  std::string value;
+
+  friend bool operator==(const Cell& a, const Cell& b) {
+    return a.family == b.family && a.qualifier == b.qualifier &&
+           a.timestamp_micros == b.timestamp_micros && a.value == b.value;
+  }
+};
+
+// Figures for /metrics.
+struct EngineStats {
+  uint64_t estimated_keys = 0;
+  uint64_t live_sst_bytes = 0;
+  uint64_t memtable_bytes = 0;
+  uint64_t writes_committed = 0;  // MutateRow calls acknowledged OK
+  uint64_t wal_syncs = 0;         // fsyncs of the write-ahead log
+};
+
+class Engine {
+ public:
+  // Receives the outcome of a write; runs on an engine thread, so it must not
+  // block.
+  using WriteCallback = absl::AnyInvocable<void(absl::Status) &&>;
+
+  virtual ~Engine() = default;
+
+  // Applies `mutations` to one row atomically and calls `done` once the write
+  // is durable. Errors (nothing is applied): NotFound for an unknown table or
+  // family; InvalidArgument for a bad row key, qualifier, value size or time
+  // range (the message names the field); FailedPrecondition once the engine is
+  // closing; Internal for a storage failure.
+  virtual void MutateRow(absl::string_view table, std::string row,
+                         std::vector<Mutation> mutations,
+                         WriteCallback done) = 0;
+
+  // Blocking form of MutateRow.
+  absl::Status MutateRowAndWait(absl::string_view table, std::string row,
+                                std::vector<Mutation> mutations);
+
+  // The newest cell of one column, or nullopt if the column has none. NotFound
+  // for an unknown table, InvalidArgument for a bad row key.
+  virtual absl::StatusOr<std::optional<Cell>> ReadNewestCell(
+      absl::string_view table, absl::string_view row, absl::string_view family,
+      absl::string_view qualifier) = 0;
+
+  // Every cell of one row in model order (family, qualifier, newest first);
+  // empty if the row does not exist.
+  virtual absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
+                                                    absl::string_view row) = 0;
+
+  virtual EngineStats GetStats() = 0;
+
+  // Stops accepting writes, finishes the queued ones, syncs and closes the
+  // storage. Idempotent.
+  virtual absl::Status Close() = 0;
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_ENGINE_H_

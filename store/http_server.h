@@ -1,0 +1,95 @@
+// An asynchronous HTTP/1.1 server on Boost.Beast/Asio with keep-alive and
+// explicit limits.
+//
+// A connection costs a socket and a buffer, not a thread, so thousands of idle
+// keep-alive connections (and, later, long-lived event streams) do not starve
+// other requests. Requests on one connection are handled one at a time, in
+// order.
+//
+// Limits and their answers (the connection is closed after each, since the
+// request stream can no longer be trusted): a request line longer than
+// max_url_bytes -> 414; header fields beyond max_header_bytes -> 431; a body
+// beyond max_body_bytes -> 413; an unparsable request -> 400; more than
+// max_connections open -> 503 on the extra connection; no complete request
+// within idle_timeout -> the connection is closed.
+//
+// Thread-safety: Start/port/Shutdown may be called from any thread. The handler
+// is called on I/O threads, concurrently for different connections.
+#ifndef KVSTORE_STORE_HTTP_SERVER_H_
+#define KVSTORE_STORE_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "boost/beast/http/message.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "store/metrics.h"
+
+namespace kvstore::store {
+
+using HttpRequest =
+    boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse =
+    boost::beast::http::response<boost::beast::http::string_body>;
+
+// Application logic behind the server.
+class HttpHandler {
+ public:
+  // Sends the response; call exactly once, from any thread, during or after
+  // Handle().
+  using Respond = absl::AnyInvocable<void(HttpResponse) &&>;
+
+  virtual ~HttpHandler() = default;
+
+  // Called on an I/O thread for each complete request. Must not block for long:
+  // slow work goes elsewhere and answers through `respond` later. The server
+  // sets keep-alive and Content-Length on the response.
+  virtual void Handle(HttpRequest request, Respond respond) = 0;
+};
+
+struct HttpLimits {
+  size_t max_url_bytes =
+      128 * 1024;  // the request line (seed values travel in it)
+  size_t max_header_bytes =
+      16 * 1024;  // header fields, without the request line
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  int max_connections = 4096;
+  // Longest wait for a complete request (so also the longest idle keep-alive)
+  // and for a response to be written.
+  absl::Duration idle_timeout = absl::Seconds(60);
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4000;  // 0 picks a free port; see HttpServer::port()
+  int threads = 1;       // I/O threads
+  HttpLimits limits;
+};
+
+class HttpServer {
+ public:
+  // Binds, listens and starts the I/O threads. `handler` and `metrics` are not
+  // owned and must outlive the server. Errors: InvalidArgument for a bad host
+  // or option, Unavailable if the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const HttpServerOptions& options, HttpHandler* handler, Metrics* metrics);
+  virtual ~HttpServer() = default;
+
+  // The port actually bound.
+  virtual uint16_t port() const = 0;
+
+  // Stops accepting, closes idle connections, lets requests already being
+  // handled finish and answer (with Connection: close) for up to `grace`, then
+  // closes everything and joins the I/O threads. Idempotent; the destructor
+  // calls it with no grace.
+  virtual void Shutdown(absl::Duration grace) = 0;
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_HTTP_SERVER_H_

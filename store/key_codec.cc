@@ -1,0 +1,139 @@
+#include "store/key_codec.h"
+
+#include "absl/status/status.h"
+
+namespace kvstore::store {
+namespace {
+
+constexpr char kCellTag = 'c';
+constexpr char kEscape = '\x00';
+constexpr char kEscapedZero = '\xff';
+constexpr char kTerminator = '\x01';
+
+void AppendBigEndian32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+void AppendBigEndian64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((v >> shift) & 0xff));
+  }
+}
+
+uint64_t ReadBigEndian(absl::string_view in, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) {
+    v = (v << 8) | static_cast<uint8_t>(in[i]);
+  }
+  return v;
+}
+
+}  // namespace
+
+void AppendSegment(std::string* out, absl::string_view bytes) {
+  for (char c : bytes) {
+    out->push_back(c);
+    if (c == kEscape) out->push_back(kEscapedZero);
+  }
+  out->push_back(kEscape);
+  out->push_back(kTerminator);
+}
+
+bool ConsumeSegment(absl::string_view* in, std::string* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < in->size()) {
+    char c = (*in)[i];
+    if (c != kEscape) {
+      out->push_back(c);
+      ++i;
+      continue;
+    }
+    if (i + 1 >= in->size()) return false;
+    char next = (*in)[i + 1];
+    if (next == kTerminator) {
+      in->remove_prefix(i + 2);
+      return true;
+    }
+    if (next != kEscapedZero) return false;
+    out->push_back(kEscape);
+    i += 2;
+  }
+  return false;
+}
+
+std::string TablePrefix(uint32_t table_id) {
+  std::string out;
+  out.push_back(kCellTag);
+  AppendBigEndian32(&out, table_id);
+  return out;
+}
+
+std::string RowPrefix(uint32_t table_id, absl::string_view row) {
+  std::string out = TablePrefix(table_id);
+  AppendSegment(&out, row);
+  return out;
+}
+
+std::string FamilyPrefix(uint32_t table_id, absl::string_view row,
+                         absl::string_view family) {
+  std::string out = RowPrefix(table_id, row);
+  AppendSegment(&out, family);
+  return out;
+}
+
+std::string ColumnPrefix(uint32_t table_id, absl::string_view row,
+                         absl::string_view family,
+                         absl::string_view qualifier) {
+  std::string out = FamilyPrefix(table_id, row, family);
+  AppendSegment(&out, qualifier);
+  return out;
+}
+
+std::string EncodeCellKey(const CellKey& key) {
+  std::string out =
+      ColumnPrefix(key.table_id, key.row, key.family, key.qualifier);
+  // Bitwise NOT turns ascending non-negative timestamps into descending keys.
+  AppendBigEndian64(&out, ~static_cast<uint64_t>(key.timestamp_micros));
+  return out;
+}
+
+absl::StatusOr<CellKey> DecodeCellKey(absl::string_view encoded) {
+  if (encoded.size() < 5 || encoded[0] != kCellTag) {
+    return absl::InvalidArgumentError("not a cell key: bad tag or too short");
+  }
+  CellKey key;
+  key.table_id = static_cast<uint32_t>(ReadBigEndian(encoded.substr(1), 4));
+  encoded.remove_prefix(5);
+  if (!ConsumeSegment(&encoded, &key.row) ||
+      !ConsumeSegment(&encoded, &key.family) ||
+      !ConsumeSegment(&encoded, &key.qualifier)) {
+    return absl::InvalidArgumentError("not a cell key: malformed segment");
+  }
+  if (encoded.size() != 8) {
+    return absl::InvalidArgumentError("not a cell key: bad timestamp length");
+  }
+  uint64_t inverted = ReadBigEndian(encoded, 8);
+  key.timestamp_micros = static_cast<int64_t>(~inverted);
+  if (key.timestamp_micros < 0) {
+    return absl::InvalidArgumentError("not a cell key: negative timestamp");
+  }
+  return key;
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string out(prefix);
+  while (!out.empty()) {
+    unsigned char last = static_cast<unsigned char>(out.back());
+    if (last != 0xff) {
+      out.back() = static_cast<char>(last + 1);
+      return out;
+    }
+    out.pop_back();
+  }
+  return out;
+}
+
+}  // namespace kvstore::store

@@ -1,0 +1,365 @@
+#include "store/rocks_engine.h"
+
+#include <atomic>
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+#include "store/key_codec.h"
+#include "store/status_macros.h"
+
+namespace kvstore::store {
+namespace {
+
+constexpr uint32_t kDefaultTableId = 1;
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
+}
+
+struct TableInfo {
+  uint32_t id = 0;
+  TableSchema schema;
+  absl::flat_hash_map<std::string, int> max_versions;  // by family name
+};
+
+class RocksEngine final : public Engine {
+ public:
+  RocksEngine(const EngineOptions& options, std::unique_ptr<rocksdb::Env> env,
+              std::unique_ptr<rocksdb::DB> db)
+      : options_(options), env_(std::move(env)), db_(std::move(db)) {
+    TableInfo info;
+    info.id = kDefaultTableId;
+    info.schema.name = std::string(kDefaultTable);
+    info.schema.families.push_back({std::string(kDefaultFamily), 1});
+    info.max_versions[kDefaultFamily] = 1;
+    tables_.emplace(info.schema.name, std::move(info));
+    CommitQueue::Options queue_options;
+    // Nothing to make durable in memory (and the in-memory WAL cannot be
+    // synced).
+    queue_options.sync = options.in_memory ? SyncMode::kNever : options.sync;
+    queue_options.shards = options.write_shards;
+    commits_ = CommitQueue::Create(queue_options, [this] {
+      return FromRocks(db_->SyncWAL(), "sync write-ahead log");
+    });
+  }
+
+  ~RocksEngine() override { Close().IgnoreError(); }
+
+  void MutateRow(absl::string_view table, std::string row,
+                 std::vector<Mutation> mutations, WriteCallback done) override {
+    absl::StatusOr<const TableInfo*> info = Validate(table, row, mutations);
+    if (!info.ok()) {
+      std::move(done)(info.status());
+      return;
+    }
+    uint64_t shard_key = absl::Hash<absl::string_view>()(row);
+    commits_->Submit(
+        shard_key,
+        [this, info = *info, row = std::move(row),
+         mutations = std::move(mutations)]() {
+          return Apply(*info, row, mutations);
+        },
+        [this, done = std::move(done)](absl::Status status) mutable {
+          if (status.ok())
+            writes_committed_.fetch_add(1, std::memory_order_relaxed);
+          std::move(done)(std::move(status));
+        });
+  }
+
+  absl::StatusOr<std::optional<Cell>> ReadNewestCell(
+      absl::string_view table, absl::string_view row, absl::string_view family,
+      absl::string_view qualifier) override {
+    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+    KV_RETURN_IF_ERROR(ValidateRowKey(row));
+    std::string prefix = ColumnPrefix(info->id, row, family, qualifier);
+    std::string upper = PrefixSuccessor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    it->Seek(prefix);
+    if (!it->Valid()) {
+      KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
+      return std::nullopt;
+    }
+    KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
+    return Cell{std::move(key.family), std::move(key.qualifier),
+                key.timestamp_micros, it->value().ToString()};
+  }
+
+  absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
+                                            absl::string_view row) override {
+    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+    KV_RETURN_IF_ERROR(ValidateRowKey(row));
+    std::string prefix = RowPrefix(info->id, row);
+    std::string upper = PrefixSuccessor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    std::vector<Cell> cells;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
+      cells.push_back(Cell{std::move(key.family), std::move(key.qualifier),
+                           key.timestamp_micros, it->value().ToString()});
+    }
+    KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
+    return cells;
+  }
+
+  EngineStats GetStats() override {
+    EngineStats stats;
+    db_->GetIntProperty("rocksdb.estimate-num-keys", &stats.estimated_keys);
+    db_->GetIntProperty("rocksdb.live-sst-files-size", &stats.live_sst_bytes);
+    db_->GetIntProperty("rocksdb.cur-size-all-mem-tables",
+                        &stats.memtable_bytes);
+    stats.writes_committed = writes_committed_.load(std::memory_order_relaxed);
+    stats.wal_syncs = commits_->syncs();
+    return stats;
+  }
+
+  absl::Status Close() override {
+    if (closed_.exchange(true)) return absl::OkStatus();
+    commits_->Close();
+    absl::Status status;
+    if (!options_.in_memory) {
+      status = FromRocks(db_->SyncWAL(), "final write-ahead log sync");
+    }
+    absl::Status closed = FromRocks(db_->Close(), "close database");
+    return status.ok() ? closed : status;
+  }
+
+ private:
+  static absl::string_view ToView(const rocksdb::Slice& s) {
+    return absl::string_view(s.data(), s.size());
+  }
+
+  static absl::Status ValidateRowKey(absl::string_view row) {
+    if (row.empty())
+      return absl::InvalidArgumentError("row key must not be empty");
+    if (row.size() > kMaxRowKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "row key is ", row.size(), " bytes; the limit is ", kMaxRowKeyBytes));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<const TableInfo*> FindTable(absl::string_view table) const {
+    auto it = tables_.find(table);
+    if (it == tables_.end()) {
+      return absl::NotFoundError(absl::StrCat("table '", table, "' not found"));
+    }
+    return &it->second;
+  }
+
+  absl::StatusOr<const TableInfo*> Validate(
+      absl::string_view table, absl::string_view row,
+      const std::vector<Mutation>& mutations) const {
+    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+    KV_RETURN_IF_ERROR(ValidateRowKey(row));
+    for (size_t i = 0; i < mutations.size(); ++i) {
+      const Mutation& m = mutations[i];
+      if (m.kind == Mutation::Kind::kDeleteFromRow) continue;
+      if (!info->max_versions.contains(m.family)) {
+        return absl::NotFoundError(
+            absl::StrCat("mutations[", i, "].family: '", m.family,
+                         "' is not a family of table '", table, "'"));
+      }
+      if (m.kind == Mutation::Kind::kDeleteFromFamily) continue;
+      if (m.qualifier.size() > kMaxQualifierBytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("mutations[", i, "].qualifier is ", m.qualifier.size(),
+                         " bytes; the limit is ", kMaxQualifierBytes));
+      }
+      if (m.kind == Mutation::Kind::kSetCell) {
+        if (m.timestamp_micros < kServerTimestamp) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "mutations[", i,
+              "].timestamp_micros must be >= 0, or -1 for server time"));
+        }
+        if (m.value.size() > options_.max_value_bytes) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("mutations[", i, "].value is ", m.value.size(),
+                           " bytes; the limit is ", options_.max_value_bytes));
+        }
+      } else if (m.start_micros < 0 || m.end_micros < 0 ||
+                 (m.end_micros != 0 && m.end_micros < m.start_micros)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "mutations[", i, "]: time range [", m.start_micros, ", ",
+            m.end_micros,
+            ") is invalid (need 0 <= start <= end, or end 0 for no bound)"));
+      }
+    }
+    return info;
+  }
+
+  // A server timestamp: the clock in microseconds, strictly increasing across
+  // calls so that a later write never sorts older than an earlier one.
+  int64_t ServerNow() {
+    int64_t now = absl::ToUnixMicros(absl::Now());
+    int64_t last = last_server_micros_.load(std::memory_order_relaxed);
+    int64_t next;
+    do {
+      next = now > last ? now : last + 1;
+    } while (!last_server_micros_.compare_exchange_weak(
+        last, next, std::memory_order_relaxed));
+    return next;
+  }
+
+  // Keys under `prefix` as the batch plus the database see them; `keep` filters
+  // them.
+  absl::StatusOr<std::vector<std::string>> KeysWithPrefix(
+      rocksdb::WriteBatchWithIndex& batch, const std::string& prefix,
+      const std::function<bool(const CellKey&)>& keep) {
+    std::string upper = PrefixSuccessor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read_options;
+    read_options.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch.NewIteratorWithBase(db_->NewIterator(read_options)));
+    std::vector<std::string> keys;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      absl::string_view key = ToView(it->key());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      KV_ASSIGN_OR_RETURN(CellKey cell, DecodeCellKey(key));
+      if (keep(cell)) keys.emplace_back(key);
+    }
+    KV_RETURN_IF_ERROR(FromRocks(it->status(), "scan row"));
+    return keys;
+  }
+
+  // Runs on the row's writer thread: no other write to this row runs
+  // concurrently.
+  absl::Status Apply(const TableInfo& info, const std::string& row,
+                     const std::vector<Mutation>& mutations) {
+    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
+                                       /*overwrite_key=*/true);
+    absl::flat_hash_set<std::pair<std::string, std::string>> touched_columns;
+    auto all = [](const CellKey&) { return true; };
+    for (const Mutation& m : mutations) {
+      std::vector<std::string> doomed;
+      switch (m.kind) {
+        case Mutation::Kind::kSetCell: {
+          CellKey key{info.id, row, m.family, m.qualifier,
+                      m.timestamp_micros == kServerTimestamp
+                          ? ServerNow()
+                          : m.timestamp_micros};
+          KV_RETURN_IF_ERROR(
+              FromRocks(batch.Put(EncodeCellKey(key), m.value), "batch put"));
+          touched_columns.emplace(m.family, m.qualifier);
+          break;
+        }
+        case Mutation::Kind::kDeleteFromColumn: {
+          KV_ASSIGN_OR_RETURN(
+              doomed,
+              KeysWithPrefix(batch,
+                             ColumnPrefix(info.id, row, m.family, m.qualifier),
+                             [&m](const CellKey& c) {
+                               return c.timestamp_micros >= m.start_micros &&
+                                      (m.end_micros == 0 ||
+                                       c.timestamp_micros < m.end_micros);
+                             }));
+          break;
+        }
+        case Mutation::Kind::kDeleteFromFamily: {
+          KV_ASSIGN_OR_RETURN(
+              doomed,
+              KeysWithPrefix(batch, FamilyPrefix(info.id, row, m.family), all));
+          break;
+        }
+        case Mutation::Kind::kDeleteFromRow: {
+          KV_ASSIGN_OR_RETURN(
+              doomed, KeysWithPrefix(batch, RowPrefix(info.id, row), all));
+          break;
+        }
+      }
+      for (const std::string& key : doomed) {
+        KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
+      }
+    }
+    // Garbage-collect versions beyond the family's limit, in the same atomic
+    // write.
+    for (const auto& [family, qualifier] : touched_columns) {
+      auto limit = info.max_versions.find(family);
+      if (limit == info.max_versions.end() || limit->second <= 0) continue;
+      int seen = 0;
+      KV_ASSIGN_OR_RETURN(
+          std::vector<std::string> excess,
+          KeysWithPrefix(batch, ColumnPrefix(info.id, row, family, qualifier),
+                         [&seen, max = limit->second](const CellKey&) {
+                           return ++seen > max;
+                         }));
+      for (const std::string& key : excess) {
+        KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
+      }
+    }
+    if (batch.GetWriteBatch()->Count() == 0) return absl::OkStatus();
+    rocksdb::WriteOptions write_options;
+    write_options.sync = false;  // the commit queue syncs once per group
+    return FromRocks(db_->Write(write_options, batch.GetWriteBatch()), "write");
+  }
+
+  const EngineOptions options_;
+  std::unique_ptr<rocksdb::Env>
+      env_;  // the in-memory environment, if any; outlives db_
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<CommitQueue> commits_;
+  // Fixed after construction (table admin arrives with the data API), so reads
+  // need no lock.
+  absl::flat_hash_map<std::string, TableInfo> tables_;
+  std::atomic<int64_t> last_server_micros_{0};
+  std::atomic<uint64_t> writes_committed_{0};
+  std::atomic<bool> closed_{false};
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
+    const EngineOptions& options) {
+  if (!options.in_memory && options.data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "data_dir must not be empty (or use in_memory)");
+  }
+  if (options.write_shards < 1) {
+    return absl::InvalidArgumentError("write_shards must be >= 1");
+  }
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.IncreaseParallelism(2);
+  db_options.keep_log_file_num = 3;
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(64 << 20);
+  db_options.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(table_options));
+
+  std::unique_ptr<rocksdb::Env> env;
+  std::string path = options.data_dir;
+  if (options.in_memory) {
+    env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
+    db_options.env = env.get();
+    path = "/kvstore-in-memory";
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("cannot open database at '", path, "': ", s.ToString()));
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  return std::unique_ptr<Engine>(
+      new RocksEngine(options, std::move(env), std::move(db)));
+}
+
+}  // namespace kvstore::store

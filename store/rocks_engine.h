@@ -1,0 +1,45 @@
+// The Engine on RocksDB: one RocksDB database holds every table, with cells
+// laid out as key_codec.h describes. Writes go through a CommitQueue (group
+// commit); reads go straight to RocksDB and see every write applied so far.
+//
+// Note on visibility: with SyncMode::kAlways a write is visible to readers once
+// applied, a moment before it is synced and acknowledged (as in Redis with
+// appendfsync always). A write that was acknowledged is always durable.
+#ifndef KVSTORE_STORE_ROCKS_ENGINE_H_
+#define KVSTORE_STORE_ROCKS_ENGINE_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "store/commit_queue.h"
+#include "store/engine.h"
+
+namespace kvstore::store {
+
+struct EngineOptions {
+  // Directory of the database; created if missing. Ignored when in_memory.
+  std::string data_dir = "./kvstore-data";
+  // Keep everything in RocksDB's in-memory environment: nothing touches the
+  // disk.
+  bool in_memory = false;
+  // When the write-ahead log is fsynced; ignored (nothing to sync) when
+  // in_memory.
+  SyncMode sync = SyncMode::kAlways;
+  // Writer threads of the commit queue; writes to one row always use the same
+  // one.
+  int write_shards = 2;
+  // Largest cell value accepted, in bytes.
+  size_t max_value_bytes = 4 * 1024 * 1024;
+};
+
+// Opens (creating if needed) the database. Errors: InvalidArgument for bad
+// options, Internal if RocksDB cannot open the directory (the message is
+// RocksDB's, e.g. a held lock).
+absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
+    const EngineOptions& options);
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_ROCKS_ENGINE_H_

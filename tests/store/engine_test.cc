@@ -1,0 +1,231 @@
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/rocks_engine.h"
+#include "tests/common/temp_dir.h"
+
+namespace kvstore::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+const std::string kCf(kDefaultFamily);
+
+std::unique_ptr<Engine> OpenInMemory(size_t max_value_bytes = 1024) {
+  EngineOptions options;
+  options.in_memory = true;
+  options.max_value_bytes = max_value_bytes;
+  auto engine = OpenRocksEngine(options);
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  return std::move(*engine);
+}
+
+absl::Status Write(Engine& engine, const std::string& row,
+                   std::vector<Mutation> mutations) {
+  return engine.MutateRowAndWait(kDefaultTable, row, std::move(mutations));
+}
+
+std::vector<Cell> Row(Engine& engine, const std::string& row) {
+  auto cells = engine.ReadRow(kDefaultTable, row);
+  EXPECT_TRUE(cells.ok()) << cells.status();
+  return cells.ok() ? *cells : std::vector<Cell>{};
+}
+
+TEST(EngineTest, SetThenReadNewest) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 5, "v")}).ok());
+  auto cell = engine->ReadNewestCell(kDefaultTable, "r", kCf, "q");
+  ASSERT_TRUE(cell.ok()) << cell.status();
+  ASSERT_TRUE(cell->has_value());
+  EXPECT_EQ(**cell, (Cell{kCf, "q", 5, "v"}));
+  auto missing = engine->ReadNewestCell(kDefaultTable, "r", kCf, "other");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST(EngineTest, DefaultFamilyKeepsOneVersion) {
+  auto engine = OpenInMemory();
+  for (int ts = 1; ts <= 5; ++ts) {
+    ASSERT_TRUE(Write(*engine, "r",
+                      {Mutation::SetCell(kCf, "", ts, std::to_string(ts))})
+                    .ok());
+  }
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "", 5, "5"}));
+}
+
+TEST(EngineTest, SameTimestampOverwrites) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "a")}).ok());
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "b")}).ok());
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 7, "b"}));
+}
+
+TEST(EngineTest, ServerTimestampsIncrease) {
+  auto engine = OpenInMemory();
+  int64_t last = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(
+        Write(*engine, "r",
+              {Mutation::SetCell(kCf, "", kServerTimestamp, std::to_string(i))})
+            .ok());
+    auto cell = engine->ReadNewestCell(kDefaultTable, "r", kCf, "");
+    ASSERT_TRUE(cell.ok() && cell->has_value());
+    EXPECT_GT((*cell)->timestamp_micros, last);
+    EXPECT_EQ((*cell)->value,
+              std::to_string(i));  // the newest write always wins
+    last = (*cell)->timestamp_micros;
+  }
+}
+
+TEST(EngineTest, CellsComeInModelOrder) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "r",
+                    {Mutation::SetCell(kCf, "b", 1, "b1"),
+                     Mutation::SetCell(kCf, "a", 1, "a1"),
+                     Mutation::SetCell(kCf, std::string("a\0", 2), 1, "a0")})
+                  .ok());
+  std::vector<Cell> cells = Row(*engine, "r");
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[0].qualifier, "a");
+  EXPECT_EQ(cells[1].qualifier, std::string("a\0", 2));
+  EXPECT_EQ(cells[2].qualifier, "b");
+}
+
+TEST(EngineTest, DeletesAndRowsVanishWithTheirLastCell) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "r",
+                    {Mutation::SetCell(kCf, "a", 1, "x"),
+                     Mutation::SetCell(kCf, "b", 1, "y")})
+                  .ok());
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "a")}).ok());
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "b", 1, "y"}));
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromFamily(kCf)}).ok());
+  EXPECT_THAT(Row(*engine, "r"), IsEmpty());
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "a", 1, "x")}).ok());
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromRow()}).ok());
+  EXPECT_THAT(Row(*engine, "r"), IsEmpty());
+}
+
+TEST(EngineTest, DeleteFromRowSparesRowsWithLongerKeys) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "a", {Mutation::SetCell(kCf, "", 1, "1")}).ok());
+  ASSERT_TRUE(Write(*engine, "ab", {Mutation::SetCell(kCf, "", 1, "2")}).ok());
+  ASSERT_TRUE(Write(*engine, "a", {Mutation::DeleteFromRow()}).ok());
+  EXPECT_THAT(Row(*engine, "a"), IsEmpty());
+  EXPECT_THAT(Row(*engine, "ab"), ElementsAre(Cell{kCf, "", 1, "2"}));
+}
+
+TEST(EngineTest, MutationsOfOneRequestSeeEachOther) {
+  auto engine = OpenInMemory();
+  // Set then delete in one request: the delete removes the cell set before it.
+  ASSERT_TRUE(Write(*engine, "r",
+                    {Mutation::SetCell(kCf, "q", 3, "x"),
+                     Mutation::DeleteFromColumn(kCf, "q"),
+                     Mutation::SetCell(kCf, "z", 3, "kept")})
+                  .ok());
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "z", 3, "kept"}));
+}
+
+TEST(EngineTest, InvalidLastMutationLeavesRowUntouched) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 1, "old")}).ok());
+  absl::Status status =
+      Write(*engine, "r",
+            {Mutation::SetCell(kCf, "q", 2, "new"), Mutation::DeleteFromRow(),
+             Mutation::SetCell("nope", "q", 2, "x")});
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::HasSubstr("mutations[2].family"));
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 1, "old"}));
+}
+
+TEST(EngineTest, RejectsBadInputWithTheRightCode) {
+  auto engine = OpenInMemory(/*max_value_bytes=*/8);
+  EXPECT_EQ(Write(*engine, "", {Mutation::SetCell(kCf, "", 1, "v")}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Write(*engine, std::string(kMaxRowKeyBytes + 1, 'k'),
+                  {Mutation::SetCell(kCf, "", 1, "v")})
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Write(*engine, std::string(kMaxRowKeyBytes, 'k'),
+                    {Mutation::SetCell(kCf, "", 1, "v")})
+                  .ok());
+  EXPECT_EQ(
+      Write(*engine, "r", {Mutation::SetCell(kCf, "", 1, "123456789")}).code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Write(*engine, "r",
+                  {Mutation::SetCell(
+                      kCf, std::string(kMaxQualifierBytes + 1, 'q'), 1, "v")})
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Write(*engine, "r", {Mutation::SetCell(kCf, "", -2, "v")}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "", 10, 5)}).code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      engine
+          ->MutateRowAndWait("no_such_table", "r", {Mutation::DeleteFromRow()})
+          .code(),
+      absl::StatusCode::kNotFound);
+  EXPECT_EQ(engine->ReadRow("no_such_table", "r").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(EngineTest, DataSurvivesReopen) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  {
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    ASSERT_TRUE(
+        Write(**engine, "k", {Mutation::SetCell(kCf, "", 9, "durable")}).ok());
+    ASSERT_TRUE((*engine)->Close().ok());
+  }
+  auto engine = OpenRocksEngine(options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  EXPECT_THAT(Row(**engine, "k"), ElementsAre(Cell{kCf, "", 9, "durable"}));
+}
+
+TEST(EngineTest, SecondOpenOfTheSameDirectoryFails) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  auto first = OpenRocksEngine(options);
+  ASSERT_TRUE(first.ok());
+  auto second = OpenRocksEngine(options);
+  EXPECT_FALSE(second.ok());
+}
+
+TEST(EngineTest, WritesAfterCloseAreRejected) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(engine->Close().ok());
+  EXPECT_EQ(Write(*engine, "r", {Mutation::SetCell(kCf, "", 1, "v")}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(EngineTest, StatsCountWritesAndSyncs) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  auto opened = OpenRocksEngine(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Engine* engine = opened->get();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Write(*engine, "r" + std::to_string(i),
+                      {Mutation::SetCell(kCf, "", 1, "v")})
+                    .ok());
+  }
+  EngineStats stats = engine->GetStats();
+  EXPECT_EQ(stats.writes_committed, 3u);
+  EXPECT_GE(stats.wal_syncs, 1u);
+}
+
+}  // namespace
+}  // namespace kvstore::store

@@ -1,0 +1,259 @@
+// In-process tests of the HTTP layer with a scripted handler: keep-alive,
+// deferred answers, limits, connection cap, idle timeout and graceful shutdown.
+#include "store/http_server.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "tests/common/http_test_client.h"
+
+namespace kvstore::store {
+namespace {
+
+using kvstore::testing::HttpTestClient;
+namespace http = boost::beast::http;
+
+// Echoes "<method> <target> <body size>". Requests to /park are held until
+// Release().
+class ScriptedHandler : public HttpHandler {
+ public:
+  void Handle(HttpRequest request, Respond respond) override {
+    HttpResponse res{http::status::ok, 11};
+    res.body() = std::string(request.method_string()) + " " +
+                 std::string(request.target()) + " " +
+                 std::to_string(request.body().size());
+    if (request.target() == "/park") {
+      absl::MutexLock lock(&mu_);
+      parked_.push_back([respond = std::move(respond), res]() mutable {
+        std::move(respond)(std::move(res));
+      });
+      return;
+    }
+    std::move(respond)(std::move(res));
+  }
+
+  void WaitForParked(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return parked_.size() >= n;
+    };
+    mu_.Await(absl::Condition(&enough));
+  }
+
+  // Answers every parked request from a thread that is not an I/O thread.
+  void Release() {
+    std::vector<absl::AnyInvocable<void() &&>> parked;
+    {
+      absl::MutexLock lock(&mu_);
+      parked.swap(parked_);
+    }
+    std::thread([parked = std::move(parked)]() mutable {
+      for (auto& p : parked) std::move(p)();
+    }).join();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<absl::AnyInvocable<void() &&>> parked_ ABSL_GUARDED_BY(mu_);
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void StartServer(HttpLimits limits = {}) {
+    HttpServerOptions options;
+    options.port = 0;
+    options.threads = 2;
+    options.limits = limits;
+    auto server = HttpServer::Start(options, &handler_, &metrics_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  std::unique_ptr<HttpTestClient> Connect() {
+    auto client = HttpTestClient::Connect(server_->port());
+    EXPECT_TRUE(client.ok()) << client.status();
+    return client.ok() ? std::move(*client) : nullptr;
+  }
+
+  ScriptedHandler handler_;
+  Metrics metrics_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_F(HttpServerTest, ServesManyRequestsOnOneConnection) {
+  StartServer();
+  auto client = Connect();
+  for (int i = 0; i < 100; ++i) {
+    auto res = client->Request("POST", "/x" + std::to_string(i), "abc");
+    ASSERT_TRUE(res.ok()) << res.status();
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->body, "POST /x" + std::to_string(i) + " 3");
+    EXPECT_TRUE(res->keep_alive);
+  }
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client
+                  ->SendRaw("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b "
+                            "HTTP/1.1\r\nHost: x\r\n\r\n")
+                  .ok());
+  auto a = client->ReadResponse();
+  auto b = client->ReadResponse();
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->body, "GET /a 0");
+  EXPECT_EQ(b->body, "GET /b 0");
+}
+
+TEST_F(HttpServerTest, DeferredAnswersDoNotBlockOtherConnections) {
+  StartServer();
+  auto parked_client = Connect();
+  ASSERT_TRUE(
+      parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  handler_.WaitForParked(1);
+  auto other = Connect();
+  auto res = other->Get("/free");
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->body, "GET /free 0");
+  handler_.Release();
+  auto parked = parked_client->ReadResponse();
+  ASSERT_TRUE(parked.ok()) << parked.status();
+  EXPECT_EQ(parked->body, "GET /park 0");
+}
+
+TEST_F(HttpServerTest, LongRequestLineIs414) {
+  HttpLimits limits;
+  limits.max_url_bytes = 1024;
+  StartServer(limits);
+  auto client = Connect();
+  auto res = client->Get("/" + std::string(2000, 'a'));
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 414);
+  EXPECT_FALSE(res->keep_alive);
+  // Just under the limit is fine.
+  auto ok = Connect()->Get("/" + std::string(900, 'a'));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpServerTest, HugeRequestLineBeyondTheParserLimitIs414) {
+  HttpLimits limits;
+  limits.max_url_bytes = 1024;
+  limits.max_header_bytes = 1024;
+  StartServer(limits);
+  auto client = Connect();
+  auto res = client->Get("/" + std::string(10000, 'a'));
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 414);
+}
+
+TEST_F(HttpServerTest, LargeHeadersAre431) {
+  HttpLimits limits;
+  limits.max_header_bytes = 1024;
+  StartServer(limits);
+  auto res =
+      Connect()->Request("GET", "/", "", {{"X-Big", std::string(2000, 'h')}});
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 431);
+  auto huge =
+      Connect()->Request("GET", "/", "", {{"X-Big", std::string(60000, 'h')}});
+  ASSERT_TRUE(huge.ok()) << huge.status();
+  EXPECT_EQ(huge->status, 431);
+}
+
+TEST_F(HttpServerTest, LargeBodyIs413) {
+  HttpLimits limits;
+  limits.max_body_bytes = 1000;
+  StartServer(limits);
+  auto res = Connect()->Request("POST", "/", std::string(1001, 'b'));
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 413);
+  auto ok = Connect()->Request("POST", "/", std::string(1000, 'b'));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpServerTest, GarbageIs400AndTheServerCarriesOn) {
+  StartServer();
+  auto client = Connect();
+  ASSERT_TRUE(client->SendRaw("\x01\x02 not http at all\r\n\r\n").ok());
+  auto res = client->ReadResponse();
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 400);
+  EXPECT_TRUE(client->WaitForClose(absl::Seconds(10)));
+  auto after = Connect()->Get("/still-alive");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200);
+  EXPECT_EQ(metrics_.requests(Route::kInvalid, 400), 1u);
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitGet503) {
+  HttpLimits limits;
+  limits.max_connections = 3;
+  StartServer(limits);
+  std::vector<std::unique_ptr<HttpTestClient>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(Connect());
+    ASSERT_TRUE(held.back()->Get("/hold").ok());  // the server has accepted it
+  }
+  auto extra = Connect();
+  auto res = extra->Get("/extra");
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 503);
+  // Held connections still work, and freeing one makes room.
+  EXPECT_EQ(held[0]->Get("/again")->status, 200);
+  held.pop_back();
+  std::unique_ptr<HttpTestClient> replacement;
+  // The server notices the close asynchronously; retry until it has (bounded).
+  int status = 0;
+  for (int attempt = 0; attempt < 200 && status != 200; ++attempt) {
+    replacement = Connect();
+    auto r = replacement->Get("/room");
+    status = r.ok() ? r->status : 0;
+    if (status != 200)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
+  HttpLimits limits;
+  limits.idle_timeout = absl::Milliseconds(200);
+  StartServer(limits);
+  auto client = Connect();
+  ASSERT_TRUE(client->Get("/x").ok());
+  EXPECT_TRUE(client->WaitForClose(absl::Seconds(20)));
+  // A client that sends half a request is closed too (no slow-loris hold).
+  auto slow = Connect();
+  ASSERT_TRUE(slow->SendRaw("GET /x HTTP/1.1\r\nHost:").ok());
+  EXPECT_TRUE(slow->WaitForClose(absl::Seconds(20)));
+}
+
+TEST_F(HttpServerTest, ShutdownFinishesRequestsInFlight) {
+  StartServer();
+  auto parked_client = Connect();
+  auto idle_client = Connect();
+  ASSERT_TRUE(idle_client->Get("/x").ok());
+  ASSERT_TRUE(
+      parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  handler_.WaitForParked(1);
+  std::thread stopper([this] { server_->Shutdown(absl::Seconds(30)); });
+  EXPECT_TRUE(idle_client->WaitForClose(absl::Seconds(20)));
+  handler_.Release();
+  auto res = parked_client->ReadResponse();
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->status, 200);
+  EXPECT_FALSE(res->keep_alive);
+  stopper.join();
+  EXPECT_FALSE(HttpTestClient::Connect(server_->port()).ok());
+}
+
+}  // namespace
+}  // namespace kvstore::store
