@@ -73,18 +73,17 @@ http {
   server { listen 127.0.0.1:$ng_port; root $work/nginx/www; }
 }
 CONF
-nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
 pids+=($!)
 wait_port "$ng_port"
 
 # --- redis + webdis (reads: no persistence) ---
-start_redis_webdis() {  # name, extra redis args...
+start_redis_webdis() {  # name, extra redis args... ; sets rport and wport
   local name=$1; shift
-  local rport wport
   rport=$(free_port); wport=$(free_port)
   mkdir -p "$work/$name"
   redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/$name" --save '' "$@" \
-    >"$work/$name/redis.log" 2>&1 &
+    </dev/null >"$work/$name/redis.log" 2>&1 &
   pids+=($!)
   wait_port "$rport"
   cat >"$work/$name/webdis.json" <<CONF
@@ -92,15 +91,16 @@ start_redis_webdis() {  # name, extra redis args...
   "http_port": $wport, "threads": 2, "daemonize": false, "database": 0,
   "verbosity": 0, "logfile": "$work/$name/webdis.log" }
 CONF
-  webdis "$work/$name/webdis.json" &
+  webdis "$work/$name/webdis.json" </dev/null >/dev/null 2>&1 &
   pids+=($!)
   wait_port "$wport"
-  echo "$rport $wport"
 }
-read -r redis_port webdis_port < <(start_redis_webdis redis)
+start_redis_webdis redis
+redis_port=$rport webdis_port=$wport
 for i in $(seq 0 9999); do printf 'SET k%d %s\r\n' "$i" "$value"; done |
   redis-cli -p "$redis_port" --pipe >/dev/null
-read -r _ webdis_aof_port < <(start_redis_webdis redis-aof --appendonly yes --appendfsync always)
+start_redis_webdis redis-aof --appendonly yes --appendfsync always
+webdis_aof_port=$wport
 
 run_wrk() {  # kind port conns -> "rps p99_us errors"
   local out

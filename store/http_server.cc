@@ -1,5 +1,6 @@
 #include "store/http_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -13,15 +14,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "boost/asio/bind_executor.hpp"
 #include "boost/asio/dispatch.hpp"
-#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
-#include "boost/asio/strand.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
@@ -37,9 +35,9 @@ using tcp = net::ip::tcp;
 
 constexpr absl::Duration kRejectTimeout = absl::Seconds(1);
 
-std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
-  return absl::ToChronoNanoseconds(d);
-}
+using Clock = std::chrono::steady_clock;
+// A socket bound to one io_context's executor (no type erasure on the hot path).
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 
 HttpResponse PlainResponse(http::status status, std::string body) {
   HttpResponse res{status, 11};
@@ -49,18 +47,36 @@ HttpResponse PlainResponse(http::status status, std::string body) {
 }
 
 class ServerImpl;
+class Session;
 
-// One client connection. Lives as long as a pending operation holds a
-// shared_ptr to it.
+// One I/O thread with its own io_context and the sessions it owns. Everything in a Worker but
+// the io_context is touched only by that thread, so sessions need no strands or locks.
+struct Worker {
+  absl::flat_hash_set<Session*> sessions;  // this thread only
+  bool stopping = false;                   // this thread only
+  std::thread thread;
+  // Last, so it is destroyed first: handlers it still holds may destroy sessions, which
+  // unregister from `sessions` above.
+  net::io_context ioc{1};
+  std::optional<net::steady_timer> sweeper;
+};
+
+// One client connection. Lives as long as a pending operation holds a shared_ptr to it; runs
+// only on its worker's thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServerImpl* server, bool reject);
+  Session(Socket socket, ServerImpl* server, Worker* worker, bool reject);
   ~Session();
 
   void Start();
-  // Asks the session to finish: closes it now if idle, else after the current
-  // response.
+  // Finishes the session: closes it now if it is waiting for a request, else after the current
+  // response. Worker thread only.
   void RequestStop();
+  // Closes the session if its current deadline has passed. Worker thread only.
+  void CloseIfExpired(Clock::time_point now) {
+    if (now >= deadline_) CloseNow();
+  }
+  void CloseNow();
 
  private:
   void ReadRequest();
@@ -68,30 +84,33 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch();
   void Send(HttpResponse res, Route route_for_errors);
   void OnWrite(bool keep_alive, beast::error_code ec);
-  void CloseNow();
 
-  beast::tcp_stream stream_;
+  Socket socket_;
   ServerImpl* const server_;
+  Worker* const worker_;
   const bool reject_;  // over the connection limit: answer 503 once, then close
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
   absl::Time request_start_;
-  // The fields below are touched only on the session's strand.
+  // The current I/O must finish by then (the sweeper enforces it); max() while the handler
+  // works on a request.
+  Clock::time_point deadline_ = Clock::time_point::max();
   bool reading_ = false;
-  bool stopping_ = false;
   bool closed_ = false;
 };
 
 class ServerImpl final : public HttpServer {
  public:
-  ServerImpl(const HttpServerOptions& options, HttpHandler* handler,
-             Metrics* metrics)
-      : options_(options),
-        handler_(handler),
-        metrics_(metrics),
-        work_(net::make_work_guard(ioc_)),
-        acceptor_(net::make_strand(ioc_)) {}
+  ServerImpl(const HttpServerOptions& options, HttpHandler* handler, Metrics* metrics)
+      : options_(options), handler_(handler), metrics_(metrics) {
+    int threads = options.threads < 1 ? 1 : options.threads;
+    for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+    acceptor_.emplace(workers_[0]->ioc);
+    absl::Duration sweep = options.limits.idle_timeout / 4;
+    sweep_interval_ = absl::ToChronoNanoseconds(
+        std::clamp(sweep, absl::Milliseconds(5), absl::Milliseconds(250)));
+  }
 
   ~ServerImpl() override { Shutdown(absl::ZeroDuration()); }
 
@@ -99,24 +118,24 @@ class ServerImpl final : public HttpServer {
     beast::error_code ec;
     net::ip::address address = net::ip::make_address(options_.host, ec);
     if (ec) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "host '", options_.host, "' is not an IP address: ", ec.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("host '", options_.host, "' is not an IP address: ", ec.message()));
     }
     tcp::endpoint endpoint(address, options_.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    acceptor_->open(endpoint.protocol(), ec);
+    if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(endpoint, ec);
+    if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on ", options_.host, ":", options_.port,
-                       ": ", ec.message()));
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
+                                                 options_.port, ": ", ec.message()));
     }
-    port_ = acceptor_.local_endpoint().port();
+    port_ = acceptor_->local_endpoint().port();
     Accept();
-    int threads = options_.threads < 1 ? 1 : options_.threads;
-    for (int i = 0; i < threads; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
+    for (auto& w : workers_) {
+      w->sweeper.emplace(w->ioc);
+      Sweep(w.get());
+      w->thread = std::thread([w = w.get()] { w->ioc.run(); });
     }
     return absl::OkStatus();
   }
@@ -125,31 +144,38 @@ class ServerImpl final : public HttpServer {
 
   void Shutdown(absl::Duration grace) override {
     if (shut_down_.exchange(true)) return;
-    net::post(acceptor_.get_executor(), [this] {
+    net::post(workers_[0]->ioc, [this] {
       beast::error_code ignored;
-      acceptor_.close(ignored);
+      acceptor_->close(ignored);
     });
-    std::vector<std::shared_ptr<Session>> live;
-    {
-      absl::MutexLock lock(&sessions_mu_);
-      for (Session* s : sessions_) {
-        if (auto sp = s->weak_from_this().lock()) live.push_back(std::move(sp));
-      }
+    for (auto& w : workers_) {
+      net::post(w->ioc, [w = w.get()] {
+        w->stopping = true;
+        // RequestStop may close and so unregister sessions: iterate over a copy.
+        std::vector<Session*> sessions(w->sessions.begin(), w->sessions.end());
+        for (Session* s : sessions) s->RequestStop();
+      });
     }
-    for (auto& s : live) s->RequestStop();
-    live.clear();
     {
-      absl::MutexLock lock(&sessions_mu_);
-      sessions_mu_.AwaitWithTimeout(
-          absl::Condition(
-              +[](absl::flat_hash_set<Session*>* s) { return s->empty(); },
-              &sessions_),
-          grace);
+      absl::MutexLock lock(&live_mu_);
+      live_mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](int* live) { return *live == 0; }, &live_sessions_),
+                                grace);
     }
-    work_.reset();
-    ioc_.stop();
-    for (std::thread& t : threads_) {
-      if (t.joinable()) t.join();
+    for (auto& w : workers_) {
+      net::post(w->ioc, [w = w.get()] {
+        beast::error_code ignored;
+        if (w->sweeper) w->sweeper->cancel();
+        std::vector<Session*> sessions(w->sessions.begin(), w->sessions.end());
+        for (Session* s : sessions) s->CloseNow();
+      });
+    }
+    // Let the close handlers run, then stop the loops.
+    for (auto& w : workers_) {
+      net::post(w->ioc, [w = w.get()] { w->ioc.stop(); });
+    }
+    for (auto& w : workers_) {
+      if (w->thread.joinable()) w->thread.join();
     }
   }
 
@@ -157,87 +183,96 @@ class ServerImpl final : public HttpServer {
   HttpHandler* handler() const { return handler_; }
   Metrics* metrics() const { return metrics_; }
 
-  void Register(Session* s) {
-    absl::MutexLock lock(&sessions_mu_);
-    sessions_.insert(s);
+  void SessionStarted() {
+    absl::MutexLock lock(&live_mu_);
+    ++live_sessions_;
   }
-  void Unregister(Session* s) {
-    absl::MutexLock lock(&sessions_mu_);
-    sessions_.erase(s);
+  void SessionEnded() {
+    absl::MutexLock lock(&live_mu_);
+    --live_sessions_;
   }
 
  private:
   void Accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec,
-                                                          tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) {
-        beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        bool reject =
-            metrics_->open_connections() >= options_.limits.max_connections;
-        if (reject) metrics_->ConnectionRejected();
-        std::make_shared<Session>(std::move(socket), this, reject)->Start();
-      }
-      // Accept errors such as EMFILE are transient: keep accepting.
-      Accept();
+    Worker* target = workers_[next_worker_++ % workers_.size()].get();
+    acceptor_->async_accept(
+        target->ioc.get_executor(), [this, target](beast::error_code ec, Socket socket) {
+          if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+          if (!ec) {
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
+            bool reject = metrics_->open_connections() >= options_.limits.max_connections;
+            if (reject) metrics_->ConnectionRejected();
+            auto session = std::make_shared<Session>(std::move(socket), this, target, reject);
+            net::post(target->ioc, [session] { session->Start(); });
+          }
+          // Accept errors such as EMFILE are transient: keep accepting.
+          Accept();
+        });
+  }
+
+  // Closes the worker's sessions whose deadline has passed, then re-arms itself.
+  void Sweep(Worker* w) {
+    w->sweeper->expires_after(sweep_interval_);
+    w->sweeper->async_wait([this, w](beast::error_code ec) {
+      if (ec) return;
+      Clock::time_point now = Clock::now();
+      std::vector<Session*> sessions(w->sessions.begin(), w->sessions.end());
+      for (Session* s : sessions) s->CloseIfExpired(now);
+      Sweep(w);
     });
   }
 
   const HttpServerOptions options_;
   HttpHandler* const handler_;
   Metrics* const metrics_;
-  // Declared before ioc_: sessions still queued in ioc_ unregister themselves
-  // when it is destroyed.
-  absl::Mutex sessions_mu_;
-  absl::flat_hash_set<Session*> sessions_ ABSL_GUARDED_BY(sessions_mu_);
-  net::io_context ioc_;
-  net::executor_work_guard<net::io_context::executor_type> work_;
-  tcp::acceptor acceptor_;
-  std::vector<std::thread> threads_;
+  Clock::duration sweep_interval_;
+  absl::Mutex live_mu_;
+  int live_sessions_ ABSL_GUARDED_BY(live_mu_) = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
+  size_t next_worker_ = 0;                 // acceptor's thread only
   uint16_t port_ = 0;
   std::atomic<bool> shut_down_{false};
 };
 
-Session::Session(tcp::socket socket, ServerImpl* server, bool reject)
-    : stream_(std::move(socket)), server_(server), reject_(reject) {
+Session::Session(Socket socket, ServerImpl* server, Worker* worker, bool reject)
+    : socket_(std::move(socket)), server_(server), worker_(worker), reject_(reject) {
   server_->metrics()->ConnectionOpened();
-  server_->Register(this);
+  server_->SessionStarted();
 }
 
 Session::~Session() {
+  worker_->sessions.erase(this);
   server_->metrics()->ConnectionClosed();
-  server_->Unregister(this);
+  server_->SessionEnded();
 }
 
 void Session::Start() {
-  net::dispatch(stream_.get_executor(),
-                [self = shared_from_this()] { self->ReadRequest(); });
+  worker_->sessions.insert(this);
+  ReadRequest();
 }
 
 void Session::RequestStop() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-    self->stopping_ = true;
-    if (self->reading_) self->CloseNow();
-  });
+  if (reading_) CloseNow();
 }
 
 void Session::ReadRequest() {
-  if (stopping_) {
+  if (worker_->stopping) {
     CloseNow();
     return;
   }
   const HttpLimits& limits = server_->limits();
   parser_.emplace();
-  // The request line counts against Beast's header limit, so allow both; the
-  // exact split is checked once the header is in (OnRead).
-  parser_->header_limit(static_cast<std::uint32_t>(
-      limits.max_url_bytes + limits.max_header_bytes + 64));
+  // The request line counts against Beast's header limit, so allow both; the exact split is
+  // checked once the header is in (OnRead).
+  parser_->header_limit(
+      static_cast<std::uint32_t>(limits.max_url_bytes + limits.max_header_bytes + 64));
   parser_->body_limit(limits.max_body_bytes);
-  stream_.expires_after(
-      ToChrono(reject_ ? kRejectTimeout : limits.idle_timeout));
+  deadline_ =
+      Clock::now() + absl::ToChronoNanoseconds(reject_ ? kRejectTimeout : limits.idle_timeout);
   reading_ = true;
-  http::async_read(stream_, buffer_, *parser_,
+  http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) {
                      self->OnRead(ec);
                    });
@@ -245,65 +280,56 @@ void Session::ReadRequest() {
 
 void Session::OnRead(beast::error_code ec) {
   reading_ = false;
+  deadline_ = Clock::time_point::max();
   request_start_ = absl::Now();
+  if (closed_) return;
   const HttpLimits& limits = server_->limits();
   if (ec == http::error::header_limit) {
     // Find out whether the request line alone was too long.
     absl::string_view received(static_cast<const char*>(buffer_.data().data()),
                                buffer_.data().size());
     size_t eol = received.find("\r\n");
-    bool url_too_long =
-        eol == absl::string_view::npos || eol > limits.max_url_bytes;
+    bool url_too_long = eol == absl::string_view::npos || eol > limits.max_url_bytes;
     if (url_too_long) {
       Send(PlainResponse(http::status::uri_too_long,
-                         absl::StrCat("request line exceeds ",
-                                      limits.max_url_bytes, " bytes")),
+                         absl::StrCat("request line exceeds ", limits.max_url_bytes, " bytes")),
            Route::kInvalid);
     } else {
       Send(PlainResponse(http::status::request_header_fields_too_large,
-                         absl::StrCat("header fields exceed ",
-                                      limits.max_header_bytes, " bytes")),
+                         absl::StrCat("header fields exceed ", limits.max_header_bytes,
+                                      " bytes")),
            Route::kInvalid);
     }
     return;
   }
   if (ec == http::error::body_limit) {
-    Send(PlainResponse(
-             http::status::payload_too_large,
-             absl::StrCat("body exceeds ", limits.max_body_bytes, " bytes")),
+    Send(PlainResponse(http::status::payload_too_large,
+                       absl::StrCat("body exceeds ", limits.max_body_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == net::error::operation_aborted ||
-      ec == net::error::connection_reset || ec == net::error::eof) {
-    CloseNow();
-    return;
-  }
   if (ec) {
-    if (ec.category() ==
-        http::make_error_code(http::error::bad_target).category()) {
-      Send(
-          PlainResponse(http::status::bad_request,
-                        absl::StrCat("malformed HTTP request: ", ec.message())),
-          Route::kInvalid);
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      Send(PlainResponse(http::status::bad_request,
+                         absl::StrCat("malformed HTTP request: ", ec.message())),
+           Route::kInvalid);
     } else {
-      CloseNow();  // a socket error: nobody to answer
+      CloseNow();  // the peer left or a socket error: nobody to answer
     }
     return;
   }
   if (reject_) {
     Send(PlainResponse(http::status::service_unavailable,
-                       absl::StrCat("too many connections (limit ",
-                                    limits.max_connections, "); retry later")),
+                       absl::StrCat("too many connections (limit ", limits.max_connections,
+                                    "); retry later")),
          Route::kInvalid);
     return;
   }
   const HttpRequest& req = parser_->get();
   if (req.target().size() > limits.max_url_bytes) {
     Send(PlainResponse(http::status::uri_too_long,
-                       absl::StrCat("request target exceeds ",
-                                    limits.max_url_bytes, " bytes")),
+                       absl::StrCat("request target exceeds ", limits.max_url_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
@@ -312,9 +338,9 @@ void Session::OnRead(beast::error_code ec) {
     header_bytes += field.name_string().size() + field.value().size() + 4;
   }
   if (header_bytes > limits.max_header_bytes) {
-    Send(PlainResponse(http::status::request_header_fields_too_large,
-                       absl::StrCat("header fields exceed ",
-                                    limits.max_header_bytes, " bytes")),
+    Send(PlainResponse(
+             http::status::request_header_fields_too_large,
+             absl::StrCat("header fields exceed ", limits.max_header_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
@@ -324,41 +350,40 @@ void Session::OnRead(beast::error_code ec) {
 void Session::Dispatch() {
   HttpRequest req = parser_->release();
   bool keep_alive = req.keep_alive();
-  server_->handler()->Handle(std::move(req), [self = shared_from_this(),
-                                              keep_alive](HttpResponse res) {
-    // Runs inline when answered on the session's own strand, else is posted to
-    // it.
-    net::dispatch(self->stream_.get_executor(),
-                  [self, keep_alive, res = std::move(res)]() mutable {
-                    res.keep_alive(keep_alive);
-                    self->Send(std::move(res), Route::kCount);
-                  });
-  });
+  server_->handler()->Handle(
+      std::move(req), [self = shared_from_this(), keep_alive](HttpResponse res) {
+        // Runs inline when answered on the session's own thread, else is posted to it.
+        net::dispatch(self->worker_->ioc, [self, keep_alive, res = std::move(res)]() mutable {
+          res.keep_alive(keep_alive);
+          self->Send(std::move(res), Route::kCount);
+        });
+      });
 }
 
-// `route_for_errors` != kCount means the server made this response itself (a
-// limit or parse error): count it, and close the connection afterwards.
+// `route_for_errors` != kCount means the server made this response itself (a limit or parse
+// error): count it, and close the connection afterwards.
 void Session::Send(HttpResponse res, Route route_for_errors) {
+  if (closed_) return;
   bool server_error = route_for_errors != Route::kCount;
   if (server_error) {
     server_->metrics()->RecordRequest(route_for_errors, res.result_int(),
                                       absl::Now() - request_start_);
   }
-  bool keep_alive = !server_error && res.keep_alive() && !stopping_;
+  bool keep_alive = !server_error && res.keep_alive() && !worker_->stopping;
   res.keep_alive(keep_alive);
   res.set(http::field::server, "kvstore");
   res.prepare_payload();
   response_.emplace(std::move(res));
-  stream_.expires_after(ToChrono(server_->limits().idle_timeout));
-  http::async_write(
-      stream_, *response_,
-      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-        self->OnWrite(keep_alive, ec);
-      });
+  deadline_ = Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
+  http::async_write(socket_, *response_,
+                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                      self->OnWrite(keep_alive, ec);
+                    });
 }
 
 void Session::OnWrite(bool keep_alive, beast::error_code ec) {
   response_.reset();
+  deadline_ = Clock::time_point::max();
   if (ec || !keep_alive) {
     CloseNow();
     return;
@@ -369,9 +394,10 @@ void Session::OnWrite(bool keep_alive, beast::error_code ec) {
 void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
+  deadline_ = Clock::time_point::max();
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
 }
 
 }  // namespace
