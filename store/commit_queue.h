@@ -51,7 +51,7 @@ class CommitQueue {
 
   struct Options {
     SyncMode sync = SyncMode::kAlways;
-    int shards = 2;  // writer threads, >= 1
+    int shards = 1;  // writer threads, >= 1
   };
 
   static std::unique_ptr<CommitQueue> Create(const Options& options,

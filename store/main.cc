@@ -29,7 +29,7 @@ ABSL_FLAG(std::string, fsync, "always",
           "an fsync); "
           "everysec: fsync once a second; never: leave it to the OS");
 ABSL_FLAG(int, threads, 1, "HTTP I/O threads");
-ABSL_FLAG(int, write_shards, 2, "Writer threads of the group-commit queue");
+ABSL_FLAG(int, write_shards, 1, "Writer threads of the group-commit queue");
 ABSL_FLAG(int, max_connections, 4096,
           "Open connections allowed; extra ones get a 503");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),

@@ -29,7 +29,7 @@ struct EngineOptions {
   SyncMode sync = SyncMode::kAlways;
   // Writer threads of the commit queue; writes to one row always use the same
   // one.
-  int write_shards = 2;
+  int write_shards = 1;
   // Largest cell value accepted, in bytes.
   size_t max_value_bytes = 4 * 1024 * 1024;
 };
