@@ -222,7 +222,7 @@ class RocksEngine final : public Engine {
   // them.
   absl::StatusOr<std::vector<std::string>> KeysWithPrefix(
       rocksdb::WriteBatchWithIndex& batch, const std::string& prefix,
-      const std::function<bool(const CellKey&)>& keep) {
+      const std::function<bool(const CellKey&)>& keep, int max_visits = 0) {
     std::string upper = PrefixSuccessor(prefix);
     rocksdb::Slice upper_slice(upper);
     rocksdb::ReadOptions read_options;
@@ -230,11 +230,14 @@ class RocksEngine final : public Engine {
     std::unique_ptr<rocksdb::Iterator> it(
         batch.NewIteratorWithBase(db_->NewIterator(read_options)));
     std::vector<std::string> keys;
+    int visits = 0;
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       absl::string_view key = ToView(it->key());
       if (key.substr(0, prefix.size()) != prefix) break;
       KV_ASSIGN_OR_RETURN(CellKey cell, DecodeCellKey(key));
       if (keep(cell)) keys.emplace_back(key);
+      // Checked before Next(), which could otherwise walk a long run of tombstones.
+      if (max_visits > 0 && ++visits == max_visits) break;
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "scan row"));
     return keys;
@@ -246,7 +249,8 @@ class RocksEngine final : public Engine {
                      const std::vector<Mutation>& mutations) {
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
                                        /*overwrite_key=*/true);
-    absl::flat_hash_set<std::pair<std::string, std::string>> touched_columns;
+    // (family, qualifier) -> cells set in it by this request.
+    absl::flat_hash_map<std::pair<std::string, std::string>, int> touched_columns;
     auto all = [](const CellKey&) { return true; };
     for (const Mutation& m : mutations) {
       std::vector<std::string> doomed;
@@ -258,7 +262,7 @@ class RocksEngine final : public Engine {
                           : m.timestamp_micros};
           KV_RETURN_IF_ERROR(
               FromRocks(batch.Put(EncodeCellKey(key), m.value), "batch put"));
-          touched_columns.emplace(m.family, m.qualifier);
+          ++touched_columns[{m.family, m.qualifier}];
           break;
         }
         case Mutation::Kind::kDeleteFromColumn: {
@@ -289,18 +293,21 @@ class RocksEngine final : public Engine {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
     }
-    // Garbage-collect versions beyond the family's limit, in the same atomic
-    // write.
-    for (const auto& [family, qualifier] : touched_columns) {
+    // Garbage-collect versions beyond the family's limit, in the same atomic write. Every write
+    // to such a family does this, so a column holds at most `max` cells before this request and
+    // each SetCell adds at most one: looking at the newest max + (cells set) is enough. Stopping
+    // there matters: deleted older versions leave tombstones that a full scan would walk over.
+    for (const auto& [column, added] : touched_columns) {
+      const auto& [family, qualifier] = column;
       auto limit = info.max_versions.find(family);
       if (limit == info.max_versions.end() || limit->second <= 0) continue;
       int seen = 0;
       KV_ASSIGN_OR_RETURN(
           std::vector<std::string> excess,
-          KeysWithPrefix(batch, ColumnPrefix(info.id, row, family, qualifier),
-                         [&seen, max = limit->second](const CellKey&) {
-                           return ++seen > max;
-                         }));
+          KeysWithPrefix(
+              batch, ColumnPrefix(info.id, row, family, qualifier),
+              [&seen, max = limit->second](const CellKey&) { return ++seen > max; },
+              limit->second + added));
       for (const std::string& key : excess) {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
