@@ -36,7 +36,8 @@ using tcp = net::ip::tcp;
 constexpr absl::Duration kRejectTimeout = absl::Seconds(1);
 
 using Clock = std::chrono::steady_clock;
-// A socket bound to one io_context's executor (no type erasure on the hot path).
+// A socket bound to one io_context's executor (no type erasure on the hot
+// path).
 using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
 
 HttpResponse PlainResponse(http::status status, std::string body) {
@@ -49,28 +50,29 @@ HttpResponse PlainResponse(http::status status, std::string body) {
 class ServerImpl;
 class Session;
 
-// One I/O thread with its own io_context and the sessions it owns. Everything in a Worker but
-// the io_context is touched only by that thread, so sessions need no strands or locks.
+// One I/O thread with its own io_context and the sessions it owns. Everything
+// in a Worker but the io_context is touched only by that thread, so sessions
+// need no strands or locks.
 struct Worker {
   absl::flat_hash_set<Session*> sessions;  // this thread only
   bool stopping = false;                   // this thread only
   std::thread thread;
-  // Last, so it is destroyed first: handlers it still holds may destroy sessions, which
-  // unregister from `sessions` above.
+  // Last, so it is destroyed first: handlers it still holds may destroy
+  // sessions, which unregister from `sessions` above.
   net::io_context ioc{1};
   std::optional<net::steady_timer> sweeper;
 };
 
-// One client connection. Lives as long as a pending operation holds a shared_ptr to it; runs
-// only on its worker's thread.
+// One client connection. Lives as long as a pending operation holds a
+// shared_ptr to it; runs only on its worker's thread.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Socket socket, ServerImpl* server, Worker* worker, bool reject);
   ~Session();
 
   void Start();
-  // Finishes the session: closes it now if it is waiting for a request, else after the current
-  // response. Worker thread only.
+  // Finishes the session: closes it now if it is waiting for a request, else
+  // after the current response. Worker thread only.
   void RequestStop();
   // Closes the session if its current deadline has passed. Worker thread only.
   void CloseIfExpired(Clock::time_point now) {
@@ -93,8 +95,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
   absl::Time request_start_;
-  // The current I/O must finish by then (the sweeper enforces it); max() while the handler
-  // works on a request.
+  // The current I/O must finish by then (the sweeper enforces it); max() while
+  // the handler works on a request.
   Clock::time_point deadline_ = Clock::time_point::max();
   bool reading_ = false;
   bool closed_ = false;
@@ -102,10 +104,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class ServerImpl final : public HttpServer {
  public:
-  ServerImpl(const HttpServerOptions& options, HttpHandler* handler, Metrics* metrics)
+  ServerImpl(const HttpServerOptions& options, HttpHandler* handler,
+             Metrics* metrics)
       : options_(options), handler_(handler), metrics_(metrics) {
     int threads = options.threads < 1 ? 1 : options.threads;
-    for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+    for (int i = 0; i < threads; ++i)
+      workers_.push_back(std::make_unique<Worker>());
     acceptor_.emplace(workers_[0]->ioc);
     absl::Duration sweep = options.limits.idle_timeout / 4;
     sweep_interval_ = absl::ToChronoNanoseconds(
@@ -118,8 +122,8 @@ class ServerImpl final : public HttpServer {
     beast::error_code ec;
     net::ip::address address = net::ip::make_address(options_.host, ec);
     if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("host '", options_.host, "' is not an IP address: ", ec.message()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "host '", options_.host, "' is not an IP address: ", ec.message()));
     }
     tcp::endpoint endpoint(address, options_.port);
     acceptor_->open(endpoint.protocol(), ec);
@@ -127,8 +131,9 @@ class ServerImpl final : public HttpServer {
     if (!ec) acceptor_->bind(endpoint, ec);
     if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.host, ":",
-                                                 options_.port, ": ", ec.message()));
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", options_.host, ":", options_.port,
+                       ": ", ec.message()));
     }
     port_ = acceptor_->local_endpoint().port();
     Accept();
@@ -151,16 +156,18 @@ class ServerImpl final : public HttpServer {
     for (auto& w : workers_) {
       net::post(w->ioc, [w = w.get()] {
         w->stopping = true;
-        // RequestStop may close and so unregister sessions: iterate over a copy.
+        // RequestStop may close and so unregister sessions: iterate over a
+        // copy.
         std::vector<Session*> sessions(w->sessions.begin(), w->sessions.end());
         for (Session* s : sessions) s->RequestStop();
       });
     }
     {
       absl::MutexLock lock(&live_mu_);
-      live_mu_.AwaitWithTimeout(absl::Condition(
-                                    +[](int* live) { return *live == 0; }, &live_sessions_),
-                                grace);
+      live_mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](int* live) { return *live == 0; }, &live_sessions_),
+          grace);
     }
     for (auto& w : workers_) {
       net::post(w->ioc, [w = w.get()] {
@@ -196,14 +203,18 @@ class ServerImpl final : public HttpServer {
   void Accept() {
     Worker* target = workers_[next_worker_++ % workers_.size()].get();
     acceptor_->async_accept(
-        target->ioc.get_executor(), [this, target](beast::error_code ec, Socket socket) {
-          if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+        target->ioc.get_executor(),
+        [this, target](beast::error_code ec, Socket socket) {
+          if (ec == net::error::operation_aborted || !acceptor_->is_open())
+            return;
           if (!ec) {
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            bool reject = metrics_->open_connections() >= options_.limits.max_connections;
+            bool reject =
+                metrics_->open_connections() >= options_.limits.max_connections;
             if (reject) metrics_->ConnectionRejected();
-            auto session = std::make_shared<Session>(std::move(socket), this, target, reject);
+            auto session = std::make_shared<Session>(std::move(socket), this,
+                                                     target, reject);
             net::post(target->ioc, [session] { session->Start(); });
           }
           // Accept errors such as EMFILE are transient: keep accepting.
@@ -211,7 +222,8 @@ class ServerImpl final : public HttpServer {
         });
   }
 
-  // Closes the worker's sessions whose deadline has passed, then re-arms itself.
+  // Closes the worker's sessions whose deadline has passed, then re-arms
+  // itself.
   void Sweep(Worker* w) {
     w->sweeper->expires_after(sweep_interval_);
     w->sweeper->async_wait([this, w](beast::error_code ec) {
@@ -237,7 +249,10 @@ class ServerImpl final : public HttpServer {
 };
 
 Session::Session(Socket socket, ServerImpl* server, Worker* worker, bool reject)
-    : socket_(std::move(socket)), server_(server), worker_(worker), reject_(reject) {
+    : socket_(std::move(socket)),
+      server_(server),
+      worker_(worker),
+      reject_(reject) {
   server_->metrics()->ConnectionOpened();
   server_->SessionStarted();
 }
@@ -264,13 +279,14 @@ void Session::ReadRequest() {
   }
   const HttpLimits& limits = server_->limits();
   parser_.emplace();
-  // The request line counts against Beast's header limit, so allow both; the exact split is
-  // checked once the header is in (OnRead).
-  parser_->header_limit(
-      static_cast<std::uint32_t>(limits.max_url_bytes + limits.max_header_bytes + 64));
+  // The request line counts against Beast's header limit, so allow both; the
+  // exact split is checked once the header is in (OnRead).
+  parser_->header_limit(static_cast<std::uint32_t>(
+      limits.max_url_bytes + limits.max_header_bytes + 64));
   parser_->body_limit(limits.max_body_bytes);
   deadline_ =
-      Clock::now() + absl::ToChronoNanoseconds(reject_ ? kRejectTimeout : limits.idle_timeout);
+      Clock::now() +
+      absl::ToChronoNanoseconds(reject_ ? kRejectTimeout : limits.idle_timeout);
   reading_ = true;
   http::async_read(socket_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -289,31 +305,37 @@ void Session::OnRead(beast::error_code ec) {
     absl::string_view received(static_cast<const char*>(buffer_.data().data()),
                                buffer_.data().size());
     size_t eol = received.find("\r\n");
-    bool url_too_long = eol == absl::string_view::npos || eol > limits.max_url_bytes;
+    bool url_too_long =
+        eol == absl::string_view::npos || eol > limits.max_url_bytes;
     if (url_too_long) {
       Send(PlainResponse(http::status::uri_too_long,
-                         absl::StrCat("request line exceeds ", limits.max_url_bytes, " bytes")),
+                         absl::StrCat("request line exceeds ",
+                                      limits.max_url_bytes, " bytes")),
            Route::kInvalid);
     } else {
       Send(PlainResponse(http::status::request_header_fields_too_large,
-                         absl::StrCat("header fields exceed ", limits.max_header_bytes,
-                                      " bytes")),
+                         absl::StrCat("header fields exceed ",
+                                      limits.max_header_bytes, " bytes")),
            Route::kInvalid);
     }
     return;
   }
   if (ec == http::error::body_limit) {
-    Send(PlainResponse(http::status::payload_too_large,
-                       absl::StrCat("body exceeds ", limits.max_body_bytes, " bytes")),
+    Send(PlainResponse(
+             http::status::payload_too_large,
+             absl::StrCat("body exceeds ", limits.max_body_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
   if (ec) {
-    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      Send(PlainResponse(http::status::bad_request,
-                         absl::StrCat("malformed HTTP request: ", ec.message())),
-           Route::kInvalid);
+    if (ec.category() ==
+            http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      Send(
+          PlainResponse(http::status::bad_request,
+                        absl::StrCat("malformed HTTP request: ", ec.message())),
+          Route::kInvalid);
     } else {
       CloseNow();  // the peer left or a socket error: nobody to answer
     }
@@ -321,15 +343,16 @@ void Session::OnRead(beast::error_code ec) {
   }
   if (reject_) {
     Send(PlainResponse(http::status::service_unavailable,
-                       absl::StrCat("too many connections (limit ", limits.max_connections,
-                                    "); retry later")),
+                       absl::StrCat("too many connections (limit ",
+                                    limits.max_connections, "); retry later")),
          Route::kInvalid);
     return;
   }
   const HttpRequest& req = parser_->get();
   if (req.target().size() > limits.max_url_bytes) {
     Send(PlainResponse(http::status::uri_too_long,
-                       absl::StrCat("request target exceeds ", limits.max_url_bytes, " bytes")),
+                       absl::StrCat("request target exceeds ",
+                                    limits.max_url_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
@@ -338,9 +361,9 @@ void Session::OnRead(beast::error_code ec) {
     header_bytes += field.name_string().size() + field.value().size() + 4;
   }
   if (header_bytes > limits.max_header_bytes) {
-    Send(PlainResponse(
-             http::status::request_header_fields_too_large,
-             absl::StrCat("header fields exceed ", limits.max_header_bytes, " bytes")),
+    Send(PlainResponse(http::status::request_header_fields_too_large,
+                       absl::StrCat("header fields exceed ",
+                                    limits.max_header_bytes, " bytes")),
          Route::kInvalid);
     return;
   }
@@ -350,18 +373,20 @@ void Session::OnRead(beast::error_code ec) {
 void Session::Dispatch() {
   HttpRequest req = parser_->release();
   bool keep_alive = req.keep_alive();
-  server_->handler()->Handle(
-      std::move(req), [self = shared_from_this(), keep_alive](HttpResponse res) {
-        // Runs inline when answered on the session's own thread, else is posted to it.
-        net::dispatch(self->worker_->ioc, [self, keep_alive, res = std::move(res)]() mutable {
-          res.keep_alive(keep_alive);
-          self->Send(std::move(res), Route::kCount);
-        });
-      });
+  server_->handler()->Handle(std::move(req), [self = shared_from_this(),
+                                              keep_alive](HttpResponse res) {
+    // Runs inline when answered on the session's own thread, else is posted to
+    // it.
+    net::dispatch(self->worker_->ioc,
+                  [self, keep_alive, res = std::move(res)]() mutable {
+                    res.keep_alive(keep_alive);
+                    self->Send(std::move(res), Route::kCount);
+                  });
+  });
 }
 
-// `route_for_errors` != kCount means the server made this response itself (a limit or parse
-// error): count it, and close the connection afterwards.
+// `route_for_errors` != kCount means the server made this response itself (a
+// limit or parse error): count it, and close the connection afterwards.
 void Session::Send(HttpResponse res, Route route_for_errors) {
   if (closed_) return;
   bool server_error = route_for_errors != Route::kCount;
@@ -374,11 +399,13 @@ void Session::Send(HttpResponse res, Route route_for_errors) {
   res.set(http::field::server, "kvstore");
   res.prepare_payload();
   response_.emplace(std::move(res));
-  deadline_ = Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
-  http::async_write(socket_, *response_,
-                    [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                      self->OnWrite(keep_alive, ec);
-                    });
+  deadline_ =
+      Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
+  http::async_write(
+      socket_, *response_,
+      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+        self->OnWrite(keep_alive, ec);
+      });
 }
 
 void Session::OnWrite(bool keep_alive, beast::error_code ec) {

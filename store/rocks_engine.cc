@@ -12,7 +12,9 @@
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "store/key_codec.h"
@@ -22,6 +24,31 @@ namespace kvstore::store {
 namespace {
 
 constexpr uint32_t kDefaultTableId = 1;
+// Shortest possible cell key: tag, table id, three empty segments, timestamp.
+constexpr size_t kMinCellKeyBytes = 1 + 4 + 3 * 2 + 8;
+
+// RocksDB prefix extractor: a cell key's prefix is its column (the key minus
+// the timestamp). With it, SST files carry per-column bloom filters, so reading
+// a column's newest cell skips every file that lacks the column. Iterators that
+// cross columns must set total_order_seek.
+class ColumnPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "kvstore.ColumnPrefix.v1"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), key.size() - 8);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= kMinCellKeyBytes && key[0] == 'c';
+  }
+};
+
+// ReadOptions for scans that may cross columns (see ColumnPrefixTransform).
+rocksdb::ReadOptions TotalOrder(const rocksdb::Slice* upper_bound) {
+  rocksdb::ReadOptions options;
+  options.total_order_seek = true;
+  options.iterate_upper_bound = upper_bound;
+  return options;
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -83,13 +110,15 @@ class RocksEngine final : public Engine {
       absl::string_view qualifier) override {
     KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
-    std::string prefix = ColumnPrefix(info->id, row, family, qualifier);
-    std::string upper = PrefixSuccessor(prefix);
-    rocksdb::Slice upper_slice(upper);
+    // The column's newest possible cell key: in the prefix extractor's domain,
+    // so the seek can use the per-column bloom filters.
+    std::string newest =
+        EncodeCellKey(CellKey{info->id, std::string(row), std::string(family),
+                              std::string(qualifier), INT64_MAX});
     rocksdb::ReadOptions read_options;
-    read_options.iterate_upper_bound = &upper_slice;
+    read_options.prefix_same_as_start = true;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
-    it->Seek(prefix);
+    it->Seek(newest);
     if (!it->Valid()) {
       KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
       return std::nullopt;
@@ -106,9 +135,8 @@ class RocksEngine final : public Engine {
     std::string prefix = RowPrefix(info->id, row);
     std::string upper = PrefixSuccessor(prefix);
     rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read_options;
-    read_options.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(TotalOrder(&upper_slice)));
     std::vector<Cell> cells;
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
@@ -225,10 +253,8 @@ class RocksEngine final : public Engine {
       const std::function<bool(const CellKey&)>& keep, int max_visits = 0) {
     std::string upper = PrefixSuccessor(prefix);
     rocksdb::Slice upper_slice(upper);
-    rocksdb::ReadOptions read_options;
-    read_options.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(
-        batch.NewIteratorWithBase(db_->NewIterator(read_options)));
+        batch.NewIteratorWithBase(db_->NewIterator(TotalOrder(&upper_slice))));
     std::vector<std::string> keys;
     int visits = 0;
     for (it->Seek(prefix); it->Valid(); it->Next()) {
@@ -236,7 +262,8 @@ class RocksEngine final : public Engine {
       if (key.substr(0, prefix.size()) != prefix) break;
       KV_ASSIGN_OR_RETURN(CellKey cell, DecodeCellKey(key));
       if (keep(cell)) keys.emplace_back(key);
-      // Checked before Next(), which could otherwise walk a long run of tombstones.
+      // Checked before Next(), which could otherwise walk a long run of
+      // tombstones.
       if (max_visits > 0 && ++visits == max_visits) break;
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "scan row"));
@@ -250,7 +277,8 @@ class RocksEngine final : public Engine {
     rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
                                        /*overwrite_key=*/true);
     // (family, qualifier) -> cells set in it by this request.
-    absl::flat_hash_map<std::pair<std::string, std::string>, int> touched_columns;
+    absl::flat_hash_map<std::pair<std::string, std::string>, int>
+        touched_columns;
     auto all = [](const CellKey&) { return true; };
     for (const Mutation& m : mutations) {
       std::vector<std::string> doomed;
@@ -293,10 +321,12 @@ class RocksEngine final : public Engine {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
     }
-    // Garbage-collect versions beyond the family's limit, in the same atomic write. Every write
-    // to such a family does this, so a column holds at most `max` cells before this request and
-    // each SetCell adds at most one: looking at the newest max + (cells set) is enough. Stopping
-    // there matters: deleted older versions leave tombstones that a full scan would walk over.
+    // Garbage-collect versions beyond the family's limit, in the same atomic
+    // write. Every write to such a family does this, so a column holds at most
+    // `max` cells before this request and each SetCell adds at most one:
+    // looking at the newest max + (cells set) is enough. Stopping there
+    // matters: deleted older versions leave tombstones that a full scan would
+    // walk over.
     for (const auto& [column, added] : touched_columns) {
       const auto& [family, qualifier] = column;
       auto limit = info.max_versions.find(family);
@@ -306,7 +336,9 @@ class RocksEngine final : public Engine {
           std::vector<std::string> excess,
           KeysWithPrefix(
               batch, ColumnPrefix(info.id, row, family, qualifier),
-              [&seen, max = limit->second](const CellKey&) { return ++seen > max; },
+              [&seen, max = limit->second](const CellKey&) {
+                return ++seen > max;
+              },
               limit->second + added));
       for (const std::string& key : excess) {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
@@ -346,8 +378,14 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 3;
+  db_options.write_buffer_size = options.memtable_bytes;
+  db_options.prefix_extractor = std::make_shared<ColumnPrefixTransform>();
+  db_options.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(64 << 20);
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table_options.whole_key_filtering =
+      false;  // reads seek by column, never by whole key
   db_options.table_factory.reset(
       rocksdb::NewBlockBasedTableFactory(table_options));
 

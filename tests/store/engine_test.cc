@@ -193,6 +193,51 @@ TEST(EngineTest, DataSurvivesReopen) {
   EXPECT_THAT(Row(**engine, "k"), ElementsAre(Cell{kCf, "", 9, "durable"}));
 }
 
+// Tiny memtables force many flushes, so reads go through SST files and their
+// per-column bloom filters, with versions and tombstones of one column spread
+// over several files.
+TEST(EngineTest, ReadsAreRightAcrossFlushedFiles) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  options.memtable_bytes = 64 * 1024;
+  auto opened = OpenRocksEngine(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Engine& engine = **opened;
+  constexpr int kRows = 300;
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < kRows; ++i) {
+      std::string row = "row" + std::to_string(i);
+      std::string value = std::string(100, 'a' + round) + std::to_string(i);
+      ASSERT_TRUE(
+          Write(engine, row,
+                {Mutation::SetCell(kCf, "", kServerTimestamp, value),
+                 Mutation::SetCell(kCf, "q" + std::to_string(round), 7, value)})
+              .ok());
+    }
+  }
+  ASSERT_TRUE(
+      Write(engine, "row0", {Mutation::DeleteFromColumn(kCf, "")}).ok());
+  for (int i = 0; i < kRows; ++i) {
+    std::string row = "row" + std::to_string(i);
+    auto cell = engine.ReadNewestCell(kDefaultTable, row, kCf, "");
+    ASSERT_TRUE(cell.ok()) << cell.status();
+    if (i == 0) {
+      EXPECT_FALSE(cell->has_value());
+      continue;
+    }
+    ASSERT_TRUE(cell->has_value()) << row;
+    EXPECT_EQ((*cell)->value, std::string(100, 'e') + std::to_string(i));
+    // cf keeps one version per column: the empty qualifier plus q0..q4.
+    EXPECT_EQ(Row(engine, row).size(), 6u) << row;
+  }
+  EXPECT_FALSE(
+      engine.ReadNewestCell(kDefaultTable, "row", kCf, "")->has_value());
+  EXPECT_FALSE(
+      engine.ReadNewestCell(kDefaultTable, "row1", kCf, "q")->has_value());
+  EXPECT_GT(engine.GetStats().live_sst_bytes, 0u);
+}
+
 TEST(EngineTest, SecondOpenOfTheSameDirectoryFails) {
   kvstore::testing::TempDir dir;
   EngineOptions options;
