@@ -8,12 +8,14 @@
 #   - webdis -> redis with appendonly yes, appendfsync always
 # Prints one table of requests/s and p99 with the ratios the issue targets.
 #
-# Usage: bench/http_bench.sh            (BENCH_SECONDS=10 per cell by default)
+# Usage: bench/http_bench.sh   (each cell: BENCH_REPEAT=3 runs of BENCH_SECONDS=5, interleaved
+# across servers so machine drift hits all alike; the table shows the median run)
 # Everything listens on 127.0.0.1 only; every process is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-seconds="${BENCH_SECONDS:-10}"
+seconds="${BENCH_SECONDS:-5}"
+repeat="${BENCH_REPEAT:-3}"
 
 scripts/install_deps.sh --bench
 scripts/build.sh default >/dev/null
@@ -114,24 +116,36 @@ run_wrk() {  # kind port conns -> "rps p99_us errors"
   echo "$rps $p99 $((err + bad))"
 }
 
-declare -A rps p99 errs
-measure() {  # label kind port conns
+declare -A rps p99 errs runs
+measure() {  # label kind port conns: one run, appended to the label's runs
   read -r r p e < <(run_wrk "$2" "$3" "$4")
-  rps[$1]=$r; p99[$1]=$p; errs[$1]=$e
+  runs[$1]="${runs[$1]:-} $r:$p"
+  errs[$1]=$(( ${errs[$1]:-0} + e ))
   printf '  %-22s c=%-4s %10.0f req/s  p99 %7.2f ms  errors %s\n' "$1" "$4" "$r" \
     "$(awk -v p="$p" 'BEGIN{print p/1000}')" "$e" >&2
 }
+# Keeps the median run (by req/s) of each label.
+take_medians() {
+  for label in "${!runs[@]}"; do
+    read -r r p < <(tr ' ' '\n' <<<"${runs[$label]}" | grep . | sort -t: -k1,1 -g |
+      awk -F: '{a[NR]=$1; b[NR]=$2} END {m=int((NR+1)/2); print a[m], b[m]}')
+    rps[$label]=$r; p99[$label]=$p
+  done
+}
 
-echo "Measuring (${seconds}s per cell)..." >&2
-for c in 1 16 128; do
-  measure "kv_get_$c" kv-get "$kv_port" "$c"
-  measure "nginx_$c" static "$ng_port" "$c"
-  measure "webdis_get_$c" webdis-get "$webdis_port" "$c"
+echo "Measuring (${repeat} x ${seconds}s per cell)..." >&2
+for round in $(seq 1 "$repeat"); do
+  for c in 1 16 128; do
+    measure "kv_get_$c" kv-get "$kv_port" "$c"
+    measure "nginx_$c" static "$ng_port" "$c"
+    measure "webdis_get_$c" webdis-get "$webdis_port" "$c"
+  done
+  for c in 1 64; do
+    measure "kv_set_$c" kv-set "$kv_port" "$c"
+    measure "webdis_set_$c" webdis-set "$webdis_aof_port" "$c"
+  done
 done
-for c in 1 64; do
-  measure "kv_set_$c" kv-set "$kv_port" "$c"
-  measure "webdis_set_$c" webdis-set "$webdis_aof_port" "$c"
-done
+take_medians
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "n/a"; else printf "%.2f", a/b }'; }
 ms() { awk -v p="$1" 'BEGIN{printf "%.2f", p/1000}'; }

@@ -72,31 +72,43 @@ std::string TablePrefix(uint32_t table_id) {
 }
 
 std::string RowPrefix(uint32_t table_id, absl::string_view row) {
-  std::string out = TablePrefix(table_id);
-  AppendSegment(&out, row);
-  return out;
+  return ColumnPrefix(table_id, row, absl::string_view(), absl::string_view(),
+                      1);
 }
 
 std::string FamilyPrefix(uint32_t table_id, absl::string_view row,
                          absl::string_view family) {
-  std::string out = RowPrefix(table_id, row);
-  AppendSegment(&out, family);
-  return out;
+  return ColumnPrefix(table_id, row, family, absl::string_view(), 2);
 }
 
 std::string ColumnPrefix(uint32_t table_id, absl::string_view row,
-                         absl::string_view family,
-                         absl::string_view qualifier) {
-  std::string out = FamilyPrefix(table_id, row, family);
-  AppendSegment(&out, qualifier);
+                         absl::string_view family, absl::string_view qualifier,
+                         int segments) {
+  std::string out;
+  // Room for the timestamp too, so EncodeCellKey does not reallocate.
+  out.reserve(5 + row.size() + family.size() + qualifier.size() + 6 + 8 + 8);
+  out.push_back(kCellTag);
+  AppendBigEndian32(&out, table_id);
+  AppendSegment(&out, row);
+  if (segments > 1) AppendSegment(&out, family);
+  if (segments > 2) AppendSegment(&out, qualifier);
   return out;
+}
+
+void AppendTimestamp(std::string* out, int64_t timestamp_micros) {
+  // Bitwise NOT turns ascending non-negative timestamps into descending keys.
+  AppendBigEndian64(out, ~static_cast<uint64_t>(timestamp_micros));
+}
+
+int64_t CellKeyTimestamp(absl::string_view cell_key) {
+  return static_cast<int64_t>(
+      ~ReadBigEndian(cell_key.substr(cell_key.size() - 8), 8));
 }
 
 std::string EncodeCellKey(const CellKey& key) {
   std::string out =
       ColumnPrefix(key.table_id, key.row, key.family, key.qualifier);
-  // Bitwise NOT turns ascending non-negative timestamps into descending keys.
-  AppendBigEndian64(&out, ~static_cast<uint64_t>(key.timestamp_micros));
+  AppendTimestamp(&out, key.timestamp_micros);
   return out;
 }
 

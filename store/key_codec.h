@@ -56,9 +56,18 @@ std::string RowPrefix(uint32_t table_id, absl::string_view row);
 // Prefix shared by all cells of one family of one row.
 std::string FamilyPrefix(uint32_t table_id, absl::string_view row,
                          absl::string_view family);
-// Prefix shared by all cells (versions) of one column of one row.
+// Prefix shared by all cells (versions) of one column of one row. (`segments` <
+// 3 is how RowPrefix and FamilyPrefix share it.)
 std::string ColumnPrefix(uint32_t table_id, absl::string_view row,
-                         absl::string_view family, absl::string_view qualifier);
+                         absl::string_view family, absl::string_view qualifier,
+                         int segments = 3);
+
+// Appends the encoded timestamp that ends a cell key. Requires timestamp_micros
+// >= 0.
+void AppendTimestamp(std::string* out, int64_t timestamp_micros);
+// The timestamp of a cell key (its last 8 bytes). Requires a well-formed cell
+// key.
+int64_t CellKeyTimestamp(absl::string_view cell_key);
 
 // The full key of one cell. Requires key.timestamp_micros >= 0.
 std::string EncodeCellKey(const CellKey& key);

@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -112,20 +113,26 @@ class RocksEngine final : public Engine {
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
     // The column's newest possible cell key: in the prefix extractor's domain,
     // so the seek can use the per-column bloom filters.
-    std::string newest =
-        EncodeCellKey(CellKey{info->id, std::string(row), std::string(family),
-                              std::string(qualifier), INT64_MAX});
-    rocksdb::ReadOptions read_options;
-    read_options.prefix_same_as_start = true;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options));
-    it->Seek(newest);
-    if (!it->Valid()) {
-      KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
-      return std::nullopt;
+    std::string newest = ColumnPrefix(info->id, row, family, qualifier);
+    const size_t prefix_size = newest.size();
+    AppendTimestamp(&newest, INT64_MAX);
+    PooledIterator it = TakeColumnIterator();
+    if (!it.ok()) return it.status();
+    (*it)->Seek(newest);
+    absl::StatusOr<std::optional<Cell>> result = std::nullopt;
+    if ((*it)->Valid()) {
+      absl::string_view key = ToView((*it)->key());
+      if (key.size() == prefix_size + 8 &&
+          key.substr(0, prefix_size) ==
+              absl::string_view(newest).substr(0, prefix_size)) {
+        result = Cell{std::string(family), std::string(qualifier),
+                      CellKeyTimestamp(key), (*it)->value().ToString()};
+      }
+    } else if (!(*it)->status().ok()) {
+      return FromRocks((*it)->status(), "read");
     }
-    KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
-    return Cell{std::move(key.family), std::move(key.qualifier),
-                key.timestamp_micros, it->value().ToString()};
+    ReturnColumnIterator(std::move(*it));
+    return result;
   }
 
   absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
@@ -160,6 +167,10 @@ class RocksEngine final : public Engine {
 
   absl::Status Close() override {
     if (closed_.exchange(true)) return absl::OkStatus();
+    {
+      absl::MutexLock lock(&iterators_mu_);
+      idle_iterators_.clear();  // they pin the database's files
+    }
     commits_->Close();
     absl::Status status;
     if (!options_.in_memory) {
@@ -244,6 +255,37 @@ class RocksEngine final : public Engine {
     } while (!last_server_micros_.compare_exchange_weak(
         last, next, std::memory_order_relaxed));
     return next;
+  }
+
+  using PooledIterator = absl::StatusOr<std::unique_ptr<rocksdb::Iterator>>;
+
+  // Iterators for newest-cell reads (prefix mode) are reused: Refresh() on an
+  // iterator whose files have not changed only moves its read sequence forward,
+  // which costs far less than building a new one. The pool holds at most one
+  // per concurrent reader.
+  PooledIterator TakeColumnIterator() {
+    std::unique_ptr<rocksdb::Iterator> it;
+    {
+      absl::MutexLock lock(&iterators_mu_);
+      if (!idle_iterators_.empty()) {
+        it = std::move(idle_iterators_.back());
+        idle_iterators_.pop_back();
+      }
+    }
+    if (it != nullptr) {
+      rocksdb::Status refreshed = it->Refresh();
+      if (refreshed.ok()) return it;
+    }
+    rocksdb::ReadOptions read_options;
+    read_options.prefix_same_as_start = true;
+    return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read_options));
+  }
+
+  void ReturnColumnIterator(std::unique_ptr<rocksdb::Iterator> it) {
+    absl::MutexLock lock(&iterators_mu_);
+    if (!closed_.load() && idle_iterators_.size() < kMaxIdleIterators) {
+      idle_iterators_.push_back(std::move(it));
+    }
   }
 
   // Keys under `prefix` as the batch plus the database see them; `keep` filters
@@ -361,6 +403,11 @@ class RocksEngine final : public Engine {
   std::atomic<int64_t> last_server_micros_{0};
   std::atomic<uint64_t> writes_committed_{0};
   std::atomic<bool> closed_{false};
+
+  static constexpr size_t kMaxIdleIterators = 64;
+  absl::Mutex iterators_mu_;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> idle_iterators_
+      ABSL_GUARDED_BY(iterators_mu_);
 };
 
 }  // namespace
