@@ -9,6 +9,8 @@ packages=(
   libboost-dev libboost-system-dev
   librocksdb-dev
   libabsl-dev
+  libprotobuf-dev protobuf-compiler
+  libre2-dev
   libgtest-dev libgmock-dev
   curl procps python3
 )

@@ -289,17 +289,27 @@ class RocksEngine final : public Engine {
   }
 
   // Keys under `prefix` as the batch plus the database see them; `keep` filters
-  // them.
+  // them. Stops after visiting `max_visits` keys if that is > 0. `column` says
+  // the prefix is a whole column's (ColumnPrefix): the scan then seeks in the
+  // prefix extractor's domain and skips files by their bloom filters.
   absl::StatusOr<std::vector<std::string>> KeysWithPrefix(
       rocksdb::WriteBatchWithIndex& batch, const std::string& prefix,
-      const std::function<bool(const CellKey&)>& keep, int max_visits = 0) {
+      const std::function<bool(const CellKey&)>& keep, int max_visits = 0,
+      bool column = false) {
     std::string upper = PrefixSuccessor(prefix);
     rocksdb::Slice upper_slice(upper);
+    rocksdb::ReadOptions read_options = TotalOrder(&upper_slice);
+    std::string seek_key = prefix;
+    if (column) {
+      read_options.total_order_seek = false;
+      read_options.prefix_same_as_start = true;
+      AppendTimestamp(&seek_key, INT64_MAX);  // the column's first possible key
+    }
     std::unique_ptr<rocksdb::Iterator> it(
-        batch.NewIteratorWithBase(db_->NewIterator(TotalOrder(&upper_slice))));
+        batch.NewIteratorWithBase(db_->NewIterator(read_options)));
     std::vector<std::string> keys;
     int visits = 0;
-    for (it->Seek(prefix); it->Valid(); it->Next()) {
+    for (it->Seek(seek_key); it->Valid(); it->Next()) {
       absl::string_view key = ToView(it->key());
       if (key.substr(0, prefix.size()) != prefix) break;
       KV_ASSIGN_OR_RETURN(CellKey cell, DecodeCellKey(key));
@@ -338,13 +348,14 @@ class RocksEngine final : public Engine {
         case Mutation::Kind::kDeleteFromColumn: {
           KV_ASSIGN_OR_RETURN(
               doomed,
-              KeysWithPrefix(batch,
-                             ColumnPrefix(info.id, row, m.family, m.qualifier),
-                             [&m](const CellKey& c) {
-                               return c.timestamp_micros >= m.start_micros &&
-                                      (m.end_micros == 0 ||
-                                       c.timestamp_micros < m.end_micros);
-                             }));
+              KeysWithPrefix(
+                  batch, ColumnPrefix(info.id, row, m.family, m.qualifier),
+                  [&m](const CellKey& c) {
+                    return c.timestamp_micros >= m.start_micros &&
+                           (m.end_micros == 0 ||
+                            c.timestamp_micros < m.end_micros);
+                  },
+                  /*max_visits=*/0, /*column=*/true));
           break;
         }
         case Mutation::Kind::kDeleteFromFamily: {
@@ -381,7 +392,7 @@ class RocksEngine final : public Engine {
               [&seen, max = limit->second](const CellKey&) {
                 return ++seen > max;
               },
-              limit->second + added));
+              limit->second + added, /*column=*/true));
       for (const std::string& key : excess) {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
