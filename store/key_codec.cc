@@ -128,11 +128,42 @@ absl::StatusOr<CellKey> DecodeCellKey(absl::string_view encoded) {
     return absl::InvalidArgumentError("not a cell key: bad timestamp length");
   }
   uint64_t inverted = ReadBigEndian(encoded, 8);
+  if (inverted == 0) {
+    key.single_version = true;
+    key.timestamp_micros = -1;
+    return key;
+  }
   key.timestamp_micros = static_cast<int64_t>(~inverted);
   if (key.timestamp_micros < 0) {
     return absl::InvalidArgumentError("not a cell key: negative timestamp");
   }
   return key;
+}
+
+std::string SingleVersionKey(uint32_t table_id, absl::string_view row,
+                             absl::string_view family,
+                             absl::string_view qualifier) {
+  std::string out = ColumnPrefix(table_id, row, family, qualifier);
+  out.append(8, '\0');
+  return out;
+}
+
+std::string EncodeSingleVersionValue(int64_t timestamp_micros,
+                                     absl::string_view value) {
+  std::string out;
+  out.reserve(8 + value.size());
+  AppendBigEndian64(&out, static_cast<uint64_t>(timestamp_micros));
+  out.append(value.data(), value.size());
+  return out;
+}
+
+bool DecodeSingleVersionValue(absl::string_view stored,
+                              int64_t* timestamp_micros,
+                              absl::string_view* value) {
+  if (stored.size() < 8) return false;
+  *timestamp_micros = static_cast<int64_t>(ReadBigEndian(stored, 8));
+  *value = stored.substr(8);
+  return *timestamp_micros >= 0;
 }
 
 std::string PrefixSuccessor(absl::string_view prefix) {

@@ -14,6 +14,13 @@
 // a < b, and no segment is a prefix of another, which makes "all cells of row
 // r" a key prefix (RowPrefix) even when another row's key begins with r.
 //
+// Single-version families (max_versions == 1) use another layout: the column's
+// one cell is stored under a fixed key whose timestamp part is 8 zero bytes
+// (which no real timestamp encodes to, since ~ts of a ts >= 0 has its top bit
+// set), and the value is the 8-byte big-endian timestamp followed by the cell's
+// value. A write is then one Put, a read one Get, and replacing a cell leaves
+// no tombstone behind.
+//
 // All functions are pure and thread-safe.
 #ifndef KVSTORE_STORE_KEY_CODEC_H_
 #define KVSTORE_STORE_KEY_CODEC_H_
@@ -32,7 +39,9 @@ struct CellKey {
   std::string row;
   std::string family;
   std::string qualifier;
-  int64_t timestamp_micros = 0;  // >= 0
+  int64_t timestamp_micros = 0;  // >= 0; -1 for a single-version key
+  bool single_version =
+      false;  // the single-version layout: timestamp is in the value
 
   friend bool operator==(const CellKey& a, const CellKey& b) {
     return a.table_id == b.table_id && a.row == b.row && a.family == b.family &&
@@ -72,7 +81,20 @@ int64_t CellKeyTimestamp(absl::string_view cell_key);
 // The full key of one cell. Requires key.timestamp_micros >= 0.
 std::string EncodeCellKey(const CellKey& key);
 
-// Inverse of EncodeCellKey. InvalidArgument if `encoded` is not a cell key.
+// The key of a single-version column's cell.
+std::string SingleVersionKey(uint32_t table_id, absl::string_view row,
+                             absl::string_view family,
+                             absl::string_view qualifier);
+// The stored value of a single-version cell, and its inverse (false if
+// malformed).
+std::string EncodeSingleVersionValue(int64_t timestamp_micros,
+                                     absl::string_view value);
+bool DecodeSingleVersionValue(absl::string_view stored,
+                              int64_t* timestamp_micros,
+                              absl::string_view* value);
+
+// Inverse of EncodeCellKey and SingleVersionKey. InvalidArgument if `encoded`
+// is not a cell key.
 absl::StatusOr<CellKey> DecodeCellKey(absl::string_view encoded);
 
 // The smallest key greater than every key that starts with `prefix` (the

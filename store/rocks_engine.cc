@@ -111,6 +111,21 @@ class RocksEngine final : public Engine {
       absl::string_view qualifier) override {
     KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
+    if (IsSingleVersion(*info, family)) {
+      std::string stored;
+      rocksdb::Status s =
+          db_->Get(rocksdb::ReadOptions(),
+                   SingleVersionKey(info->id, row, family, qualifier), &stored);
+      if (s.IsNotFound()) return std::nullopt;
+      KV_RETURN_IF_ERROR(FromRocks(s, "read"));
+      CellKey key{info->id,
+                  "",
+                  std::string(family),
+                  std::string(qualifier),
+                  -1,
+                  /*single_version=*/true};
+      return ToCell(std::move(key), stored);
+    }
     // The column's newest possible cell key: in the prefix extractor's domain,
     // so the seek can use the per-column bloom filters.
     std::string newest = ColumnPrefix(info->id, row, family, qualifier);
@@ -147,8 +162,9 @@ class RocksEngine final : public Engine {
     std::vector<Cell> cells;
     for (it->Seek(prefix); it->Valid(); it->Next()) {
       KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
-      cells.push_back(Cell{std::move(key.family), std::move(key.qualifier),
-                           key.timestamp_micros, it->value().ToString()});
+      KV_ASSIGN_OR_RETURN(Cell cell,
+                          ToCell(std::move(key), ToView(it->value())));
+      cells.push_back(std::move(cell));
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
     return cells;
@@ -183,6 +199,26 @@ class RocksEngine final : public Engine {
  private:
   static absl::string_view ToView(const rocksdb::Slice& s) {
     return absl::string_view(s.data(), s.size());
+  }
+
+  static bool IsSingleVersion(const TableInfo& info, absl::string_view family) {
+    auto it = info.max_versions.find(family);
+    return it != info.max_versions.end() && it->second == 1;
+  }
+
+  // The cell stored under `key` with value `stored`, in either layout.
+  static absl::StatusOr<Cell> ToCell(CellKey key, absl::string_view stored) {
+    if (!key.single_version) {
+      return Cell{std::move(key.family), std::move(key.qualifier),
+                  key.timestamp_micros, std::string(stored)};
+    }
+    int64_t timestamp = 0;
+    absl::string_view value;
+    if (!DecodeSingleVersionValue(stored, &timestamp, &value)) {
+      return absl::DataLossError("corrupt single-version cell value");
+    }
+    return Cell{std::move(key.family), std::move(key.qualifier), timestamp,
+                std::string(value)};
   }
 
   static absl::Status ValidateRowKey(absl::string_view row) {
@@ -322,6 +358,23 @@ class RocksEngine final : public Engine {
     return keys;
   }
 
+  // The timestamp of a single-version column's cell as the batch plus the
+  // database see it, or nullopt if there is none.
+  absl::StatusOr<std::optional<int64_t>> SingleVersionTimestamp(
+      rocksdb::WriteBatchWithIndex& batch, const std::string& key) {
+    std::string stored;
+    rocksdb::Status s = batch.GetFromBatchAndDB(
+        db_.get(), rocksdb::ReadOptions(), key, &stored);
+    if (s.IsNotFound()) return std::nullopt;
+    KV_RETURN_IF_ERROR(FromRocks(s, "read cell"));
+    int64_t timestamp = 0;
+    absl::string_view value;
+    if (!DecodeSingleVersionValue(stored, &timestamp, &value)) {
+      return absl::DataLossError("corrupt single-version cell value");
+    }
+    return timestamp;
+  }
+
   // Runs on the row's writer thread: no other write to this row runs
   // concurrently.
   absl::Status Apply(const TableInfo& info, const std::string& row,
@@ -336,16 +389,39 @@ class RocksEngine final : public Engine {
       std::vector<std::string> doomed;
       switch (m.kind) {
         case Mutation::Kind::kSetCell: {
-          CellKey key{info.id, row, m.family, m.qualifier,
-                      m.timestamp_micros == kServerTimestamp
-                          ? ServerNow()
-                          : m.timestamp_micros};
+          int64_t timestamp = m.timestamp_micros == kServerTimestamp
+                                  ? ServerNow()
+                                  : m.timestamp_micros;
+          if (IsSingleVersion(info, m.family)) {
+            std::string key =
+                SingleVersionKey(info.id, row, m.family, m.qualifier);
+            KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
+                                SingleVersionTimestamp(batch, key));
+            // A cell older than the one kept would be collected at once.
+            if (kept.has_value() && *kept > timestamp) break;
+            KV_RETURN_IF_ERROR(FromRocks(
+                batch.Put(key, EncodeSingleVersionValue(timestamp, m.value)),
+                "batch put"));
+            break;
+          }
+          CellKey key{info.id, row, m.family, m.qualifier, timestamp};
           KV_RETURN_IF_ERROR(
               FromRocks(batch.Put(EncodeCellKey(key), m.value), "batch put"));
           ++touched_columns[{m.family, m.qualifier}];
           break;
         }
         case Mutation::Kind::kDeleteFromColumn: {
+          if (IsSingleVersion(info, m.family)) {
+            std::string key =
+                SingleVersionKey(info.id, row, m.family, m.qualifier);
+            KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
+                                SingleVersionTimestamp(batch, key));
+            if (kept.has_value() && *kept >= m.start_micros &&
+                (m.end_micros == 0 || *kept < m.end_micros)) {
+              doomed.push_back(std::move(key));
+            }
+            break;
+          }
           KV_ASSIGN_OR_RETURN(
               doomed,
               KeysWithPrefix(

@@ -57,6 +57,37 @@ TEST(EngineTest, DefaultFamilyKeepsOneVersion) {
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "", 5, "5"}));
 }
 
+TEST(EngineTest, SingleVersionFamilyKeepsTheNewestTimestamp) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "new")}).ok());
+  // An older cell would be collected at once: the newer one stays.
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 10, "old")}).ok());
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 50, "new"}));
+  // Within one request too, whatever the order.
+  ASSERT_TRUE(Write(*engine, "s",
+                    {Mutation::SetCell(kCf, "q", 70, "b"),
+                     Mutation::SetCell(kCf, "q", 60, "a")})
+                  .ok());
+  EXPECT_THAT(Row(*engine, "s"), ElementsAre(Cell{kCf, "q", 70, "b"}));
+}
+
+TEST(EngineTest, DeleteFromColumnHonoursTheTimeRange) {
+  auto engine = OpenInMemory();
+  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "v")}).ok());
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 0, 50)}).ok());
+  EXPECT_THAT(Row(*engine, "r"),
+              ElementsAre(Cell{kCf, "q", 50, "v"}));  // end is open
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 51, 0)}).ok());
+  EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 50, "v"}));
+  ASSERT_TRUE(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 50, 51)}).ok());
+  EXPECT_THAT(Row(*engine, "r"), IsEmpty());
+}
+
 TEST(EngineTest, SameTimestampOverwrites) {
   auto engine = OpenInMemory();
   ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "a")}).ok());

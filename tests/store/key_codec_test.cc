@@ -82,6 +82,27 @@ TEST(KeyCodecTest, DecodeRejectsGarbage) {
   EXPECT_FALSE(DecodeCellKey(bad_escape).ok());
 }
 
+TEST(KeyCodecTest, SingleVersionKeysAndValues) {
+  std::string key = SingleVersionKey(4, "row", "cf", "q");
+  EXPECT_EQ(key.rfind(ColumnPrefix(4, "row", "cf", "q"), 0), 0u);
+  // It never equals a real cell key of the column, whatever the timestamp.
+  EXPECT_NE(key, EncodeCellKey({4, "row", "cf", "q", 0}));
+  EXPECT_NE(key, EncodeCellKey({4, "row", "cf", "q", INT64_MAX}));
+  auto decoded = DecodeCellKey(key);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->single_version);
+  EXPECT_EQ(decoded->row, "row");
+  EXPECT_EQ(decoded->qualifier, "q");
+
+  std::string stored = EncodeSingleVersionValue(1234, std::string("v\0x", 3));
+  int64_t ts = 0;
+  absl::string_view value;
+  ASSERT_TRUE(DecodeSingleVersionValue(stored, &ts, &value));
+  EXPECT_EQ(ts, 1234);
+  EXPECT_EQ(value, absl::string_view("v\0x", 3));
+  EXPECT_FALSE(DecodeSingleVersionValue("short", &ts, &value));
+}
+
 TEST(KeyCodecTest, PrefixSuccessor) {
   EXPECT_EQ(PrefixSuccessor("ab"), "ac");
   EXPECT_EQ(PrefixSuccessor(std::string("a\xff", 2)), "b");
