@@ -1,5 +1,7 @@
 #include "store/commit_queue.h"
 
+#include <pthread.h>
+
 #include <string>
 #include <utility>
 
@@ -42,10 +44,16 @@ CommitQueue::CommitQueue(const Options& options, SyncFn sync)
     shards_.push_back(std::make_unique<Shard>());
   }
   for (auto& shard : shards_) {
-    shard->thread = std::thread([this, s = shard.get()] { RunShard(s); });
+    shard->thread = std::thread([this, s = shard.get()] {
+      pthread_setname_np(pthread_self(), "kv-writer");
+      RunShard(s);
+    });
   }
   if (options_.sync == SyncMode::kEverySecond) {
-    periodic_thread_ = std::thread([this] { RunPeriodicSync(); });
+    periodic_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "kv-fsync");
+      RunPeriodicSync();
+    });
   }
 }
 

@@ -1,5 +1,7 @@
 #include "store/http_server.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -140,7 +142,10 @@ class ServerImpl final : public HttpServer {
     for (auto& w : workers_) {
       w->sweeper.emplace(w->ioc);
       Sweep(w.get());
-      w->thread = std::thread([w = w.get()] { w->ioc.run(); });
+      w->thread = std::thread([w = w.get()] {
+        pthread_setname_np(pthread_self(), "kv-http-io");
+        w->ioc.run();
+      });
     }
     return absl::OkStatus();
   }
