@@ -32,13 +32,13 @@ absl::string_view SyncModeName(SyncMode mode) {
 }
 
 std::unique_ptr<CommitQueue> CommitQueue::Create(const Options& options,
-                                                 SyncFn sync) {
+                                                 WriteFn write, SyncFn sync) {
   return std::unique_ptr<CommitQueue>(
-      new CommitQueue(options, std::move(sync)));
+      new CommitQueue(options, std::move(write), std::move(sync)));
 }
 
-CommitQueue::CommitQueue(const Options& options, SyncFn sync)
-    : options_(options), sync_(std::move(sync)) {
+CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync)
+    : options_(options), write_(std::move(write)), sync_(std::move(sync)) {
   int shards = options.shards < 1 ? 1 : options.shards;
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
@@ -88,13 +88,18 @@ void CommitQueue::Close() {
     periodic_thread_.join();
   }
   if (options_.sync != SyncMode::kNever && dirty_.exchange(false)) {
-    SyncNow().IgnoreError();  // best effort: nobody is waiting for this one
+    // Best effort: nobody is waiting for this one.
+    SyncCovering(written_seq_.load()).IgnoreError();
   }
 }
 
-absl::Status CommitQueue::SyncNow() {
+absl::Status CommitQueue::SyncCovering(uint64_t group_seq) {
   absl::MutexLock lock(&sync_mu_);
   if (!sticky_error_.ok()) return sticky_error_;
+  if (synced_seq_ >= group_seq) return absl::OkStatus();  // already covered
+  // Every group numbered <= target was written before we read it: this sync
+  // covers it.
+  uint64_t target = written_seq_.load(std::memory_order_acquire);
   absl::Status status = sync_();
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!status.ok()) {
@@ -103,6 +108,7 @@ absl::Status CommitQueue::SyncNow() {
                      status.message()));
     return sticky_error_;
   }
+  synced_seq_ = target;
   return absl::OkStatus();
 }
 
@@ -114,6 +120,8 @@ absl::Status CommitQueue::StickyError() {
 void CommitQueue::RunShard(Shard* shard) {
   std::vector<Task> group;
   std::vector<absl::Status> results;
+  rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
+                                     /*overwrite_key=*/true);
   while (true) {
     {
       absl::MutexLock lock(&shard->mu);
@@ -126,26 +134,38 @@ void CommitQueue::RunShard(Shard* shard) {
       group.swap(shard->queue);
     }
     results.clear();
+    batch.Clear();
     absl::Status sticky = StickyError();
-    bool wrote = false;
+    bool applied = false;
     for (Task& task : group) {
       if (!sticky.ok()) {
         results.push_back(sticky);
         continue;
       }
-      results.push_back(std::move(task.apply)());
-      wrote = wrote || results.back().ok();
-    }
-    if (wrote) {
-      if (options_.sync == SyncMode::kAlways) {
-        absl::Status synced = SyncNow();
-        if (!synced.ok()) {
-          for (absl::Status& r : results) {
-            if (r.ok()) r = synced;
-          }
-        }
+      batch.SetSavePoint();
+      absl::Status status = std::move(task.apply)(batch);
+      if (status.ok()) {
+        batch.PopSavePoint().PermitUncheckedError();
+        applied = true;
       } else {
-        dirty_.store(true, std::memory_order_relaxed);
+        batch.RollbackToSavePoint().PermitUncheckedError();
+      }
+      results.push_back(std::move(status));
+    }
+    if (applied && batch.GetWriteBatch()->Count() > 0) {
+      absl::Status written = write_(batch);
+      if (written.ok()) {
+        uint64_t seq = written_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
+        if (options_.sync == SyncMode::kAlways) {
+          written = SyncCovering(seq);
+        } else {
+          dirty_.store(true, std::memory_order_relaxed);
+        }
+      }
+      if (!written.ok()) {
+        for (absl::Status& r : results) {
+          if (r.ok()) r = written;
+        }
       }
     }
     for (size_t i = 0; i < group.size(); ++i) {
@@ -162,7 +182,8 @@ void CommitQueue::RunPeriodicSync() {
                                   absl::Seconds(1));
     if (dirty_.exchange(false)) {
       periodic_mu_.Unlock();
-      SyncNow().IgnoreError();  // a failure is sticky and fails later writes
+      // A failure is sticky and fails later writes.
+      SyncCovering(written_seq_.load()).IgnoreError();
       periodic_mu_.Lock();
     }
   }

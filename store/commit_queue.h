@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 
 namespace kvstore::store {
 
@@ -42,8 +43,14 @@ absl::string_view SyncModeName(SyncMode mode);
 
 class CommitQueue {
  public:
-  // Runs on a writer thread; applies the task's writes without syncing.
-  using ApplyFn = absl::AnyInvocable<absl::Status() &&>;
+  // Runs on a writer thread; adds the task's writes to the group's batch (and
+  // may read through it). On error the task's additions are discarded.
+  using ApplyFn =
+      absl::AnyInvocable<absl::Status(rocksdb::WriteBatchWithIndex&) &&>;
+  // Writes a group's batch, without syncing. Called from several threads at
+  // once.
+  using WriteFn =
+      absl::AnyInvocable<absl::Status(rocksdb::WriteBatchWithIndex&) const>;
   // Receives the task's outcome after the group's sync; must not block.
   using DoneFn = absl::AnyInvocable<void(absl::Status) &&>;
   // Makes every write applied so far durable. Called from several threads.
@@ -55,7 +62,7 @@ class CommitQueue {
   };
 
   static std::unique_ptr<CommitQueue> Create(const Options& options,
-                                             SyncFn sync);
+                                             WriteFn write, SyncFn sync);
   ~CommitQueue();
 
   CommitQueue(const CommitQueue&) = delete;
@@ -83,20 +90,26 @@ class CommitQueue {
     std::thread thread;
   };
 
-  CommitQueue(const Options& options, SyncFn sync);
+  CommitQueue(const Options& options, WriteFn write, SyncFn sync);
   void RunShard(Shard* shard);
   void RunPeriodicSync();
-  // Syncs and records a failure as sticky; returns the sync's status.
-  absl::Status SyncNow() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Makes every group numbered <= `group_seq` durable: returns at once if a
+  // sync that began after that group was written has finished, else syncs
+  // everything written so far. A failure is recorded as sticky.
+  absl::Status SyncCovering(uint64_t group_seq) ABSL_LOCKS_EXCLUDED(sync_mu_);
   absl::Status StickyError() ABSL_LOCKS_EXCLUDED(sync_mu_);
 
   const Options options_;
+  const WriteFn write_;  // called by every shard's thread, concurrently
   std::vector<std::unique_ptr<Shard>> shards_;
 
   absl::Mutex
       sync_mu_;  // serializes calls to sync_ and guards the sticky error
   SyncFn sync_ ABSL_GUARDED_BY(sync_mu_);
   absl::Status sticky_error_ ABSL_GUARDED_BY(sync_mu_);
+  uint64_t synced_seq_ ABSL_GUARDED_BY(sync_mu_) =
+      0;                                  // groups up to here are durable
+  std::atomic<uint64_t> written_seq_{0};  // numbers written groups, in order
 
   absl::Mutex periodic_mu_;
   bool periodic_closing_ ABSL_GUARDED_BY(periodic_mu_) = false;

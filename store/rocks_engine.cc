@@ -78,9 +78,15 @@ class RocksEngine final : public Engine {
     // synced).
     queue_options.sync = options.in_memory ? SyncMode::kNever : options.sync;
     queue_options.shards = options.write_shards;
-    commits_ = CommitQueue::Create(queue_options, [this] {
-      return FromRocks(db_->SyncWAL(), "sync write-ahead log");
-    });
+    commits_ = CommitQueue::Create(
+        queue_options,
+        [this](rocksdb::WriteBatchWithIndex& batch) {
+          rocksdb::WriteOptions write_options;
+          write_options.sync = false;  // the commit queue syncs once per group
+          return FromRocks(db_->Write(write_options, batch.GetWriteBatch()),
+                           "write");
+        },
+        [this] { return FromRocks(db_->SyncWAL(), "sync write-ahead log"); });
   }
 
   ~RocksEngine() override { Close().IgnoreError(); }
@@ -96,8 +102,9 @@ class RocksEngine final : public Engine {
     commits_->Submit(
         shard_key,
         [this, info = *info, row = std::move(row),
-         mutations = std::move(mutations)]() {
-          return Apply(*info, row, mutations);
+         mutations =
+             std::move(mutations)](rocksdb::WriteBatchWithIndex& batch) {
+          return Apply(*info, row, mutations, batch);
         },
         [this, done = std::move(done)](absl::Status status) mutable {
           if (status.ok())
@@ -377,10 +384,11 @@ class RocksEngine final : public Engine {
 
   // Runs on the row's writer thread: no other write to this row runs
   // concurrently.
+  // Adds the mutations to `batch` (the writer group's shared batch, which
+  // already holds the group's earlier writes and is read through).
   absl::Status Apply(const TableInfo& info, const std::string& row,
-                     const std::vector<Mutation>& mutations) {
-    rocksdb::WriteBatchWithIndex batch(rocksdb::BytewiseComparator(), 0,
-                                       /*overwrite_key=*/true);
+                     const std::vector<Mutation>& mutations,
+                     rocksdb::WriteBatchWithIndex& batch) {
     // (family, qualifier) -> cells set in it by this request.
     absl::flat_hash_map<std::pair<std::string, std::string>, int>
         touched_columns;
@@ -473,10 +481,7 @@ class RocksEngine final : public Engine {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
     }
-    if (batch.GetWriteBatch()->Count() == 0) return absl::OkStatus();
-    rocksdb::WriteOptions write_options;
-    write_options.sync = false;  // the commit queue syncs once per group
-    return FromRocks(db_->Write(write_options, batch.GetWriteBatch()), "write");
+    return absl::OkStatus();
   }
 
   const EngineOptions options_;
