@@ -84,7 +84,8 @@ start_redis_webdis() {  # name, extra redis args... ; sets rport and wport
   local name=$1; shift
   rport=$(free_port); wport=$(free_port)
   mkdir -p "$work/$name"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/$name" --save '' "$@" \
+  redis-server --port "$rport" --bind 127.0.0.1 --dir "$work/$name" --save '' \
+    --auto-aof-rewrite-percentage 0 "$@" \
     </dev/null >"$work/$name/redis.log" 2>&1 &
   pids+=($!)
   wait_port "$rport"

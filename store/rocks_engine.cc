@@ -1,5 +1,6 @@
 #include "store/rocks_engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <utility>
@@ -25,6 +26,31 @@ namespace kvstore::store {
 namespace {
 
 constexpr uint32_t kDefaultTableId = 1;
+// Metadata keys sort before cell keys ('c') and outside the prefix extractor's
+// domain.
+constexpr absl::string_view kCeilingKeyPrefix = "M/ts-ceiling/";
+constexpr int64_t kCeilingStepMicros = 1000000;
+constexpr absl::string_view kServerCeiling = "server/";
+constexpr absl::string_view kExplicitMax = "explicit/";
+
+std::string CeilingKey(absl::string_view kind, int shard) {
+  return absl::StrCat(kCeilingKeyPrefix, kind, shard);
+}
+
+std::string EncodeInt64(int64_t v) {
+  std::string out(8, '\0');
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] =
+        static_cast<char>((static_cast<uint64_t>(v) >> (56 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+// Timestamp bounds persisted by earlier runs (see PersistCeilings).
+struct Ceilings {
+  int64_t server = 0;
+  int64_t explicit_max = -1;
+};
 // Shortest possible cell key: tag, table id, three empty segments, timestamp.
 constexpr size_t kMinCellKeyBytes = 1 + 4 + 3 * 2 + 8;
 
@@ -64,9 +90,17 @@ struct TableInfo {
 
 class RocksEngine final : public Engine {
  public:
+  // `persisted` are the largest ceilings earlier runs persisted (see
+  // PersistCeilings).
   RocksEngine(const EngineOptions& options, std::unique_ptr<rocksdb::Env> env,
-              std::unique_ptr<rocksdb::DB> db)
-      : options_(options), env_(std::move(env)), db_(std::move(db)) {
+              std::unique_ptr<rocksdb::DB> db, Ceilings persisted)
+      : options_(options),
+        env_(std::move(env)),
+        db_(std::move(db)),
+        ceilings_(static_cast<size_t>(options.write_shards),
+                  ShardCeilings{persisted.server, persisted.explicit_max}),
+        last_server_micros_(persisted.server),
+        explicit_max_(persisted.explicit_max) {
     TableInfo info;
     info.id = kDefaultTableId;
     info.schema.name = std::string(kDefaultTable);
@@ -99,12 +133,13 @@ class RocksEngine final : public Engine {
       return;
     }
     uint64_t shard_key = absl::Hash<absl::string_view>()(row);
+    int shard = static_cast<int>(shard_key % ceilings_.size());
     commits_->Submit(
         shard_key,
-        [this, info = *info, row = std::move(row),
+        [this, info = *info, row = std::move(row), shard,
          mutations =
              std::move(mutations)](rocksdb::WriteBatchWithIndex& batch) {
-          return Apply(*info, row, mutations, batch);
+          return Apply(*info, row, mutations, shard, batch);
         },
         [this, done = std::move(done)](absl::Status status) mutable {
           if (status.ok())
@@ -294,7 +329,7 @@ class RocksEngine final : public Engine {
     int64_t last = last_server_micros_.load(std::memory_order_relaxed);
     int64_t next;
     do {
-      next = now > last ? now : last + 1;
+      next = now > last ? now : (last == INT64_MAX ? last : last + 1);
     } while (!last_server_micros_.compare_exchange_weak(
         last, next, std::memory_order_relaxed));
     return next;
@@ -329,6 +364,44 @@ class RocksEngine final : public Engine {
     if (!closed_.load() && idle_iterators_.size() < kMaxIdleIterators) {
       idle_iterators_.push_back(std::move(it));
     }
+  }
+
+  void RaiseExplicitMax(int64_t timestamp) {
+    int64_t max = explicit_max_.load(std::memory_order_relaxed);
+    while (max < timestamp && !explicit_max_.compare_exchange_weak(
+                                  max, timestamp, std::memory_order_relaxed)) {
+    }
+  }
+
+  // A single-version write at server time may skip reading the column when its
+  // timestamp is newer than every stored one. Stored cells have server
+  // timestamps (below every later ServerNow(), also across runs: each run
+  // starts its clock at the persisted server ceiling) or explicit ones (below
+  // explicit_max_, also persisted). Each shard persists both in the same batch
+  // as the writes they cover: the server ceiling a second ahead, so it is
+  // rewritten about once a second; the explicit maximum exactly, when it grows.
+  // Must be the last step of a successful Apply on `shard`'s thread.
+  absl::Status PersistCeilings(int shard, int64_t newest_server,
+                               int64_t newest_explicit,
+                               rocksdb::WriteBatchWithIndex& batch) {
+    ShardCeilings& c = ceilings_[static_cast<size_t>(shard)];
+    if (newest_server >= c.server) {
+      int64_t base = std::max(newest_server, absl::ToUnixMicros(absl::Now()));
+      int64_t next = base > INT64_MAX - kCeilingStepMicros
+                         ? INT64_MAX
+                         : base + kCeilingStepMicros;
+      KV_RETURN_IF_ERROR(FromRocks(
+          batch.Put(CeilingKey(kServerCeiling, shard), EncodeInt64(next)),
+          "batch put"));
+      c.server = next;
+    }
+    if (newest_explicit > c.explicit_max) {
+      KV_RETURN_IF_ERROR(FromRocks(batch.Put(CeilingKey(kExplicitMax, shard),
+                                             EncodeInt64(newest_explicit)),
+                                   "batch put"));
+      c.explicit_max = newest_explicit;
+    }
+    return absl::OkStatus();
   }
 
   // Keys under `prefix` as the batch plus the database see them; `keep` filters
@@ -387,8 +460,12 @@ class RocksEngine final : public Engine {
   // Adds the mutations to `batch` (the writer group's shared batch, which
   // already holds the group's earlier writes and is read through).
   absl::Status Apply(const TableInfo& info, const std::string& row,
-                     const std::vector<Mutation>& mutations,
+                     const std::vector<Mutation>& mutations, int shard,
                      rocksdb::WriteBatchWithIndex& batch) {
+    // The largest server and explicit timestamps this request writes to
+    // single-version families.
+    int64_t newest_server = -1;
+    int64_t newest_explicit = -1;
     // (family, qualifier) -> cells set in it by this request.
     absl::flat_hash_map<std::pair<std::string, std::string>, int>
         touched_columns;
@@ -403,10 +480,22 @@ class RocksEngine final : public Engine {
           if (IsSingleVersion(info, m.family)) {
             std::string key =
                 SingleVersionKey(info.id, row, m.family, m.qualifier);
-            KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
-                                SingleVersionTimestamp(batch, key));
-            // A cell older than the one kept would be collected at once.
-            if (kept.has_value() && *kept > timestamp) break;
+            bool server_time = m.timestamp_micros == kServerTimestamp;
+            if (server_time) {
+              newest_server = std::max(newest_server, timestamp);
+            } else {
+              newest_explicit = std::max(newest_explicit, timestamp);
+              RaiseExplicitMax(timestamp);
+            }
+            // A server timestamp above every explicit one ever written is
+            // newer than every stored cell (see PersistCeilings): no read
+            // needed, a blind Put.
+            if (!server_time || timestamp <= explicit_max_.load()) {
+              KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
+                                  SingleVersionTimestamp(batch, key));
+              // A cell older than the one kept would be collected at once.
+              if (kept.has_value() && *kept > timestamp) break;
+            }
             KV_RETURN_IF_ERROR(FromRocks(
                 batch.Put(key, EncodeSingleVersionValue(timestamp, m.value)),
                 "batch put"));
@@ -481,6 +570,8 @@ class RocksEngine final : public Engine {
         KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
       }
     }
+    KV_RETURN_IF_ERROR(
+        PersistCeilings(shard, newest_server, newest_explicit, batch));
     return absl::OkStatus();
   }
 
@@ -492,7 +583,14 @@ class RocksEngine final : public Engine {
   // Fixed after construction (table admin arrives with the data API), so reads
   // need no lock.
   absl::flat_hash_map<std::string, TableInfo> tables_;
-  std::atomic<int64_t> last_server_micros_{0};
+  struct ShardCeilings {
+    int64_t server = 0;
+    int64_t explicit_max = -1;
+  };
+  // Per writer shard; each touched only by its shard's thread.
+  std::vector<ShardCeilings> ceilings_;
+  std::atomic<int64_t> last_server_micros_;
+  std::atomic<int64_t> explicit_max_;
   std::atomic<uint64_t> writes_committed_{0};
   std::atomic<bool> closed_{false};
 
@@ -542,8 +640,34 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
         absl::StrCat("cannot open database at '", path, "': ", s.ToString()));
   }
   std::unique_ptr<rocksdb::DB> db(raw);
+  // The largest ceilings any shard persisted (see PersistCeilings).
+  Ceilings ceilings;
+  {
+    const std::string server_prefix =
+        absl::StrCat(kCeilingKeyPrefix, kServerCeiling);
+    std::string upper = PrefixSuccessor(kCeilingKeyPrefix);
+    rocksdb::Slice upper_slice(upper);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(TotalOrder(&upper_slice)));
+    for (it->Seek(rocksdb::Slice(kCeilingKeyPrefix.data(),
+                                 kCeilingKeyPrefix.size()));
+         it->Valid(); it->Next()) {
+      if (it->value().size() != 8) {
+        return absl::DataLossError("corrupt timestamp ceiling");
+      }
+      uint64_t v = 0;
+      for (size_t i = 0; i < 8; ++i) {
+        v = (v << 8) | static_cast<uint8_t>(it->value()[i]);
+      }
+      int64_t& target = it->key().starts_with(server_prefix)
+                            ? ceilings.server
+                            : ceilings.explicit_max;
+      target = std::max(target, static_cast<int64_t>(v));
+    }
+    KV_RETURN_IF_ERROR(FromRocks(it->status(), "read timestamp ceilings"));
+  }
   return std::unique_ptr<Engine>(
-      new RocksEngine(options, std::move(env), std::move(db)));
+      new RocksEngine(options, std::move(env), std::move(db), ceilings));
 }
 
 }  // namespace kvstore::store

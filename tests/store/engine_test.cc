@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/rocks_engine.h"
@@ -71,6 +72,62 @@ TEST(EngineTest, SingleVersionFamilyKeepsTheNewestTimestamp) {
                      Mutation::SetCell(kCf, "q", 60, "a")})
                   .ok());
   EXPECT_THAT(Row(*engine, "s"), ElementsAre(Cell{kCf, "q", 70, "b"}));
+}
+
+// Server-time writes to single-version families skip reading the column; they
+// must still never replace a cell with a larger timestamp.
+TEST(EngineTest, ServerTimeNeverReplacesANewerExplicitCell) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  const int64_t future = absl::ToUnixMicros(absl::Now() + absl::Hours(24));
+  {
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    ASSERT_TRUE(
+        Write(**engine, "r", {Mutation::SetCell(kCf, "", future, "future")})
+            .ok());
+    ASSERT_TRUE(Write(**engine, "r",
+                      {Mutation::SetCell(kCf, "", kServerTimestamp, "now")})
+                    .ok());
+    EXPECT_THAT(Row(**engine, "r"),
+                ElementsAre(Cell{kCf, "", future, "future"}));
+    ASSERT_TRUE((*engine)->Close().ok());
+  }
+  auto engine = OpenRocksEngine(options);  // the bound must survive a restart
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  ASSERT_TRUE(Write(**engine, "r",
+                    {Mutation::SetCell(kCf, "", kServerTimestamp, "later")})
+                  .ok());
+  EXPECT_THAT(Row(**engine, "r"), ElementsAre(Cell{kCf, "", future, "future"}));
+  // Other columns still take server-time writes.
+  ASSERT_TRUE(
+      Write(**engine, "s", {Mutation::SetCell(kCf, "", kServerTimestamp, "x")})
+          .ok());
+  EXPECT_EQ(
+      (*engine)->ReadNewestCell(kDefaultTable, "s", kCf, "")->value().value,
+      "x");
+}
+
+TEST(EngineTest, ServerTimestampsIncreaseAcrossRestarts) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  int64_t last = -1;
+  for (int run = 0; run < 3; ++run) {
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    ASSERT_TRUE(Write(**engine, "r",
+                      {Mutation::SetCell(kCf, "", kServerTimestamp,
+                                         "run" + std::to_string(run))})
+                    .ok());
+    auto cell = (*engine)->ReadNewestCell(kDefaultTable, "r", kCf, "");
+    ASSERT_TRUE(cell.ok() && cell->has_value());
+    EXPECT_EQ((*cell)->value, "run" + std::to_string(run));
+    EXPECT_GT((*cell)->timestamp_micros, last);
+    last = (*cell)->timestamp_micros;
+    ASSERT_TRUE((*engine)->Close().ok());
+  }
 }
 
 TEST(EngineTest, DeleteFromColumnHonoursTheTimeRange) {
