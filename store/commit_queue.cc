@@ -154,7 +154,15 @@ void CommitQueue::RunShard(Shard* shard) {
     }
     if (applied && batch.GetWriteBatch()->Count() > 0) {
       absl::Status written = write_(batch);
-      if (written.ok()) {
+      if (!written.ok()) {
+        // Like a failed sync, a failed write leaves the log's state unknown.
+        absl::MutexLock lock(&sync_mu_);
+        if (sticky_error_.ok()) {
+          sticky_error_ = absl::InternalError(absl::StrCat(
+              "write failed; refusing further writes: ", written.message()));
+        }
+        written = sticky_error_;
+      } else {
         uint64_t seq = written_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
         if (options_.sync == SyncMode::kAlways) {
           written = SyncCovering(seq);

@@ -211,13 +211,20 @@ TEST(CommitQueueTest, SyncFailureIsSticky) {
   EXPECT_EQ(log.groups().size(), 1u);  // nothing more is written after it
 }
 
-TEST(CommitQueueTest, WriteFailureFailsTheGroup) {
+TEST(CommitQueueTest, WriteFailureFailsTheGroupAndIsSticky) {
+  std::atomic<int> writes{0};
   auto queue = CommitQueue::Create(
       {SyncMode::kAlways, 1},
-      [](Batch&) { return absl::InternalError("no space"); },
+      [&](Batch&) {
+        ++writes;
+        return absl::InternalError("no space");
+      },
       [] { return absl::OkStatus(); });
   EXPECT_EQ(SubmitAndWait(*queue, 1, PutKey("a")).code(),
             absl::StatusCode::kInternal);
+  EXPECT_EQ(SubmitAndWait(*queue, 1, PutKey("b")).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(writes.load(), 1);
   EXPECT_EQ(queue->syncs(), 0u);
 }
 
