@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kvstore/v1/store.pb.h"
 
 namespace kvstore::store {
 
@@ -32,17 +33,19 @@ inline constexpr int64_t kServerTimestamp = -1;
 inline constexpr absl::string_view kDefaultTable = "default";
 inline constexpr absl::string_view kDefaultFamily = "cf";
 
-struct FamilySchema {
-  std::string name;
-  // Versions kept per column; older cells are deleted as part of the write that
-  // makes them excess. 0 = unlimited.
-  int max_versions = 0;
-};
+// A table's name and column families with their GC rules
+// (protos/kvstore/v1/store.proto). max_versions: versions kept per column;
+// older cells are deleted by the write that makes them excess (1 = the
+// single-version layout). max_age_micros: cells older than this are not
+// returned.
+using TableSchema = kvstore::v1::Table;
 
-struct TableSchema {
-  std::string name;
-  std::vector<FamilySchema> families;
-};
+inline constexpr size_t kMaxTableNameBytes = 128;
+
+// Checks names ([-_.a-zA-Z0-9]+, table <= 128 and family <= 64 characters),
+// that family names are unique, and that GC rules are not negative.
+// InvalidArgument naming the field otherwise.
+absl::Status ValidateTableSchema(const TableSchema& schema);
 
 // One change to a row. Build with the factory functions.
 struct Mutation {
@@ -124,6 +127,16 @@ class Engine {
   // empty if the row does not exist.
   virtual absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
                                                     absl::string_view row) = 0;
+
+  // Table administration. The built-in table `default` (family `cf`, one
+  // version) always exists. CreateTable: InvalidArgument (see
+  // ValidateTableSchema), AlreadyExists. DeleteTable removes the table and all
+  // its rows: NotFound, or FailedPrecondition for the built-in table. Admin
+  // changes are synced before they return.
+  virtual absl::Status CreateTable(const TableSchema& schema) = 0;
+  virtual absl::StatusOr<std::vector<TableSchema>> ListTables() = 0;
+  virtual absl::StatusOr<TableSchema> GetTable(absl::string_view name) = 0;
+  virtual absl::Status DeleteTable(absl::string_view name) = 0;
 
   virtual EngineStats GetStats() = 0;
 

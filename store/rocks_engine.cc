@@ -46,6 +46,20 @@ std::string EncodeInt64(int64_t v) {
   return out;
 }
 
+std::string EncodeUint32(uint32_t v) {
+  std::string out(4, '\0');
+  for (size_t i = 0; i < 4; ++i) {
+    out[i] = static_cast<char>((v >> (24 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+uint32_t DecodeUint32(absl::string_view in) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
 // Timestamp bounds persisted by earlier runs (see PersistCeilings).
 struct Ceilings {
   int64_t server = 0;
@@ -88,12 +102,46 @@ struct TableInfo {
   absl::flat_hash_map<std::string, int> max_versions;  // by family name
 };
 
+std::shared_ptr<const TableInfo> MakeTableInfo(uint32_t id,
+                                               TableSchema schema) {
+  auto info = std::make_shared<TableInfo>();
+  info->id = id;
+  for (const auto& family : schema.column_families()) {
+    info->max_versions[family.name()] = family.gc_rule().max_versions();
+  }
+  info->schema = std::move(schema);
+  return info;
+}
+
+TableSchema DefaultTableSchema() {
+  TableSchema schema;
+  schema.set_name(std::string(kDefaultTable));
+  auto* family = schema.add_column_families();
+  family->set_name(std::string(kDefaultFamily));
+  family->mutable_gc_rule()->set_max_versions(1);
+  return schema;
+}
+
+constexpr absl::string_view kTableKeyPrefix = "M/table/";
+constexpr char kNextTableIdKey[] = "M/next-table-id";
+
+std::string TableKey(absl::string_view name) {
+  return absl::StrCat(kTableKeyPrefix, name);
+}
+
+// Tables persisted by earlier runs, and the next table id to hand out.
+struct LoadedTables {
+  std::vector<std::shared_ptr<const TableInfo>> tables;
+  uint32_t next_id = kDefaultTableId + 1;
+};
+
 class RocksEngine final : public Engine {
  public:
   // `persisted` are the largest ceilings earlier runs persisted (see
   // PersistCeilings).
   RocksEngine(const EngineOptions& options, std::unique_ptr<rocksdb::Env> env,
-              std::unique_ptr<rocksdb::DB> db, Ceilings persisted)
+              std::unique_ptr<rocksdb::DB> db, Ceilings persisted,
+              LoadedTables loaded)
       : options_(options),
         env_(std::move(env)),
         db_(std::move(db)),
@@ -101,12 +149,15 @@ class RocksEngine final : public Engine {
                   ShardCeilings{persisted.server, persisted.explicit_max}),
         last_server_micros_(persisted.server),
         explicit_max_(persisted.explicit_max) {
-    TableInfo info;
-    info.id = kDefaultTableId;
-    info.schema.name = std::string(kDefaultTable);
-    info.schema.families.push_back({std::string(kDefaultFamily), 1});
-    info.max_versions[kDefaultFamily] = 1;
-    tables_.emplace(info.schema.name, std::move(info));
+    {
+      absl::MutexLock lock(&tables_mu_);
+      tables_.emplace(std::string(kDefaultTable),
+                      MakeTableInfo(kDefaultTableId, DefaultTableSchema()));
+      for (auto& info : loaded.tables) {
+        tables_.emplace(info->schema.name(), std::move(info));
+      }
+      next_table_id_ = loaded.next_id;
+    }
     CommitQueue::Options queue_options;
     // Nothing to make durable in memory (and the in-memory WAL cannot be
     // synced).
@@ -127,7 +178,8 @@ class RocksEngine final : public Engine {
 
   void MutateRow(absl::string_view table, std::string row,
                  std::vector<Mutation> mutations, WriteCallback done) override {
-    absl::StatusOr<const TableInfo*> info = Validate(table, row, mutations);
+    absl::StatusOr<std::shared_ptr<const TableInfo>> info =
+        Validate(table, row, mutations);
     if (!info.ok()) {
       std::move(done)(info.status());
       return;
@@ -151,7 +203,8 @@ class RocksEngine final : public Engine {
   absl::StatusOr<std::optional<Cell>> ReadNewestCell(
       absl::string_view table, absl::string_view row, absl::string_view family,
       absl::string_view qualifier) override {
-    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
     if (IsSingleVersion(*info, family)) {
       std::string stored;
@@ -194,7 +247,8 @@ class RocksEngine final : public Engine {
 
   absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
                                             absl::string_view row) override {
-    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
     std::string prefix = RowPrefix(info->id, row);
     std::string upper = PrefixSuccessor(prefix);
@@ -210,6 +264,71 @@ class RocksEngine final : public Engine {
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
     return cells;
+  }
+
+  absl::Status CreateTable(const TableSchema& schema) override {
+    KV_RETURN_IF_ERROR(ValidateTableSchema(schema));
+    absl::MutexLock admin(&admin_mu_);
+    uint32_t id;
+    {
+      absl::MutexLock lock(&tables_mu_);
+      if (tables_.contains(schema.name())) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("table '", schema.name(), "' already exists"));
+      }
+      id = next_table_id_;
+    }
+    rocksdb::WriteBatch batch;
+    std::string value = EncodeUint32(id) + schema.SerializeAsString();
+    KV_RETURN_IF_ERROR(
+        FromRocks(batch.Put(TableKey(schema.name()), value), "put"));
+    KV_RETURN_IF_ERROR(
+        FromRocks(batch.Put(kNextTableIdKey, EncodeUint32(id + 1)), "put"));
+    KV_RETURN_IF_ERROR(WriteAdmin(batch));
+    absl::MutexLock lock(&tables_mu_);
+    next_table_id_ = id + 1;
+    tables_.emplace(schema.name(), MakeTableInfo(id, schema));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<TableSchema>> ListTables() override {
+    std::vector<TableSchema> out;
+    {
+      absl::MutexLock lock(&tables_mu_);
+      for (const auto& [name, info] : tables_) out.push_back(info->schema);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const TableSchema& a, const TableSchema& b) {
+                return a.name() < b.name();
+              });
+    return out;
+  }
+
+  absl::StatusOr<TableSchema> GetTable(absl::string_view name) override {
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info, FindTable(name));
+    return info->schema;
+  }
+
+  absl::Status DeleteTable(absl::string_view name) override {
+    if (name == kDefaultTable) {
+      return absl::FailedPreconditionError(
+          "the built-in table 'default' cannot be deleted");
+    }
+    absl::MutexLock admin(&admin_mu_);
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info, FindTable(name));
+    // Writes already admitted for this table may still land after the range
+    // delete; they stay invisible, since table ids are never reused.
+    rocksdb::WriteBatch batch;
+    std::string begin = TablePrefix(info->id);
+    std::string end = PrefixSuccessor(begin);
+    KV_RETURN_IF_ERROR(FromRocks(batch.Delete(TableKey(name)), "delete"));
+    KV_RETURN_IF_ERROR(
+        FromRocks(batch.DeleteRange(db_->DefaultColumnFamily(), begin, end),
+                  "delete range"));
+    KV_RETURN_IF_ERROR(WriteAdmin(batch));
+    absl::MutexLock lock(&tables_mu_);
+    tables_.erase(name);
+    return absl::OkStatus();
   }
 
   EngineStats GetStats() override {
@@ -243,6 +362,16 @@ class RocksEngine final : public Engine {
     return absl::string_view(s.data(), s.size());
   }
 
+  // Writes an admin change, synced unless in memory.
+  absl::Status WriteAdmin(rocksdb::WriteBatch& batch) {
+    if (closed_.load()) {
+      return absl::FailedPreconditionError("the store is shutting down");
+    }
+    rocksdb::WriteOptions write_options;
+    write_options.sync = !options_.in_memory;
+    return FromRocks(db_->Write(write_options, &batch), "write table metadata");
+  }
+
   static bool IsSingleVersion(const TableInfo& info, absl::string_view family) {
     auto it = info.max_versions.find(family);
     return it != info.max_versions.end() && it->second == 1;
@@ -273,18 +402,21 @@ class RocksEngine final : public Engine {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<const TableInfo*> FindTable(absl::string_view table) const {
+  absl::StatusOr<std::shared_ptr<const TableInfo>> FindTable(
+      absl::string_view table) {
+    absl::MutexLock lock(&tables_mu_);
     auto it = tables_.find(table);
     if (it == tables_.end()) {
       return absl::NotFoundError(absl::StrCat("table '", table, "' not found"));
     }
-    return &it->second;
+    return it->second;
   }
 
-  absl::StatusOr<const TableInfo*> Validate(
+  absl::StatusOr<std::shared_ptr<const TableInfo>> Validate(
       absl::string_view table, absl::string_view row,
-      const std::vector<Mutation>& mutations) const {
-    KV_ASSIGN_OR_RETURN(const TableInfo* info, FindTable(table));
+      const std::vector<Mutation>& mutations) {
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
     KV_RETURN_IF_ERROR(ValidateRowKey(row));
     for (size_t i = 0; i < mutations.size(); ++i) {
       const Mutation& m = mutations[i];
@@ -580,9 +712,11 @@ class RocksEngine final : public Engine {
       env_;  // the in-memory environment, if any; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<CommitQueue> commits_;
-  // Fixed after construction (table admin arrives with the data API), so reads
-  // need no lock.
-  absl::flat_hash_map<std::string, TableInfo> tables_;
+  absl::Mutex admin_mu_;  // serializes table creation and deletion
+  absl::Mutex tables_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const TableInfo>> tables_
+      ABSL_GUARDED_BY(tables_mu_);
+  uint32_t next_table_id_ ABSL_GUARDED_BY(tables_mu_) = kDefaultTableId + 1;
   struct ShardCeilings {
     int64_t server = 0;
     int64_t explicit_max = -1;
@@ -666,8 +800,39 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "read timestamp ceilings"));
   }
-  return std::unique_ptr<Engine>(
-      new RocksEngine(options, std::move(env), std::move(db), ceilings));
+  LoadedTables loaded;
+  {
+    std::string upper = PrefixSuccessor(kTableKeyPrefix);
+    rocksdb::Slice upper_slice(upper);
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(TotalOrder(&upper_slice)));
+    for (it->Seek(
+             rocksdb::Slice(kTableKeyPrefix.data(), kTableKeyPrefix.size()));
+         it->Valid(); it->Next()) {
+      TableSchema schema;
+      absl::string_view value(it->value().data(), it->value().size());
+      if (value.size() < 4 ||
+          !schema.ParseFromArray(value.data() + 4,
+                                 static_cast<int>(value.size() - 4))) {
+        return absl::DataLossError(absl::StrCat("corrupt table metadata under ",
+                                                it->key().ToString()));
+      }
+      uint32_t id = DecodeUint32(value);
+      loaded.next_id = std::max(loaded.next_id, id + 1);
+      loaded.tables.push_back(MakeTableInfo(id, std::move(schema)));
+    }
+    KV_RETURN_IF_ERROR(FromRocks(it->status(), "read table metadata"));
+    std::string next;
+    rocksdb::Status got =
+        db->Get(rocksdb::ReadOptions(), kNextTableIdKey, &next);
+    if (got.ok() && next.size() == 4) {
+      loaded.next_id = std::max(loaded.next_id, DecodeUint32(next));
+    } else if (!got.ok() && !got.IsNotFound()) {
+      return FromRocks(got, "read next table id");
+    }
+  }
+  return std::unique_ptr<Engine>(new RocksEngine(
+      options, std::move(env), std::move(db), ceilings, std::move(loaded)));
 }
 
 }  // namespace kvstore::store
