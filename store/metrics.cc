@@ -14,6 +14,10 @@ absl::string_view RouteName(Route route) {
       return "/healthz";
     case Route::kMetrics:
       return "/metrics";
+    case Route::kTables:
+      return "/v1/tables";
+    case Route::kMutateRow:
+      return ":mutateRow";
     case Route::kOther:
       return "other";
     case Route::kInvalid:

@@ -24,9 +24,11 @@ enum class Route {
   kSeedSet,
   kHealthz,
   kMetrics,
-  kOther,    // a path the server does not serve
-  kInvalid,  // a request that could not be parsed or broke a limit
-  kCount,    // number of routes; not a route
+  kTables,     // /v1/tables and /v1/tables/{table}: administration
+  kMutateRow,  // /v1/tables/{table}:mutateRow
+  kOther,      // a path the server does not serve
+  kInvalid,    // a request that could not be parsed or broke a limit
+  kCount,      // number of routes; not a route
 };
 absl::string_view RouteName(Route route);
 

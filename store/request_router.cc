@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -51,6 +52,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
     route = Route::kHealthz;
   } else if (path == "/metrics") {
     route = Route::kMetrics;
+  } else if (absl::StartsWith(path, "/v1/")) {
+    respond = Counted(metrics_, DataApi::RouteOf(path), std::move(respond));
+    data_api_.Handle(request, path, std::move(respond));
+    return;
   }
   respond = Counted(metrics_, route, std::move(respond));
 

@@ -7,6 +7,7 @@
 #ifndef KVSTORE_STORE_REQUEST_ROUTER_H_
 #define KVSTORE_STORE_REQUEST_ROUTER_H_
 
+#include "store/data_api.h"
 #include "store/engine.h"
 #include "store/http_server.h"
 #include "store/metrics.h"
@@ -16,7 +17,7 @@ namespace kvstore::store {
 class RequestRouter final : public HttpHandler {
  public:
   RequestRouter(Engine* engine, Metrics* metrics)
-      : engine_(engine), metrics_(metrics) {}
+      : engine_(engine), metrics_(metrics), data_api_(engine) {}
 
   void Handle(HttpRequest request, Respond respond) override;
 
@@ -25,6 +26,7 @@ class RequestRouter final : public HttpHandler {
 
   Engine* const engine_;
   Metrics* const metrics_;
+  DataApi data_api_;
 };
 
 }  // namespace kvstore::store

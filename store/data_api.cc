@@ -1,0 +1,211 @@
+#include "store/data_api.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "kvstore/v1/store.pb.h"
+#include "store/api_codec.h"
+#include "store/status_http.h"
+
+namespace kvstore::store {
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr absl::string_view kTablesPath = "/v1/tables";
+
+HttpResponse MessageResponse(int http_status,
+                             const google::protobuf::Message& message,
+                             Encoding encoding) {
+  HttpResponse res{static_cast<http::status>(http_status), 11};
+  absl::string_view type = ContentTypeOf(encoding);
+  res.set(http::field::content_type,
+          boost::beast::string_view(type.data(), type.size()));
+  res.body() = SerializeMessage(message, encoding);
+  return res;
+}
+
+HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding) {
+  v1::Status body;
+  body.set_code(static_cast<int>(status.code()));
+  body.set_message(std::string(status.message()));
+  return MessageResponse(HttpStatusFromCode(status.code()), body, encoding);
+}
+
+// What a /v1/tables... path names.
+struct Target {
+  std::string table;  // empty for /v1/tables itself
+  std::string verb;   // after ':' (mutateRow, ...), empty for the table itself
+};
+
+absl::StatusOr<Target> ParseTarget(absl::string_view path) {
+  if (path == kTablesPath) return Target{};
+  if (!absl::StartsWith(path, absl::StrCat(kTablesPath, "/"))) {
+    return absl::NotFoundError(absl::StrCat("no such route: ", path));
+  }
+  absl::string_view rest = path.substr(kTablesPath.size() + 1);
+  Target target;
+  size_t colon = rest.find(':');
+  target.table = std::string(rest.substr(0, colon));
+  if (colon != absl::string_view::npos)
+    target.verb = std::string(rest.substr(colon + 1));
+  if (target.table.empty() || absl::StrContains(target.table, '/')) {
+    return absl::NotFoundError(absl::StrCat("no such route: ", path));
+  }
+  return target;
+}
+
+absl::Status MethodNotSupported(const HttpRequest& request,
+                                absl::string_view path) {
+  return absl::UnimplementedError(absl::StrCat(
+      std::string(request.method_string()), " is not supported on ", path));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Mutation>& mutations,
+    absl::string_view field) {
+  if (mutations.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": no mutations provided"));
+  }
+  if (mutations.size() > kMaxMutationsPerRequest) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", mutations.size(), " mutations; the limit is ",
+                     kMaxMutationsPerRequest));
+  }
+  std::vector<Mutation> out;
+  out.reserve(static_cast<size_t>(mutations.size()));
+  for (int i = 0; i < mutations.size(); ++i) {
+    const v1::Mutation& m = mutations[i];
+    std::string where = absl::StrCat(field, "[", i, "]");
+    switch (m.kind_case()) {
+      case v1::Mutation::kSetCell:
+        if (m.set_cell().family_name().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".setCell.familyName must be set"));
+        }
+        out.push_back(Mutation::SetCell(
+            m.set_cell().family_name(), m.set_cell().column_qualifier(),
+            m.set_cell().timestamp_micros(), m.set_cell().value()));
+        break;
+      case v1::Mutation::kDeleteFromColumn:
+        if (m.delete_from_column().family_name().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".deleteFromColumn.familyName must be set"));
+        }
+        out.push_back(Mutation::DeleteFromColumn(
+            m.delete_from_column().family_name(),
+            m.delete_from_column().column_qualifier(),
+            m.delete_from_column().time_range().start_micros(),
+            m.delete_from_column().time_range().end_micros()));
+        break;
+      case v1::Mutation::kDeleteFromFamily:
+        if (m.delete_from_family().family_name().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".deleteFromFamily.familyName must be set"));
+        }
+        out.push_back(
+            Mutation::DeleteFromFamily(m.delete_from_family().family_name()));
+        break;
+      case v1::Mutation::kDeleteFromRow:
+        out.push_back(Mutation::DeleteFromRow());
+        break;
+      case v1::Mutation::KIND_NOT_SET:
+        return absl::InvalidArgumentError(
+            absl::StrCat(where,
+                         " sets none of setCell, deleteFromColumn, "
+                         "deleteFromFamily, deleteFromRow"));
+    }
+  }
+  return out;
+}
+
+Route DataApi::RouteOf(absl::string_view path) {
+  absl::StatusOr<Target> target = ParseTarget(path);
+  if (!target.ok()) return Route::kOther;
+  if (target->verb.empty()) return Route::kTables;
+  if (target->verb == "mutateRow") return Route::kMutateRow;
+  return Route::kOther;
+}
+
+void DataApi::Handle(const HttpRequest& request, absl::string_view path,
+                     HttpHandler::Respond respond) {
+  absl::string_view content_type(request[http::field::content_type].data(),
+                                 request[http::field::content_type].size());
+  absl::string_view accept(request[http::field::accept].data(),
+                           request[http::field::accept].size());
+  absl::StatusOr<Encoding> request_encoding = RequestEncoding(content_type);
+  Encoding encoding = ResponseEncoding(
+      accept, request_encoding.ok() ? *request_encoding : Encoding::kJson);
+  auto fail = [&](const absl::Status& status) {
+    std::move(respond)(ErrorResponse(status, encoding));
+  };
+  if (!request_encoding.ok()) return fail(request_encoding.status());
+  absl::StatusOr<Target> target = ParseTarget(path);
+  if (!target.ok()) return fail(target.status());
+  const http::verb method = request.method();
+  const absl::string_view body(request.body());
+
+  if (target->table.empty()) {  // /v1/tables
+    if (method == http::verb::get) {
+      absl::StatusOr<std::vector<TableSchema>> tables = engine_->ListTables();
+      if (!tables.ok()) return fail(tables.status());
+      v1::ListTablesResponse response;
+      for (TableSchema& t : *tables) *response.add_tables() = std::move(t);
+      return std::move(respond)(MessageResponse(200, response, encoding));
+    }
+    if (method == http::verb::post) {
+      v1::CreateTableRequest create;
+      absl::Status parsed = ParseMessage(body, *request_encoding, &create);
+      if (!parsed.ok()) return fail(parsed);
+      absl::Status created = engine_->CreateTable(create.table());
+      if (!created.ok()) return fail(created);
+      return std::move(respond)(MessageResponse(200, create.table(), encoding));
+    }
+    return fail(MethodNotSupported(request, path));
+  }
+
+  if (target->verb.empty()) {  // /v1/tables/{table}
+    if (method == http::verb::get) {
+      absl::StatusOr<TableSchema> table = engine_->GetTable(target->table);
+      if (!table.ok()) return fail(table.status());
+      return std::move(respond)(MessageResponse(200, *table, encoding));
+    }
+    if (method == http::verb::delete_) {
+      absl::Status deleted = engine_->DeleteTable(target->table);
+      if (!deleted.ok()) return fail(deleted);
+      return std::move(respond)(MessageResponse(200, v1::Status(), encoding));
+    }
+    return fail(MethodNotSupported(request, path));
+  }
+
+  if (target->verb == "mutateRow") {
+    if (method != http::verb::post)
+      return fail(MethodNotSupported(request, path));
+    v1::MutateRowRequest mutate;
+    absl::Status parsed = ParseMessage(body, *request_encoding, &mutate);
+    if (!parsed.ok()) return fail(parsed);
+    absl::StatusOr<std::vector<Mutation>> mutations =
+        MutationsFromProto(mutate.mutations(), "mutations");
+    if (!mutations.ok()) return fail(mutations.status());
+    engine_->MutateRow(
+        target->table, std::move(*mutate.mutable_row_key()),
+        std::move(*mutations),
+        [respond = std::move(respond), encoding](absl::Status status) mutable {
+          if (!status.ok()) {
+            std::move(respond)(ErrorResponse(status, encoding));
+          } else {
+            std::move(respond)(
+                MessageResponse(200, v1::MutateRowResponse(), encoding));
+          }
+        });
+    return;
+  }
+  fail(absl::NotFoundError(absl::StrCat("no such call: ", target->verb)));
+}
+
+}  // namespace kvstore::store

@@ -1,0 +1,55 @@
+// The store's data API over HTTP (/v1/tables...): table administration and row
+// calls. Bodies are kvstore.v1 messages (store.proto) as binary protobuf or
+// proto3 JSON (api_codec.h); errors are a kvstore.v1.Status body with the HTTP
+// status of status_http.h.
+//
+//   POST   /v1/tables                    CreateTableRequest -> Table
+//   GET    /v1/tables                    -> ListTablesResponse
+//   GET    /v1/tables/{table}            -> Table
+//   DELETE /v1/tables/{table}            -> {} (an empty Status)
+//   POST   /v1/tables/{table}:mutateRow  MutateRowRequest -> MutateRowResponse
+//
+// The engine is not owned and must outlive the DataApi. Thread-safe.
+#ifndef KVSTORE_STORE_DATA_API_H_
+#define KVSTORE_STORE_DATA_API_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/repeated_field.h"
+#include "kvstore/v1/data.pb.h"
+#include "store/engine.h"
+#include "store/http_server.h"
+#include "store/metrics.h"
+
+namespace kvstore::store {
+
+// Upper bound on the mutations of one request (DESIGN.md).
+inline constexpr int kMaxMutationsPerRequest = 100000;
+
+// Converts request mutations to the engine's, checking what the engine cannot
+// (a mutation with no kind, a missing family name). `field` names the list in
+// error messages, e.g. "mutations". InvalidArgument on the first bad entry.
+absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Mutation>& mutations,
+    absl::string_view field);
+
+class DataApi {
+ public:
+  explicit DataApi(Engine* engine) : engine_(engine) {}
+
+  // The metrics route of a /v1 path.
+  static Route RouteOf(absl::string_view path);
+
+  // Serves one request whose path starts with /v1/.
+  void Handle(const HttpRequest& request, absl::string_view path,
+              HttpHandler::Respond respond);
+
+ private:
+  Engine* const engine_;
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_DATA_API_H_

@@ -1,0 +1,208 @@
+// The data API over HTTP against the real binary, in both encodings: table
+// administration, :mutateRow, and the {code, message} errors with their HTTP
+// statuses.
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kvstore/v1/store.pb.h"
+#include "store/api_codec.h"
+#include "tests/common/http_test_client.h"
+#include "tests/common/server_process.h"
+#include "tests/common/temp_dir.h"
+
+namespace kvstore {
+namespace {
+
+using store::Encoding;
+using ::testing::HasSubstr;
+using testing::HttpResult;
+using testing::HttpTestClient;
+using testing::ServerProcess;
+
+class DataApiTest : public ::testing::TestWithParam<Encoding> {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY,
+                                       {"--data_dir=" + dir_.File("db")});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto client = HttpTestClient::Connect(server_->port());
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = std::move(*client);
+  }
+
+  Encoding encoding() const { return GetParam(); }
+
+  HttpResult Call(const std::string& method, const std::string& target,
+                  const google::protobuf::Message* body = nullptr) {
+    std::string type(store::ContentTypeOf(encoding()));
+    auto res = client_->Request(
+        method, target,
+        body == nullptr ? "" : store::SerializeMessage(*body, encoding()),
+        {{"Content-Type", type}, {"Accept", type}});
+    EXPECT_TRUE(res.ok()) << res.status();
+    return res.ok() ? *res : HttpResult{};
+  }
+
+  template <typename M>
+  M Parse(const HttpResult& res) {
+    M message;
+    absl::Status parsed = store::ParseMessage(res.body, encoding(), &message);
+    EXPECT_TRUE(parsed.ok()) << parsed << " in " << res.body;
+    return message;
+  }
+
+  // Expects an error answer with this HTTP status and canonical code.
+  void ExpectError(const HttpResult& res, int http_status,
+                   absl::StatusCode code, const std::string& message_part) {
+    EXPECT_EQ(res.status, http_status) << res.body;
+    auto status = Parse<v1::Status>(res);
+    EXPECT_EQ(status.code(), static_cast<int>(code)) << res.body;
+    EXPECT_THAT(status.message(), HasSubstr(message_part));
+    EXPECT_EQ(res.headers.at("content-type"),
+              std::string(store::ContentTypeOf(encoding())));
+  }
+
+  static v1::CreateTableRequest CreateRequest(const std::string& name) {
+    v1::CreateTableRequest request;
+    request.mutable_table()->set_name(name);
+    auto* family = request.mutable_table()->add_column_families();
+    family->set_name("f");
+    family->mutable_gc_rule()->set_max_versions(3);
+    return request;
+  }
+
+  static v1::MutateRowRequest SetCell(const std::string& row,
+                                      const std::string& family,
+                                      const std::string& value) {
+    v1::MutateRowRequest request;
+    request.set_row_key(row);
+    auto* set = request.add_mutations()->mutable_set_cell();
+    set->set_family_name(family);
+    set->set_timestamp_micros(-1);
+    set->set_value(value);
+    return request;
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<HttpTestClient> client_;
+};
+
+TEST_P(DataApiTest, TableLifecycle) {
+  auto create = CreateRequest("users");
+  HttpResult created = Call("POST", "/v1/tables", &create);
+  EXPECT_EQ(created.status, 200) << created.body;
+  EXPECT_EQ(Parse<v1::Table>(created).name(), "users");
+
+  auto list = Parse<v1::ListTablesResponse>(Call("GET", "/v1/tables"));
+  ASSERT_EQ(list.tables_size(), 2);
+  EXPECT_EQ(list.tables(0).name(), "default");
+  EXPECT_EQ(list.tables(1).name(), "users");
+
+  auto described = Parse<v1::Table>(Call("GET", "/v1/tables/users"));
+  EXPECT_EQ(described.column_families(0).gc_rule().max_versions(), 3);
+
+  ExpectError(Call("POST", "/v1/tables", &create), 409,
+              absl::StatusCode::kAlreadyExists, "users");
+  EXPECT_EQ(Call("DELETE", "/v1/tables/users").status, 200);
+  ExpectError(Call("GET", "/v1/tables/users"), 404, absl::StatusCode::kNotFound,
+              "users");
+  ExpectError(Call("DELETE", "/v1/tables/default"), 412,
+              absl::StatusCode::kFailedPrecondition, "default");
+}
+
+TEST_P(DataApiTest, BadTableNamesAre400) {
+  auto create = CreateRequest("no spaces");
+  ExpectError(Call("POST", "/v1/tables", &create), 400,
+              absl::StatusCode::kInvalidArgument, "table.name");
+}
+
+TEST_P(DataApiTest, MutateRowWritesAtomically) {
+  auto set = SetCell("k", "cf", "from-the-data-api");
+  EXPECT_EQ(Call("POST", "/v1/tables/default:mutateRow", &set).status, 200);
+  // The seed API is a view on the same table.
+  EXPECT_EQ(client_->Get("/get?key=k")->body, "from-the-data-api");
+
+  // A request whose last mutation names an unknown family changes nothing.
+  auto bad = SetCell("k", "cf", "must-not-appear");
+  *bad.add_mutations() = SetCell("k", "nope", "x").mutations(0);
+  ExpectError(Call("POST", "/v1/tables/default:mutateRow", &bad), 404,
+              absl::StatusCode::kNotFound, "mutations[1].family");
+  EXPECT_EQ(client_->Get("/get?key=k")->body, "from-the-data-api");
+}
+
+TEST_P(DataApiTest, MutateRowBadInputIs400NotInternal) {
+  v1::MutateRowRequest empty;
+  empty.set_row_key("k");
+  ExpectError(Call("POST", "/v1/tables/default:mutateRow", &empty), 400,
+              absl::StatusCode::kInvalidArgument, "no mutations");
+  v1::MutateRowRequest unset = empty;
+  unset.add_mutations();
+  ExpectError(Call("POST", "/v1/tables/default:mutateRow", &unset), 400,
+              absl::StatusCode::kInvalidArgument, "mutations[0]");
+  auto no_key = SetCell("", "cf", "v");
+  ExpectError(Call("POST", "/v1/tables/default:mutateRow", &no_key), 400,
+              absl::StatusCode::kInvalidArgument, "row key");
+  auto no_table = SetCell("k", "cf", "v");
+  ExpectError(Call("POST", "/v1/tables/missing:mutateRow", &no_table), 404,
+              absl::StatusCode::kNotFound, "missing");
+}
+
+TEST_P(DataApiTest, RoutingErrors) {
+  ExpectError(Call("GET", "/v1/nothing"), 404, absl::StatusCode::kNotFound,
+              "/v1/nothing");
+  ExpectError(Call("GET", "/v1/tables/default:noSuchCall"), 404,
+              absl::StatusCode::kNotFound, "noSuchCall");
+  ExpectError(Call("PUT", "/v1/tables"), 501, absl::StatusCode::kUnimplemented,
+              "PUT");
+  ExpectError(Call("GET", "/v1/tables/default:mutateRow"), 501,
+              absl::StatusCode::kUnimplemented, "GET");
+}
+
+TEST(DataApiRawTest, MalformedBodiesAndContentTypesAre400) {
+  testing::TempDir dir;
+  auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = HttpTestClient::Connect((*server)->port());
+  ASSERT_TRUE(client.ok());
+  auto json = (*client)->Request(
+      "POST", "/v1/tables/default:mutateRow",
+      "{\"rowKey\":", {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(json.ok());
+  EXPECT_EQ(json->status, 400);
+  EXPECT_THAT(json->body, HasSubstr("\"code\":3"));
+  auto proto =
+      (*client)->Request("POST", "/v1/tables/default:mutateRow", "\xff\xff\xff",
+                         {{"Content-Type", "application/x-protobuf"}});
+  ASSERT_TRUE(proto.ok());
+  EXPECT_EQ(proto->status, 400);
+  auto text = (*client)->Request("POST", "/v1/tables", "name=x",
+                                 {{"Content-Type", "text/plain"}});
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(text->status, 400);
+  EXPECT_THAT(text->body, HasSubstr("text/plain"));
+  // curl-style JSON with snake_case names is accepted too.
+  auto ok =
+      (*client)->Request("POST", "/v1/tables/default:mutateRow",
+                         "{\"row_key\":\"aw==\",\"mutations\":[{\"set_cell\":{"
+                         "\"family_name\":\"cf\","
+                         "\"timestamp_micros\":\"-1\",\"value\":\"dg==\"}}]}",
+                         {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_EQ((*client)->Get("/get?key=k")->body, "v");
+}
+
+INSTANTIATE_TEST_SUITE_P(BothEncodings, DataApiTest,
+                         ::testing::Values(Encoding::kJson, Encoding::kProto),
+                         [](const auto& param_info) {
+                           return param_info.param == Encoding::kJson
+                                      ? std::string("Json")
+                                      : std::string("Proto");
+                         });
+
+}  // namespace
+}  // namespace kvstore
