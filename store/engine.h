@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kvstore/v1/data.pb.h"
 #include "kvstore/v1/store.pb.h"
 
 namespace kvstore::store {
@@ -96,6 +97,17 @@ struct EngineStats {
   uint64_t wal_syncs = 0;         // fsyncs of the write-ahead log
 };
 
+// Iterates the rows of a scan in order, one at a time: a scan is never held
+// whole. Reads a snapshot taken when the scan starts. Not thread-safe; must not
+// outlive its engine.
+class RowScanner {
+ public:
+  virtual ~RowScanner() = default;
+  // The next row with at least one cell, or nullopt once the scan is done.
+  // Internal or DataLoss on a storage error.
+  virtual absl::StatusOr<std::optional<v1::Row>> Next() = 0;
+};
+
 class Engine {
  public:
   // Receives the outcome of a write; runs on an engine thread, so it must not
@@ -127,6 +139,14 @@ class Engine {
   // empty if the row does not exist.
   virtual absl::StatusOr<std::vector<Cell>> ReadRow(absl::string_view table,
                                                     absl::string_view row) = 0;
+
+  // Starts a scan of `rows` (empty: every row) in ascending key order, or
+  // descending when `reversed`. Within a row, families come in name order,
+  // qualifiers in byte order, cells newest first; cells older than their
+  // family's max_age are left out. NotFound for an unknown table,
+  // InvalidArgument for a bad row set.
+  virtual absl::StatusOr<std::unique_ptr<RowScanner>> ScanRows(
+      absl::string_view table, const v1::RowSet& rows, bool reversed) = 0;
 
   // Table administration. The built-in table `default` (family `cf`, one
   // version) always exists. CreateTable: InvalidArgument (see

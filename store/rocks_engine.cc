@@ -17,9 +17,11 @@
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "store/key_codec.h"
+#include "store/row_set.h"
 #include "store/status_macros.h"
 
 namespace kvstore::store {
@@ -100,6 +102,8 @@ struct TableInfo {
   uint32_t id = 0;
   TableSchema schema;
   absl::flat_hash_map<std::string, int> max_versions;  // by family name
+  absl::flat_hash_map<std::string, int64_t>
+      max_age_micros;  // by family; 0 = none
 };
 
 std::shared_ptr<const TableInfo> MakeTableInfo(uint32_t id,
@@ -108,6 +112,7 @@ std::shared_ptr<const TableInfo> MakeTableInfo(uint32_t id,
   info->id = id;
   for (const auto& family : schema.column_families()) {
     info->max_versions[family.name()] = family.gc_rule().max_versions();
+    info->max_age_micros[family.name()] = family.gc_rule().max_age_micros();
   }
   info->schema = std::move(schema);
   return info;
@@ -133,6 +138,144 @@ std::string TableKey(absl::string_view name) {
 struct LoadedTables {
   std::vector<std::shared_ptr<const TableInfo>> tables;
   uint32_t next_id = kDefaultTableId + 1;
+};
+
+// The cell stored under `key` with value `stored`, in either layout.
+absl::StatusOr<Cell> ToCell(CellKey key, absl::string_view stored) {
+  if (!key.single_version) {
+    return Cell{std::move(key.family), std::move(key.qualifier),
+                key.timestamp_micros, std::string(stored)};
+  }
+  int64_t timestamp = 0;
+  absl::string_view value;
+  if (!DecodeSingleVersionValue(stored, &timestamp, &value)) {
+    return absl::DataLossError("corrupt single-version cell value");
+  }
+  return Cell{std::move(key.family), std::move(key.qualifier), timestamp,
+              std::string(value)};
+}
+
+// Scans rows interval by interval on one snapshot. See RowScanner.
+class RocksRowScanner final : public RowScanner {
+ public:
+  RocksRowScanner(rocksdb::DB* db, std::shared_ptr<const TableInfo> table,
+                  std::vector<KeyInterval> intervals, bool reversed)
+      : db_(db),
+        snapshot_(db),
+        table_(std::move(table)),
+        intervals_(std::move(intervals)),
+        reversed_(reversed),
+        now_micros_(absl::ToUnixMicros(absl::Now())) {
+    if (reversed_) std::reverse(intervals_.begin(), intervals_.end());
+  }
+
+  absl::StatusOr<std::optional<v1::Row>> Next() override {
+    while (true) {
+      if (it_ == nullptr) {
+        if (next_interval_ >= intervals_.size()) return std::nullopt;
+        Open(intervals_[next_interval_++]);
+      }
+      if (!it_->Valid()) {
+        KV_RETURN_IF_ERROR(FromRocksStatus(it_->status()));
+        it_.reset();
+        continue;
+      }
+      KV_ASSIGN_OR_RETURN(std::optional<v1::Row> row, ReadOneRow());
+      if (row.has_value()) return row;
+    }
+  }
+
+ private:
+  static absl::Status FromRocksStatus(const rocksdb::Status& s) {
+    return s.ok() ? absl::OkStatus()
+                  : absl::InternalError(absl::StrCat("scan: ", s.ToString()));
+  }
+
+  void Open(const KeyInterval& interval) {
+    lower_ = TablePrefix(table_->id);
+    AppendSegment(&lower_, interval.start);
+    if (interval.end_unbounded) {
+      upper_ = PrefixSuccessor(TablePrefix(table_->id));
+    } else {
+      upper_ = TablePrefix(table_->id);
+      AppendSegment(&upper_, interval.end);
+    }
+    lower_slice_ = rocksdb::Slice(lower_);
+    upper_slice_ = rocksdb::Slice(upper_);
+    rocksdb::ReadOptions options;
+    options.total_order_seek = true;
+    options.snapshot = snapshot_.snapshot();
+    options.iterate_lower_bound = &lower_slice_;
+    options.iterate_upper_bound = &upper_slice_;
+    it_.reset(db_->NewIterator(options));
+    if (reversed_) {
+      it_->SeekToLast();
+    } else {
+      it_->SeekToFirst();
+    }
+  }
+
+  // Reads every cell of the row under the iterator and leaves the iterator on
+  // the next row. nullopt if all its cells have expired.
+  absl::StatusOr<std::optional<v1::Row>> ReadOneRow() {
+    std::vector<Cell> cells;
+    std::string row_key;
+    bool first = true;
+    for (; it_->Valid(); reversed_ ? it_->Prev() : it_->Next()) {
+      absl::string_view key(it_->key().data(), it_->key().size());
+      KV_ASSIGN_OR_RETURN(CellKey cell_key, DecodeCellKey(key));
+      if (first) {
+        row_key = cell_key.row;
+        first = false;
+      } else if (cell_key.row != row_key) {
+        break;
+      }
+      KV_ASSIGN_OR_RETURN(
+          Cell cell,
+          ToCell(std::move(cell_key),
+                 absl::string_view(it_->value().data(), it_->value().size())));
+      auto max_age = table_->max_age_micros.find(cell.family);
+      if (max_age != table_->max_age_micros.end() && max_age->second > 0 &&
+          cell.timestamp_micros < now_micros_ - max_age->second) {
+        continue;
+      }
+      cells.push_back(std::move(cell));
+    }
+    KV_RETURN_IF_ERROR(FromRocksStatus(it_->status()));
+    if (cells.empty()) return std::nullopt;
+    if (reversed_) std::reverse(cells.begin(), cells.end());
+    v1::Row row;
+    row.set_key(std::move(row_key));
+    v1::Family* family = nullptr;
+    v1::Column* column = nullptr;
+    for (Cell& cell : cells) {
+      if (family == nullptr || family->name() != cell.family) {
+        family = row.add_families();
+        family->set_name(std::move(cell.family));
+        column = nullptr;
+      }
+      if (column == nullptr || column->qualifier() != cell.qualifier) {
+        column = family->add_columns();
+        column->set_qualifier(std::move(cell.qualifier));
+      }
+      v1::Cell* out = column->add_cells();
+      out->set_timestamp_micros(cell.timestamp_micros);
+      out->set_value(std::move(cell.value));
+    }
+    return row;
+  }
+
+  rocksdb::DB* const db_;
+  rocksdb::ManagedSnapshot snapshot_;
+  const std::shared_ptr<const TableInfo> table_;
+  std::vector<KeyInterval> intervals_;
+  const bool reversed_;
+  const int64_t now_micros_;
+  size_t next_interval_ = 0;
+  // The current interval's bounds, which its iterator points into.
+  std::string lower_, upper_;
+  rocksdb::Slice lower_slice_, upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
 };
 
 class RocksEngine final : public Engine {
@@ -266,6 +409,17 @@ class RocksEngine final : public Engine {
     return cells;
   }
 
+  absl::StatusOr<std::unique_ptr<RowScanner>> ScanRows(absl::string_view table,
+                                                       const v1::RowSet& rows,
+                                                       bool reversed) override {
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
+    KV_ASSIGN_OR_RETURN(std::vector<KeyInterval> intervals,
+                        NormalizeRowSet(rows));
+    return std::unique_ptr<RowScanner>(new RocksRowScanner(
+        db_.get(), std::move(info), std::move(intervals), reversed));
+  }
+
   absl::Status CreateTable(const TableSchema& schema) override {
     KV_RETURN_IF_ERROR(ValidateTableSchema(schema));
     absl::MutexLock admin(&admin_mu_);
@@ -375,21 +529,6 @@ class RocksEngine final : public Engine {
   static bool IsSingleVersion(const TableInfo& info, absl::string_view family) {
     auto it = info.max_versions.find(family);
     return it != info.max_versions.end() && it->second == 1;
-  }
-
-  // The cell stored under `key` with value `stored`, in either layout.
-  static absl::StatusOr<Cell> ToCell(CellKey key, absl::string_view stored) {
-    if (!key.single_version) {
-      return Cell{std::move(key.family), std::move(key.qualifier),
-                  key.timestamp_micros, std::string(stored)};
-    }
-    int64_t timestamp = 0;
-    absl::string_view value;
-    if (!DecodeSingleVersionValue(stored, &timestamp, &value)) {
-      return absl::DataLossError("corrupt single-version cell value");
-    }
-    return Cell{std::move(key.family), std::move(key.qualifier), timestamp,
-                std::string(value)};
   }
 
   static absl::Status ValidateRowKey(absl::string_view row) {

@@ -1,0 +1,186 @@
+// Engine::ScanRows: order, row sets, reversed scans, row lifecycle, snapshots,
+// max_age.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "store/rocks_engine.h"
+
+namespace kvstore::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+class ScanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EngineOptions options;
+    options.in_memory = true;
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    TableSchema schema;
+    schema.set_name("t");
+    for (const char* name :
+         {"b", "a"}) {  // declared out of name order on purpose
+      schema.add_column_families()->set_name(name);
+    }
+    auto* aged = schema.add_column_families();
+    aged->set_name("aged");
+    aged->mutable_gc_rule()->set_max_age_micros(
+        absl::ToInt64Microseconds(absl::Hours(1)));
+    ASSERT_TRUE(engine_->CreateTable(schema).ok());
+  }
+
+  void Set(const std::string& row, const std::string& family,
+           const std::string& qualifier, int64_t ts,
+           const std::string& value = "v") {
+    ASSERT_TRUE(
+        engine_
+            ->MutateRowAndWait(
+                "t", row, {Mutation::SetCell(family, qualifier, ts, value)})
+            .ok());
+  }
+
+  std::vector<v1::Row> Scan(const v1::RowSet& set = v1::RowSet(),
+                            bool reversed = false) {
+    std::vector<v1::Row> rows;
+    auto scanner = engine_->ScanRows("t", set, reversed);
+    EXPECT_TRUE(scanner.ok()) << scanner.status();
+    if (!scanner.ok()) return rows;
+    while (true) {
+      auto row = (*scanner)->Next();
+      EXPECT_TRUE(row.ok()) << row.status();
+      if (!row.ok() || !row->has_value()) break;
+      rows.push_back(**row);
+    }
+    return rows;
+  }
+
+  std::vector<std::string> Keys(const std::vector<v1::Row>& rows) {
+    std::vector<std::string> keys;
+    for (const auto& r : rows) keys.push_back(r.key());
+    return keys;
+  }
+
+  std::unique_ptr<Engine> engine_;
+};
+
+const std::string kAZero("a\0", 2);
+
+TEST_F(ScanTest, RowsInUnsignedByteOrder) {
+  for (const std::string& key : {std::string("ab"), std::string("\x80"), kAZero,
+                                 std::string("a"), std::string("B")}) {
+    Set(key, "a", "q", 1);
+  }
+  EXPECT_THAT(Keys(Scan()), ElementsAre("B", "a", kAZero, "ab", "\x80"));
+  EXPECT_THAT(Keys(Scan(v1::RowSet(), /*reversed=*/true)),
+              ElementsAre("\x80", "ab", kAZero, "a", "B"));
+}
+
+TEST_F(ScanTest, CellsAreGroupedInModelOrder) {
+  Set("r", "b", "q", 1);
+  Set("r", "a", "z", 1);
+  Set("r", "a", "y", 5);
+  Set("r", "a", "y", 7, "newer");
+  auto rows = Scan();
+  ASSERT_EQ(rows.size(), 1u);
+  const v1::Row& row = rows[0];
+  ASSERT_EQ(row.families_size(), 2);
+  EXPECT_EQ(row.families(0).name(), "a");  // name order, not declaration order
+  EXPECT_EQ(row.families(1).name(), "b");
+  ASSERT_EQ(row.families(0).columns_size(), 2);
+  EXPECT_EQ(row.families(0).columns(0).qualifier(), "y");
+  ASSERT_EQ(row.families(0).columns(0).cells_size(), 2);
+  EXPECT_EQ(row.families(0).columns(0).cells(0).timestamp_micros(), 7);
+  EXPECT_EQ(row.families(0).columns(0).cells(0).value(), "newer");
+  EXPECT_EQ(row.families(0).columns(1).qualifier(), "z");
+  // Reversed scans keep the order inside a row.
+  auto reversed = Scan(v1::RowSet(), true);
+  ASSERT_EQ(reversed.size(), 1u);
+  EXPECT_EQ(reversed[0].SerializeAsString(), row.SerializeAsString());
+}
+
+TEST_F(ScanTest, RowSetsSelectAndDeduplicate) {
+  for (const char* key : {"a", "b", "c", "d", "e"}) Set(key, "a", "q", 1);
+  v1::RowSet set;
+  set.add_row_keys("d");
+  set.add_row_keys("a");
+  set.add_row_keys("d");
+  set.add_row_keys("zz");  // absent: no row
+  auto* range = set.add_row_ranges();
+  range->set_start_open("a");
+  range->set_end_closed("c");
+  EXPECT_THAT(Keys(Scan(set)), ElementsAre("a", "b", "c", "d"));
+  EXPECT_THAT(Keys(Scan(set, true)), ElementsAre("d", "c", "b", "a"));
+}
+
+TEST_F(ScanTest, RowsVanishWithTheirLastCellAndCanReturn) {
+  Set("r", "a", "q", 1);
+  ASSERT_TRUE(
+      engine_
+          ->MutateRowAndWait("t", "r", {Mutation::DeleteFromColumn("a", "q")})
+          .ok());
+  EXPECT_THAT(Scan(), IsEmpty());
+  Set("r", "b", "q", 2);
+  EXPECT_THAT(Keys(Scan()), ElementsAre("r"));
+}
+
+TEST_F(ScanTest, ScansReadASnapshot) {
+  Set("a", "a", "q", 1);
+  Set("c", "a", "q", 1);
+  auto scanner = engine_->ScanRows("t", v1::RowSet(), false);
+  ASSERT_TRUE(scanner.ok());
+  Set("b", "a", "q", 1);  // after the scan started
+  std::vector<std::string> keys;
+  while (true) {
+    auto row = (*scanner)->Next();
+    ASSERT_TRUE(row.ok());
+    if (!row->has_value()) break;
+    keys.push_back((*row)->key());
+  }
+  EXPECT_THAT(keys, ElementsAre("a", "c"));
+}
+
+TEST_F(ScanTest, CellsPastMaxAgeAreNotReturned) {
+  int64_t now = absl::ToUnixMicros(absl::Now());
+  Set("old", "aged", "q", now - absl::ToInt64Microseconds(absl::Hours(2)));
+  Set("mixed", "aged", "q", now - absl::ToInt64Microseconds(absl::Hours(2)),
+      "stale");
+  Set("mixed", "aged", "q", now, "fresh");
+  auto rows = Scan();
+  ASSERT_EQ(rows.size(), 1u);  // "old" has no live cell left
+  EXPECT_EQ(rows[0].key(), "mixed");
+  ASSERT_EQ(rows[0].families(0).columns(0).cells_size(), 1);
+  EXPECT_EQ(rows[0].families(0).columns(0).cells(0).value(), "fresh");
+}
+
+TEST_F(ScanTest, Errors) {
+  EXPECT_EQ(engine_->ScanRows("missing", v1::RowSet(), false).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::RowSet bad;
+  auto* range = bad.add_row_ranges();
+  range->set_start_closed("z");
+  range->set_end_closed("a");
+  EXPECT_EQ(engine_->ScanRows("t", bad, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ScanTest, ManyRowsAcrossFlushes) {
+  for (int i = 0; i < 2000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "row%05d", i);
+    Set(key, "a", "q", 1, std::string(200, 'x'));
+  }
+  auto rows = Scan();
+  ASSERT_EQ(rows.size(), 2000u);
+  for (size_t i = 1; i < rows.size(); ++i)
+    EXPECT_LT(rows[i - 1].key(), rows[i].key());
+}
+
+}  // namespace
+}  // namespace kvstore::store
