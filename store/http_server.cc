@@ -21,7 +21,10 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/http/chunk_encode.hpp"
+#include "boost/beast/http/empty_body.hpp"
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
@@ -87,6 +90,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec);
   void Dispatch();
   void Send(HttpResponse res, Route route_for_errors);
+  // Streams a reply's body (HttpReply::stream) with chunked encoding.
+  void SendStream(HttpReply reply);
+  void WriteNextChunk(bool keep_alive);
+  void EndStream();
   void OnWrite(bool keep_alive, beast::error_code ec);
 
   Socket socket_;
@@ -96,6 +103,11 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<HttpResponse> response_;
+  // The reply being streamed, if any.
+  std::optional<http::response<http::empty_body>> stream_header_;
+  std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+  std::unique_ptr<ChunkSource> stream_;
+  std::string chunk_;  // the piece being written
   absl::Time request_start_;
   // The current I/O must finish by then (the sweeper enforces it); max() while
   // the handler works on a request.
@@ -378,16 +390,84 @@ void Session::OnRead(beast::error_code ec) {
 void Session::Dispatch() {
   HttpRequest req = parser_->release();
   bool keep_alive = req.keep_alive();
-  server_->handler()->Handle(std::move(req), [self = shared_from_this(),
-                                              keep_alive](HttpResponse res) {
-    // Runs inline when answered on the session's own thread, else is posted to
-    // it.
-    net::dispatch(self->worker_->ioc,
-                  [self, keep_alive, res = std::move(res)]() mutable {
-                    res.keep_alive(keep_alive);
-                    self->Send(std::move(res), Route::kCount);
-                  });
-  });
+  server_->handler()->Handle(
+      std::move(req), [self = shared_from_this(), keep_alive](HttpReply reply) {
+        // Runs inline when answered on the session's own thread, else is posted
+        // to it.
+        net::dispatch(self->worker_->ioc,
+                      [self, keep_alive, reply = std::move(reply)]() mutable {
+                        reply.response.keep_alive(keep_alive);
+                        if (reply.stream != nullptr) {
+                          self->SendStream(std::move(reply));
+                        } else {
+                          self->Send(std::move(reply.response), Route::kCount);
+                        }
+                      });
+      });
+}
+
+void Session::SendStream(HttpReply reply) {
+  if (closed_) return;
+  bool keep_alive = reply.response.keep_alive() && !worker_->stopping;
+  stream_header_.emplace(reply.response.result(), 11);
+  for (const auto& field : reply.response) {
+    stream_header_->set(field.name_string(), field.value());
+  }
+  stream_header_->set(http::field::server, "kvstore");
+  stream_header_->keep_alive(keep_alive);
+  stream_header_->chunked(true);
+  stream_serializer_.emplace(*stream_header_);
+  stream_ = std::move(reply.stream);
+  deadline_ =
+      Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
+  http::async_write_header(
+      socket_, *stream_serializer_,
+      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+        if (ec) {
+          self->EndStream();
+          self->CloseNow();
+          return;
+        }
+        self->WriteNextChunk(keep_alive);
+      });
+}
+
+void Session::WriteNextChunk(bool keep_alive) {
+  if (closed_) return EndStream();
+  absl::StatusOr<std::optional<std::string>> next = stream_->Next();
+  if (!next.ok()) {
+    EndStream();
+    CloseNow();  // the client sees a body cut short
+    return;
+  }
+  deadline_ =
+      Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
+  auto self = shared_from_this();
+  if (!next->has_value()) {
+    net::async_write(socket_, http::make_chunk_last(),
+                     [self, keep_alive](beast::error_code ec, size_t) {
+                       self->EndStream();
+                       self->OnWrite(keep_alive, ec);
+                     });
+    return;
+  }
+  chunk_ = std::move(**next);
+  net::async_write(socket_, http::make_chunk(net::buffer(chunk_)),
+                   [self, keep_alive](beast::error_code ec, size_t) {
+                     if (ec) {
+                       self->EndStream();
+                       self->CloseNow();
+                       return;
+                     }
+                     self->WriteNextChunk(keep_alive);
+                   });
+}
+
+void Session::EndStream() {
+  stream_.reset();
+  stream_serializer_.reset();
+  stream_header_.reset();
+  chunk_.clear();
 }
 
 // `route_for_errors` != kCount means the server made this response itself (a

@@ -21,7 +21,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
@@ -37,12 +39,37 @@ using HttpRequest =
 using HttpResponse =
     boost::beast::http::response<boost::beast::http::string_body>;
 
+// The body of a streamed response, produced piece by piece and sent with
+// chunked transfer encoding. The server pulls the next piece only once the
+// previous one is written, so a slow reader holds back the producer and memory
+// stays bounded; a client that goes away ends the stream (the source is
+// destroyed without being drained). Used on the connection's I/O thread only.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // The next non-empty piece, or nullopt at the end. An error closes the
+  // connection without finishing the body, which the client sees as a cut-off
+  // stream.
+  virtual absl::StatusOr<std::optional<std::string>> Next() = 0;
+};
+
+// A response: whole, or (with `stream`) status and headers now, body streamed.
+struct HttpReply {
+  HttpReply(HttpResponse r)
+      : response(std::move(r)) {}  // NOLINT: implicit on purpose
+  HttpReply(HttpResponse r, std::unique_ptr<ChunkSource> s)
+      : response(std::move(r)), stream(std::move(s)) {}
+
+  HttpResponse response;
+  std::unique_ptr<ChunkSource> stream;
+};
+
 // Application logic behind the server.
 class HttpHandler {
  public:
-  // Sends the response; call exactly once, from any thread, during or after
+  // Sends the reply; call exactly once, from any thread, during or after
   // Handle().
-  using Respond = absl::AnyInvocable<void(HttpResponse) &&>;
+  using Respond = absl::AnyInvocable<void(HttpReply) &&>;
 
   virtual ~HttpHandler() = default;
 

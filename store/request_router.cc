@@ -27,9 +27,10 @@ HttpResponse TextResponse(http::status status, std::string body,
 HttpHandler::Respond Counted(Metrics* metrics, Route route,
                              HttpHandler::Respond respond) {
   return [metrics, route, start = absl::Now(),
-          respond = std::move(respond)](HttpResponse res) mutable {
-    metrics->RecordRequest(route, res.result_int(), absl::Now() - start);
-    std::move(respond)(std::move(res));
+          respond = std::move(respond)](HttpReply reply) mutable {
+    metrics->RecordRequest(route, reply.response.result_int(),
+                           absl::Now() - start);
+    std::move(respond)(std::move(reply));
   };
 }
 

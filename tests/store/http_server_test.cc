@@ -19,11 +19,41 @@ namespace {
 using kvstore::testing::HttpTestClient;
 namespace http = boost::beast::http;
 
+// Streams "piece-0" ... "piece-(n-1)", or forever when n < 0; records its own
+// destruction.
+class CountingSource : public ChunkSource {
+ public:
+  CountingSource(int n, std::atomic<bool>* destroyed)
+      : n_(n), destroyed_(destroyed) {}
+  ~CountingSource() override { destroyed_->store(true); }
+  absl::StatusOr<std::optional<std::string>> Next() override {
+    if (n_ >= 0 && i_ == n_) return std::nullopt;
+    return "piece-" + std::to_string(i_++) +
+           std::string(n_ < 0 ? 60000 : 0, '.');
+  }
+
+ private:
+  const int n_;
+  int i_ = 0;
+  std::atomic<bool>* destroyed_;
+};
+
 // Echoes "<method> <target> <body size>". Requests to /park are held until
-// Release().
+// Release(); /stream and /endless stream their bodies.
 class ScriptedHandler : public HttpHandler {
  public:
+  std::atomic<bool> stream_destroyed{false};
+
   void Handle(HttpRequest request, Respond respond) override {
+    if (request.target() == "/stream" || request.target() == "/endless") {
+      HttpResponse header{http::status::ok, 11};
+      header.set(http::field::content_type, "text/plain");
+      int n = request.target() == "/stream" ? 1000 : -1;
+      std::move(respond)(
+          HttpReply(std::move(header),
+                    std::make_unique<CountingSource>(n, &stream_destroyed)));
+      return;
+    }
     HttpResponse res{http::status::ok, 11};
     res.body() = std::string(request.method_string()) + " " +
                  std::string(request.target()) + " " +
@@ -234,6 +264,37 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
   auto slow = Connect();
   ASSERT_TRUE(slow->SendRaw("GET /x HTTP/1.1\r\nHost:").ok());
   EXPECT_TRUE(slow->WaitForClose(absl::Seconds(20)));
+}
+
+TEST_F(HttpServerTest, StreamsChunkedBodiesAndKeepsTheConnection) {
+  StartServer();
+  auto client = Connect();
+  for (int round = 0; round < 2; ++round) {
+    auto res = client->Get("/stream");
+    ASSERT_TRUE(res.ok()) << res.status();
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->headers["transfer-encoding"], "chunked");
+    std::string expected;
+    for (int i = 0; i < 1000; ++i) expected += "piece-" + std::to_string(i);
+    EXPECT_EQ(res->body, expected);
+    EXPECT_TRUE(res->keep_alive);
+  }
+  EXPECT_EQ(client->Get("/after")->body, "GET /after 0");
+}
+
+TEST_F(HttpServerTest, StreamStopsWhenTheClientGoesAway) {
+  StartServer();
+  {
+    auto client = Connect();
+    ASSERT_TRUE(
+        client->SendRaw("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    // Leave without reading: the server's writes fail once the socket is gone.
+  }
+  for (int i = 0; i < 2000 && !handler_.stream_destroyed.load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(handler_.stream_destroyed.load());
+  EXPECT_EQ(Connect()->Get("/still-serving")->status, 200);
 }
 
 TEST_F(HttpServerTest, ShutdownFinishesRequestsInFlight) {
