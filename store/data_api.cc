@@ -15,6 +15,7 @@ namespace {
 namespace http = boost::beast::http;
 
 constexpr absl::string_view kTablesPath = "/v1/tables";
+constexpr absl::string_view kNdjsonContentType = "application/x-ndjson";
 
 HttpResponse MessageResponse(int http_status,
                              const google::protobuf::Message& message,
@@ -62,6 +63,77 @@ absl::Status MethodNotSupported(const HttpRequest& request,
   return absl::UnimplementedError(absl::StrCat(
       std::string(request.method_string()), " is not supported on ", path));
 }
+
+// Streams a scan as ReadRowsResponse messages (see store.proto): one per row,
+// then one with only the final status. Binary: each message preceded by its
+// varint length; JSON: one per line.
+class ReadRowsSource final : public ChunkSource {
+ public:
+  // Pieces are cut at about this size: big enough to amortize writes, small
+  // enough that a piece never holds much of a scan.
+  static constexpr size_t kPieceBytes = 64 * 1024;
+
+  ReadRowsSource(std::unique_ptr<RowScanner> scanner, int64_t rows_limit,
+                 Encoding encoding)
+      : scanner_(std::move(scanner)),
+        rows_limit_(rows_limit),
+        encoding_(encoding) {}
+
+  absl::StatusOr<std::optional<std::string>> Next() override {
+    if (finished_) return std::nullopt;
+    std::string piece;
+    while (piece.size() < kPieceBytes && !finished_) {
+      if (rows_limit_ > 0 && emitted_ >= rows_limit_) {
+        Finish(absl::OkStatus(), &piece);
+        break;
+      }
+      absl::StatusOr<std::optional<v1::Row>> row = scanner_->Next();
+      if (!row.ok() || !row->has_value()) {
+        Finish(row.status(), &piece);
+        break;
+      }
+      response_.Clear();
+      *response_.mutable_row() = std::move(**row);
+      Append(response_, &piece);
+      ++emitted_;
+    }
+    return piece;
+  }
+
+ private:
+  void Finish(const absl::Status& status, std::string* piece) {
+    response_.Clear();
+    response_.mutable_status()->set_code(static_cast<int>(status.code()));
+    response_.mutable_status()->set_message(std::string(status.message()));
+    Append(response_, piece);
+    finished_ = true;
+    scanner_.reset();  // releases the snapshot now
+  }
+
+  void Append(const v1::ReadRowsResponse& message, std::string* piece) {
+    if (encoding_ == Encoding::kJson) {
+      piece->append(SerializeMessage(message, Encoding::kJson));
+      piece->push_back('\n');
+      return;
+    }
+    size_t size = message.ByteSizeLong();
+    for (uint64_t v = size;; v >>= 7) {  // varint length prefix
+      if (v < 0x80) {
+        piece->push_back(static_cast<char>(v));
+        break;
+      }
+      piece->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    }
+    message.AppendToString(piece);
+  }
+
+  std::unique_ptr<RowScanner> scanner_;
+  const int64_t rows_limit_;
+  const Encoding encoding_;
+  int64_t emitted_ = 0;
+  bool finished_ = false;
+  v1::ReadRowsResponse response_;  // reused to save allocations
+};
 
 }  // namespace
 
@@ -129,6 +201,7 @@ Route DataApi::RouteOf(absl::string_view path) {
   if (!target.ok()) return Route::kOther;
   if (target->verb.empty()) return Route::kTables;
   if (target->verb == "mutateRow") return Route::kMutateRow;
+  if (target->verb == "readRows") return Route::kReadRows;
   return Route::kOther;
 }
 
@@ -204,6 +277,33 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
           }
         });
     return;
+  }
+  if (target->verb == "readRows") {
+    if (method != http::verb::post)
+      return fail(MethodNotSupported(request, path));
+    v1::ReadRowsRequest read;
+    absl::Status parsed = ParseMessage(body, *request_encoding, &read);
+    if (!parsed.ok()) return fail(parsed);
+    if (read.rows_limit() < 0) {
+      return fail(absl::InvalidArgumentError("rowsLimit must not be negative"));
+    }
+    if (read.has_filter()) {
+      return fail(
+          absl::UnimplementedError("readRows filters are not implemented yet"));
+    }
+    absl::StatusOr<std::unique_ptr<RowScanner>> scanner =
+        engine_->ScanRows(target->table, read.rows(), read.reversed());
+    if (!scanner.ok()) return fail(scanner.status());
+    HttpResponse header{http::status::ok, 11};
+    absl::string_view type = encoding == Encoding::kJson
+                                 ? kNdjsonContentType
+                                 : ContentTypeOf(encoding);
+    header.set(http::field::content_type,
+               boost::beast::string_view(type.data(), type.size()));
+    return std::move(respond)(
+        HttpReply(std::move(header),
+                  std::make_unique<ReadRowsSource>(
+                      std::move(*scanner), read.rows_limit(), encoding)));
   }
   fail(absl::NotFoundError(absl::StrCat("no such call: ", target->verb)));
 }

@@ -18,6 +18,8 @@ absl::string_view RouteName(Route route) {
       return "/v1/tables";
     case Route::kMutateRow:
       return ":mutateRow";
+    case Route::kReadRows:
+      return ":readRows";
     case Route::kOther:
       return "other";
     case Route::kInvalid:

@@ -26,6 +26,7 @@ enum class Route {
   kMetrics,
   kTables,     // /v1/tables and /v1/tables/{table}: administration
   kMutateRow,  // /v1/tables/{table}:mutateRow
+  kReadRows,   // /v1/tables/{table}:readRows
   kOther,      // a path the server does not serve
   kInvalid,    // a request that could not be parsed or broke a limit
   kCount,      // number of routes; not a route

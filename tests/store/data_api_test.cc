@@ -3,6 +3,7 @@
 // statuses.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -149,6 +150,99 @@ TEST_P(DataApiTest, MutateRowBadInputIs400NotInternal) {
   auto no_table = SetCell("k", "cf", "v");
   ExpectError(Call("POST", "/v1/tables/missing:mutateRow", &no_table), 404,
               absl::StatusCode::kNotFound, "missing");
+}
+
+// Splits a readRows body into its messages.
+std::vector<v1::ReadRowsResponse> ParseStream(const std::string& body,
+                                              Encoding encoding) {
+  std::vector<v1::ReadRowsResponse> out;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    v1::ReadRowsResponse message;
+    if (encoding == Encoding::kJson) {
+      size_t eol = body.find('\n', pos);
+      EXPECT_NE(eol, std::string::npos);
+      if (eol == std::string::npos) break;
+      EXPECT_TRUE(
+          store::ParseMessage(body.substr(pos, eol - pos), encoding, &message)
+              .ok());
+      pos = eol + 1;
+    } else {
+      uint64_t size = 0;
+      int shift = 0;
+      while (pos < body.size()) {
+        uint8_t byte = static_cast<uint8_t>(body[pos++]);
+        size |= static_cast<uint64_t>(byte & 0x7f) << shift;
+        shift += 7;
+        if ((byte & 0x80) == 0) break;
+      }
+      EXPECT_LE(pos + size, body.size());
+      EXPECT_TRUE(
+          message.ParseFromArray(body.data() + pos, static_cast<int>(size)));
+      pos += size;
+    }
+    out.push_back(std::move(message));
+  }
+  return out;
+}
+
+TEST_P(DataApiTest, ReadRowsStreamsRowsThenAStatus) {
+  auto create = CreateRequest("t");
+  ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
+  for (const std::string& key : {std::string("b"), std::string("a"),
+                                 std::string("a\0", 2), std::string("c")}) {
+    auto set = SetCell(key, "f", "value-" + key);
+    ASSERT_EQ(Call("POST", "/v1/tables/t:mutateRow", &set).status, 200);
+  }
+  auto keys = [&](const v1::ReadRowsRequest& request) {
+    HttpResult res = Call("POST", "/v1/tables/t:readRows", &request);
+    EXPECT_EQ(res.status, 200) << res.body;
+    EXPECT_EQ(res.headers["transfer-encoding"], "chunked");
+    std::vector<v1::ReadRowsResponse> messages =
+        ParseStream(res.body, encoding());
+    std::vector<std::string> out;
+    EXPECT_FALSE(messages.empty());
+    for (size_t i = 0; i + 1 < messages.size(); ++i) {
+      EXPECT_TRUE(messages[i].has_row());
+      out.push_back(messages[i].row().key());
+    }
+    if (!messages.empty()) {  // the stream ends with an OK status
+      EXPECT_TRUE(messages.back().has_status());
+      EXPECT_EQ(messages.back().status().code(), 0);
+    }
+    return out;
+  };
+  v1::ReadRowsRequest all;
+  EXPECT_THAT(keys(all),
+              ::testing::ElementsAre("a", std::string("a\0", 2), "b", "c"));
+  v1::ReadRowsRequest reversed_limited;
+  reversed_limited.set_reversed(true);
+  reversed_limited.set_rows_limit(2);
+  EXPECT_THAT(keys(reversed_limited), ::testing::ElementsAre("c", "b"));
+  v1::ReadRowsRequest some;
+  some.mutable_rows()->add_row_keys("c");
+  some.mutable_rows()->add_row_keys("a");
+  some.mutable_rows()->add_row_keys("zzz");
+  EXPECT_THAT(keys(some), ::testing::ElementsAre("a", "c"));
+  v1::ReadRowsRequest none;
+  none.mutable_rows()->add_row_keys("nothing-here");
+  EXPECT_THAT(keys(none), ::testing::IsEmpty());
+}
+
+TEST_P(DataApiTest, ReadRowsErrorsComeBeforeTheStream) {
+  v1::ReadRowsRequest request;
+  ExpectError(Call("POST", "/v1/tables/missing:readRows", &request), 404,
+              absl::StatusCode::kNotFound, "missing");
+  v1::ReadRowsRequest negative;
+  negative.set_rows_limit(-1);
+  ExpectError(Call("POST", "/v1/tables/default:readRows", &negative), 400,
+              absl::StatusCode::kInvalidArgument, "rowsLimit");
+  v1::ReadRowsRequest inverted;
+  auto* range = inverted.mutable_rows()->add_row_ranges();
+  range->set_start_closed("z");
+  range->set_end_open("a");
+  ExpectError(Call("POST", "/v1/tables/default:readRows", &inverted), 400,
+              absl::StatusCode::kInvalidArgument, "row_ranges[0]");
 }
 
 TEST_P(DataApiTest, RoutingErrors) {
