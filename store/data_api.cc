@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "kvstore/v1/store.pb.h"
 #include "store/api_codec.h"
+#include "store/row_filter.h"
 #include "store/status_http.h"
 
 namespace kvstore::store {
@@ -73,9 +74,12 @@ class ReadRowsSource final : public ChunkSource {
   // enough that a piece never holds much of a scan.
   static constexpr size_t kPieceBytes = 64 * 1024;
 
-  ReadRowsSource(std::unique_ptr<RowScanner> scanner, int64_t rows_limit,
+  // `filter` may be null (every cell passes).
+  ReadRowsSource(std::unique_ptr<RowScanner> scanner,
+                 std::unique_ptr<CompiledFilter> filter, int64_t rows_limit,
                  Encoding encoding)
       : scanner_(std::move(scanner)),
+        filter_(std::move(filter)),
         rows_limit_(rows_limit),
         encoding_(encoding) {}
 
@@ -93,7 +97,15 @@ class ReadRowsSource final : public ChunkSource {
         break;
       }
       response_.Clear();
-      *response_.mutable_row() = std::move(**row);
+      if (filter_ != nullptr) {
+        std::string key = std::move(*(*row)->mutable_key());
+        std::vector<FilterCell> cells =
+            filter_->Apply(key, CellsOf(std::move(**row)));
+        if (cells.empty()) continue;  // filtered out: not returned, not counted
+        *response_.mutable_row() = RowOf(std::move(key), std::move(cells));
+      } else {
+        *response_.mutable_row() = std::move(**row);
+      }
       Append(response_, &piece);
       ++emitted_;
     }
@@ -128,6 +140,7 @@ class ReadRowsSource final : public ChunkSource {
   }
 
   std::unique_ptr<RowScanner> scanner_;
+  const std::unique_ptr<CompiledFilter> filter_;
   const int64_t rows_limit_;
   const Encoding encoding_;
   int64_t emitted_ = 0;
@@ -287,9 +300,12 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     if (read.rows_limit() < 0) {
       return fail(absl::InvalidArgumentError("rowsLimit must not be negative"));
     }
+    std::unique_ptr<CompiledFilter> filter;
     if (read.has_filter()) {
-      return fail(
-          absl::UnimplementedError("readRows filters are not implemented yet"));
+      absl::StatusOr<std::unique_ptr<CompiledFilter>> compiled =
+          CompiledFilter::Compile(read.filter());
+      if (!compiled.ok()) return fail(compiled.status());
+      filter = std::move(*compiled);
     }
     absl::StatusOr<std::unique_ptr<RowScanner>> scanner =
         engine_->ScanRows(target->table, read.rows(), read.reversed());
@@ -300,10 +316,10 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
                                  : ContentTypeOf(encoding);
     header.set(http::field::content_type,
                boost::beast::string_view(type.data(), type.size()));
-    return std::move(respond)(
-        HttpReply(std::move(header),
-                  std::make_unique<ReadRowsSource>(
-                      std::move(*scanner), read.rows_limit(), encoding)));
+    return std::move(respond)(HttpReply(
+        std::move(header),
+        std::make_unique<ReadRowsSource>(std::move(*scanner), std::move(filter),
+                                         read.rows_limit(), encoding)));
   }
   fail(absl::NotFoundError(absl::StrCat("no such call: ", target->verb)));
 }

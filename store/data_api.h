@@ -9,10 +9,9 @@
 //   DELETE /v1/tables/{table}            -> {} (an empty Status)
 //   POST   /v1/tables/{table}:mutateRow  MutateRowRequest -> MutateRowResponse
 //   POST   /v1/tables/{table}:readRows   ReadRowsRequest -> a stream of
-//   ReadRowsResponse
-//          (length-delimited binary, or newline-delimited JSON as
-//          application/x-ndjson), produced as the client reads it. Filters are
-//          not implemented yet (Unimplemented).
+//          ReadRowsResponse (length-delimited binary, or newline-delimited
+//          JSON as application/x-ndjson), produced as the client reads it,
+//          with the filter language of row_filter.h.
 //
 // The engine is not owned and must outlive the DataApi. Thread-safe.
 #ifndef KVSTORE_STORE_DATA_API_H_

@@ -229,6 +229,34 @@ TEST_P(DataApiTest, ReadRowsStreamsRowsThenAStatus) {
   EXPECT_THAT(keys(none), ::testing::IsEmpty());
 }
 
+TEST_P(DataApiTest, ReadRowsFiltersAndRowsEmptiedByThemDoNotCount) {
+  auto create = CreateRequest("t");
+  ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
+  for (std::string key : {"a", "b", "c", "d"}) {
+    auto set = SetCell(key, "f", key == "b" || key == "d" ? "keep" : "drop");
+    ASSERT_EQ(Call("POST", "/v1/tables/t:mutateRow", &set).status, 200);
+  }
+  v1::ReadRowsRequest request;
+  request.set_rows_limit(2);
+  auto* chain = request.mutable_filter()->mutable_chain();
+  chain->add_filters()->set_value_regex("keep");
+  chain->add_filters()->set_apply_label("kept");
+  HttpResult res = Call("POST", "/v1/tables/t:readRows", &request);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto messages = ParseStream(res.body, encoding());
+  ASSERT_EQ(messages.size(), 3u);  // b, d, then the status
+  EXPECT_EQ(messages[0].row().key(), "b");
+  EXPECT_EQ(messages[1].row().key(), "d");
+  EXPECT_EQ(messages[1].row().families(0).columns(0).cells(0).labels(0),
+            "kept");
+  EXPECT_TRUE(messages[2].has_status());
+
+  v1::ReadRowsRequest bad;
+  bad.mutable_filter()->set_value_regex("(");
+  ExpectError(Call("POST", "/v1/tables/t:readRows", &bad), 400,
+              absl::StatusCode::kInvalidArgument, "filter.valueRegex");
+}
+
 TEST_P(DataApiTest, ReadRowsErrorsComeBeforeTheStream) {
   v1::ReadRowsRequest request;
   ExpectError(Call("POST", "/v1/tables/missing:readRows", &request), 404,

@@ -1,0 +1,579 @@
+#include "store/row_filter.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "re2/re2.h"
+
+namespace kvstore::store {
+namespace {
+
+// Row order: family, qualifier, newest first.
+bool CellLess(const FilterCell& a, const FilterCell& b) {
+  if (a.family != b.family) return a.family < b.family;
+  if (a.qualifier != b.qualifier) return a.qualifier < b.qualifier;
+  return a.timestamp_micros > b.timestamp_micros;
+}
+
+// The output of a node: the cells flowing on, and cells a sink sent straight to
+// the final output.
+struct Output {
+  std::vector<FilterCell> cells;
+  std::vector<FilterCell> sunk;
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  virtual Output Apply(absl::string_view row_key,
+                       const std::vector<FilterCell>& in) const = 0;
+};
+
+using NodePtr = std::unique_ptr<Node>;
+
+class PassAll final : public Node {
+ public:
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    return {in, {}};
+  }
+};
+
+class BlockAll final : public Node {
+ public:
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>&) const override {
+    return {};
+  }
+};
+
+class Sink final : public Node {
+ public:
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    return {in, in};
+  }
+};
+
+class Chain final : public Node {
+ public:
+  explicit Chain(std::vector<NodePtr> children)
+      : children_(std::move(children)) {}
+  Output Apply(absl::string_view row_key,
+               const std::vector<FilterCell>& in) const override {
+    Output out{in, {}};
+    for (const NodePtr& child : children_) {
+      Output step = child->Apply(row_key, out.cells);
+      out.cells = std::move(step.cells);
+      for (FilterCell& c : step.sunk) out.sunk.push_back(std::move(c));
+    }
+    return out;
+  }
+
+ private:
+  std::vector<NodePtr> children_;
+};
+
+class Interleave final : public Node {
+ public:
+  explicit Interleave(std::vector<NodePtr> children)
+      : children_(std::move(children)) {}
+  Output Apply(absl::string_view row_key,
+               const std::vector<FilterCell>& in) const override {
+    Output out;
+    for (const NodePtr& child : children_) {
+      Output branch = child->Apply(row_key, in);
+      for (FilterCell& c : branch.cells) out.cells.push_back(std::move(c));
+      for (FilterCell& c : branch.sunk) out.sunk.push_back(std::move(c));
+    }
+    std::stable_sort(out.cells.begin(), out.cells.end(), CellLess);
+    return out;
+  }
+
+ private:
+  std::vector<NodePtr> children_;
+};
+
+class Condition final : public Node {
+ public:
+  Condition(NodePtr predicate, NodePtr if_true, NodePtr if_false)
+      : predicate_(std::move(predicate)),
+        if_true_(std::move(if_true)),
+        if_false_(std::move(if_false)) {}
+  Output Apply(absl::string_view row_key,
+               const std::vector<FilterCell>& in) const override {
+    bool matched = !predicate_->Apply(row_key, in).cells.empty();
+    const NodePtr& branch = matched ? if_true_ : if_false_;
+    if (branch == nullptr) return {};
+    return branch->Apply(row_key, in);
+  }
+
+ private:
+  NodePtr predicate_, if_true_, if_false_;
+};
+
+// Keeps the cells `keep` accepts; `keep` sees the row key too.
+template <typename Pred>
+class PerCell final : public Node {
+ public:
+  explicit PerCell(Pred keep) : keep_(std::move(keep)) {}
+  Output Apply(absl::string_view row_key,
+               const std::vector<FilterCell>& in) const override {
+    Output out;
+    for (const FilterCell& c : in) {
+      if (keep_(row_key, c)) out.cells.push_back(c);
+    }
+    return out;
+  }
+
+ private:
+  Pred keep_;
+};
+
+template <typename Pred>
+NodePtr MakePerCell(Pred keep) {
+  return std::make_unique<PerCell<Pred>>(std::move(keep));
+}
+
+class RowSample final : public Node {
+ public:
+  explicit RowSample(double p) : p_(p), rng_(std::random_device{}()) {}
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    absl::MutexLock lock(&mu_);
+    if (std::uniform_real_distribution<double>(0, 1)(rng_) < p_)
+      return {in, {}};
+    return {};
+  }
+
+ private:
+  const double p_;
+  mutable absl::Mutex mu_;
+  mutable std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
+};
+
+class CellsPerRowOffset final : public Node {
+ public:
+  explicit CellsPerRowOffset(int n) : n_(static_cast<size_t>(n)) {}
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    if (n_ >= in.size()) return {};
+    return {
+        std::vector<FilterCell>(in.begin() + static_cast<long>(n_), in.end()),
+        {}};
+  }
+
+ private:
+  size_t n_;
+};
+
+class CellsPerRowLimit final : public Node {
+ public:
+  explicit CellsPerRowLimit(int n) : n_(static_cast<size_t>(n)) {}
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    return {std::vector<FilterCell>(
+                in.begin(),
+                in.begin() + static_cast<long>(std::min(n_, in.size()))),
+            {}};
+  }
+
+ private:
+  size_t n_;
+};
+
+class CellsPerColumnLimit final : public Node {
+ public:
+  explicit CellsPerColumnLimit(int n) : n_(n) {}
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    Output out;
+    const FilterCell* column = nullptr;
+    int seen = 0;
+    for (const FilterCell& c : in) {
+      if (column == nullptr || column->family != c.family ||
+          column->qualifier != c.qualifier) {
+        column = &c;
+        seen = 0;
+      }
+      if (++seen <= n_) out.cells.push_back(c);
+    }
+    return out;
+  }
+
+ private:
+  int n_;
+};
+
+class StripValue final : public Node {
+ public:
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    Output out{in, {}};
+    for (FilterCell& c : out.cells) c.value.clear();
+    return out;
+  }
+};
+
+class ApplyLabel final : public Node {
+ public:
+  explicit ApplyLabel(std::string label) : label_(std::move(label)) {}
+  Output Apply(absl::string_view,
+               const std::vector<FilterCell>& in) const override {
+    Output out{in, {}};
+    for (FilterCell& c : out.cells) c.labels = {label_};
+    return out;
+  }
+
+ private:
+  std::string label_;
+};
+
+// Byte-range bounds for column_range and value_range.
+struct Bounds {
+  std::string start;
+  bool start_open = false;
+  bool has_start = false;
+  std::string end;
+  bool end_open = false;
+  bool has_end = false;
+
+  bool Contains(absl::string_view v) const {
+    if (has_start && (start_open ? v <= start : v < start)) return false;
+    if (has_end && (end_open ? v >= end : v > end)) return false;
+    return true;
+  }
+};
+
+class Compiler {
+ public:
+  absl::StatusOr<NodePtr> Compile(const v1::RowFilter& f,
+                                  const std::string& where, int depth,
+                                  bool in_condition) {
+    if (depth > kMaxFilterDepth) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": filters nest more than ", kMaxFilterDepth, " deep"));
+    }
+    switch (f.kind_case()) {
+      case v1::RowFilter::KIND_NOT_SET:
+        return NodePtr(std::make_unique<PassAll>());
+      case v1::RowFilter::kChain:
+      case v1::RowFilter::kInterleave: {
+        bool chain = f.kind_case() == v1::RowFilter::kChain;
+        const auto& filters =
+            chain ? f.chain().filters() : f.interleave().filters();
+        std::string list =
+            absl::StrCat(where, chain ? ".chain" : ".interleave", ".filters");
+        if (filters.size() < 2) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(list, " needs at least 2 filters"));
+        }
+        std::vector<NodePtr> children;
+        int labelled = 0;
+        for (int i = 0; i < filters.size(); ++i) {
+          if (HasLabel(filters[i])) ++labelled;
+          auto child = Compile(filters[i], absl::StrCat(list, "[", i, "]"),
+                               depth + 1, in_condition);
+          if (!child.ok()) return child.status();
+          children.push_back(std::move(*child));
+        }
+        if (chain && labelled > 1) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              list, ": at most one filter of a chain may apply a label"));
+        }
+        if (chain) return NodePtr(std::make_unique<Chain>(std::move(children)));
+        return NodePtr(std::make_unique<Interleave>(std::move(children)));
+      }
+      case v1::RowFilter::kCondition: {
+        std::string at = absl::StrCat(where, ".condition");
+        if (!f.condition().has_predicate()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(at, ".predicate must be set"));
+        }
+        auto predicate = Compile(f.condition().predicate(), at + ".predicate",
+                                 depth + 1, true);
+        if (!predicate.ok()) return predicate.status();
+        NodePtr branches[2];
+        const v1::RowFilter* sources[2] = {
+            f.condition().has_if_true() ? &f.condition().if_true() : nullptr,
+            f.condition().has_if_false() ? &f.condition().if_false() : nullptr};
+        const char* names[2] = {".ifTrue", ".ifFalse"};
+        for (int b = 0; b < 2; ++b) {
+          if (sources[b] == nullptr) continue;
+          auto branch = Compile(*sources[b], at + names[b], depth + 1, true);
+          if (!branch.ok()) return branch.status();
+          branches[b] = std::move(*branch);
+        }
+        return NodePtr(std::make_unique<Condition>(std::move(*predicate),
+                                                   std::move(branches[0]),
+                                                   std::move(branches[1])));
+      }
+      case v1::RowFilter::kSink:
+        if (!f.sink()) return MustBeTrue(where, "sink");
+        if (in_condition) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": sink is not allowed inside a condition"));
+        }
+        return NodePtr(std::make_unique<Sink>());
+      case v1::RowFilter::kPassAll:
+        if (!f.pass_all()) return MustBeTrue(where, "passAll");
+        return NodePtr(std::make_unique<PassAll>());
+      case v1::RowFilter::kBlockAll:
+        if (!f.block_all()) return MustBeTrue(where, "blockAll");
+        return NodePtr(std::make_unique<BlockAll>());
+      case v1::RowFilter::kRowKeyRegex: {
+        if (f.row_key_regex().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".rowKeyRegex must not be empty"));
+        }
+        auto re = Regex(f.row_key_regex(), where + ".rowKeyRegex");
+        if (!re.ok()) return re.status();
+        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
+                               absl::string_view key, const FilterCell&) {
+          return RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *re);
+        });
+      }
+      case v1::RowFilter::kRowSample:
+        if (!(f.row_sample() > 0 && f.row_sample() < 1)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, ".rowSample must be between 0 and 1 (exclusive)"));
+        }
+        return NodePtr(std::make_unique<RowSample>(f.row_sample()));
+      case v1::RowFilter::kFamilyNameRegex: {
+        if (f.family_name_regex().find(':') != std::string::npos) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".familyNameRegex must not contain ':'"));
+        }
+        auto re = Regex(f.family_name_regex(), where + ".familyNameRegex");
+        if (!re.ok()) return re.status();
+        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
+                               absl::string_view, const FilterCell& c) {
+          return RE2::FullMatch(c.family, *re);
+        });
+      }
+      case v1::RowFilter::kColumnQualifierRegex: {
+        auto re =
+            Regex(f.column_qualifier_regex(), where + ".columnQualifierRegex");
+        if (!re.ok()) return re.status();
+        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
+                               absl::string_view, const FilterCell& c) {
+          return RE2::FullMatch(c.qualifier, *re);
+        });
+      }
+      case v1::RowFilter::kValueRegex: {
+        auto re = Regex(f.value_regex(), where + ".valueRegex");
+        if (!re.ok()) return re.status();
+        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
+                               absl::string_view, const FilterCell& c) {
+          return RE2::FullMatch(c.value, *re);
+        });
+      }
+      case v1::RowFilter::kColumnRange: {
+        const v1::ColumnRange& r = f.column_range();
+        if (r.family_name().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".columnRange.familyName must be set"));
+        }
+        Bounds b;
+        b.has_start = r.start_case() != v1::ColumnRange::START_NOT_SET;
+        b.start_open = r.start_case() == v1::ColumnRange::kStartQualifierOpen;
+        b.start = b.start_open ? r.start_qualifier_open()
+                               : r.start_qualifier_closed();
+        b.has_end = r.end_case() != v1::ColumnRange::END_NOT_SET;
+        b.end_open = r.end_case() == v1::ColumnRange::kEndQualifierOpen;
+        b.end = b.end_open ? r.end_qualifier_open() : r.end_qualifier_closed();
+        if (b.has_start && b.has_end && b.start > b.end) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".columnRange: start must not be after end"));
+        }
+        return MakePerCell([b, family = r.family_name()](absl::string_view,
+                                                         const FilterCell& c) {
+          return c.family == family && b.Contains(c.qualifier);
+        });
+      }
+      case v1::RowFilter::kTimestampRange: {
+        int64_t start = f.timestamp_range().start_micros();
+        int64_t end = f.timestamp_range().end_micros();
+        if (start < 0 || end < 0 || (end != 0 && end < start)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where,
+              ".timestampRange: need 0 <= start <= end (end 0 for no bound)"));
+        }
+        return MakePerCell(
+            [start, end](absl::string_view, const FilterCell& c) {
+              return c.timestamp_micros >= start &&
+                     (end == 0 || c.timestamp_micros < end);
+            });
+      }
+      case v1::RowFilter::kValueRange: {
+        const v1::ValueRange& r = f.value_range();
+        Bounds b;
+        b.has_start = r.start_case() != v1::ValueRange::START_NOT_SET;
+        b.start_open = r.start_case() == v1::ValueRange::kStartValueOpen;
+        b.start = b.start_open ? r.start_value_open() : r.start_value_closed();
+        b.has_end = r.end_case() != v1::ValueRange::END_NOT_SET;
+        b.end_open = r.end_case() == v1::ValueRange::kEndValueOpen;
+        b.end = b.end_open ? r.end_value_open() : r.end_value_closed();
+        if (b.has_start && b.has_end && b.start > b.end) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".valueRange: start must not be after end"));
+        }
+        return MakePerCell([b](absl::string_view, const FilterCell& c) {
+          return b.Contains(c.value);
+        });
+      }
+      case v1::RowFilter::kCellsPerRowOffset:
+        if (f.cells_per_row_offset() < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".cellsPerRowOffset must be >= 0"));
+        }
+        return NodePtr(
+            std::make_unique<CellsPerRowOffset>(f.cells_per_row_offset()));
+      case v1::RowFilter::kCellsPerRowLimit:
+        if (f.cells_per_row_limit() < 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".cellsPerRowLimit must be >= 1"));
+        }
+        return NodePtr(
+            std::make_unique<CellsPerRowLimit>(f.cells_per_row_limit()));
+      case v1::RowFilter::kCellsPerColumnLimit:
+        if (f.cells_per_column_limit() < 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ".cellsPerColumnLimit must be >= 1"));
+        }
+        return NodePtr(
+            std::make_unique<CellsPerColumnLimit>(f.cells_per_column_limit()));
+      case v1::RowFilter::kStripValue:
+        if (!f.strip_value()) return MustBeTrue(where, "stripValue");
+        return NodePtr(std::make_unique<StripValue>());
+      case v1::RowFilter::kApplyLabel: {
+        const std::string& label = f.apply_label();
+        bool ok = !label.empty() && label.size() <= 15 &&
+                  std::all_of(label.begin(), label.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                           c == '-';
+                  });
+        if (!ok) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, ".applyLabel '", label, "' must match [a-z0-9-]{1,15}"));
+        }
+        return NodePtr(std::make_unique<ApplyLabel>(label));
+      }
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": unknown filter kind"));
+  }
+
+ private:
+  static absl::Status MustBeTrue(const std::string& where,
+                                 absl::string_view field) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".", field, " must be true when set"));
+  }
+
+  static bool HasLabel(const v1::RowFilter& f) {
+    switch (f.kind_case()) {
+      case v1::RowFilter::kApplyLabel:
+        return true;
+      case v1::RowFilter::kChain:
+        return std::any_of(f.chain().filters().begin(),
+                           f.chain().filters().end(), HasLabel);
+      case v1::RowFilter::kInterleave:
+        return std::any_of(f.interleave().filters().begin(),
+                           f.interleave().filters().end(), HasLabel);
+      case v1::RowFilter::kCondition:
+        return HasLabel(f.condition().if_true()) ||
+               HasLabel(f.condition().if_false());
+      default:
+        return false;
+    }
+  }
+
+  static absl::StatusOr<std::unique_ptr<RE2>> Regex(const std::string& pattern,
+                                                    const std::string& where) {
+    RE2::Options options(RE2::Latin1);
+    options.set_log_errors(false);
+    auto re = std::make_unique<RE2>(re2::StringPiece(pattern), options);
+    if (!re->ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " is not a valid RE2 pattern: ", re->error()));
+    }
+    return re;
+  }
+};
+
+class CompiledFilterImpl final : public CompiledFilter {
+ public:
+  explicit CompiledFilterImpl(NodePtr root) : root_(std::move(root)) {}
+  std::vector<FilterCell> Apply(
+      absl::string_view row_key,
+      const std::vector<FilterCell>& cells) const override {
+    Output out = root_->Apply(row_key, cells);
+    if (out.sunk.empty()) return std::move(out.cells);
+    for (FilterCell& c : out.sunk) out.cells.push_back(std::move(c));
+    std::stable_sort(out.cells.begin(), out.cells.end(), CellLess);
+    return std::move(out.cells);
+  }
+
+ private:
+  NodePtr root_;
+};
+
+}  // namespace
+
+std::vector<FilterCell> CellsOf(v1::Row row) {
+  std::vector<FilterCell> cells;
+  for (v1::Family& family : *row.mutable_families()) {
+    for (v1::Column& column : *family.mutable_columns()) {
+      for (v1::Cell& cell : *column.mutable_cells()) {
+        FilterCell c;
+        c.family = family.name();
+        c.qualifier = column.qualifier();
+        c.timestamp_micros = cell.timestamp_micros();
+        c.value = std::move(*cell.mutable_value());
+        c.labels.assign(cell.labels().begin(), cell.labels().end());
+        cells.push_back(std::move(c));
+      }
+    }
+  }
+  return cells;
+}
+
+v1::Row RowOf(std::string key, std::vector<FilterCell> cells) {
+  v1::Row row;
+  row.set_key(std::move(key));
+  v1::Family* family = nullptr;
+  v1::Column* column = nullptr;
+  for (FilterCell& c : cells) {
+    if (family == nullptr || family->name() != c.family) {
+      family = row.add_families();
+      family->set_name(std::move(c.family));
+      column = nullptr;
+    }
+    if (column == nullptr || column->qualifier() != c.qualifier) {
+      column = family->add_columns();
+      column->set_qualifier(std::move(c.qualifier));
+    }
+    v1::Cell* cell = column->add_cells();
+    cell->set_timestamp_micros(c.timestamp_micros);
+    cell->set_value(std::move(c.value));
+    for (std::string& label : c.labels) cell->add_labels(std::move(label));
+  }
+  return row;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledFilter>> CompiledFilter::Compile(
+    const v1::RowFilter& filter) {
+  Compiler compiler;
+  auto root = compiler.Compile(filter, "filter", 1, false);
+  if (!root.ok()) return root.status();
+  return std::unique_ptr<CompiledFilter>(
+      new CompiledFilterImpl(std::move(*root)));
+}
+
+}  // namespace kvstore::store
