@@ -1,5 +1,7 @@
 #include "store/data_api.h"
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -209,12 +211,76 @@ absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
   return out;
 }
 
+void DataApi::MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
+                         Encoding encoding, HttpHandler::Respond respond) {
+  if (bulk.entries().empty()) {
+    std::move(respond)(ErrorResponse(
+        absl::InvalidArgumentError("entries: no entries provided"), encoding));
+    return;
+  }
+  size_t total = 0;
+  for (const auto& entry : bulk.entries())
+    total += static_cast<size_t>(entry.mutations_size());
+  if (total > static_cast<size_t>(kMaxMutationsPerRequest)) {
+    std::move(respond)(ErrorResponse(
+        absl::InvalidArgumentError(
+            absl::StrCat("entries: ", total, " mutations in all; the limit is ",
+                         kMaxMutationsPerRequest)),
+        encoding));
+    return;
+  }
+  // Entries are independent: each is one atomic MutateRow, and the answer goes
+  // out once the last of them has finished.
+  struct Bulk {
+    std::vector<absl::Status> statuses;
+    std::atomic<size_t> pending{0};
+    HttpHandler::Respond respond;
+    Encoding encoding;
+  };
+  auto state = std::make_shared<Bulk>();
+  const size_t n = static_cast<size_t>(bulk.entries_size());
+  state->statuses.resize(n);
+  state->pending = n;
+  state->respond = std::move(respond);
+  state->encoding = encoding;
+  auto finish_one = [state](size_t index, absl::Status status) {
+    state->statuses[index] = std::move(status);
+    if (state->pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    v1::MutateRowsResponse response;
+    for (size_t i = 0; i < state->statuses.size(); ++i) {
+      auto* entry = response.add_entries();
+      entry->set_index(static_cast<int64_t>(i));
+      entry->mutable_status()->set_code(
+          static_cast<int>(state->statuses[i].code()));
+      entry->mutable_status()->set_message(
+          std::string(state->statuses[i].message()));
+    }
+    std::move(state->respond)(MessageResponse(200, response, state->encoding));
+  };
+  for (size_t i = 0; i < n; ++i) {
+    v1::MutateRowsRequest::Entry* entry =
+        bulk.mutable_entries(static_cast<int>(i));
+    absl::StatusOr<std::vector<Mutation>> mutations = MutationsFromProto(
+        entry->mutations(), absl::StrCat("entries[", i, "].mutations"));
+    if (!mutations.ok()) {
+      finish_one(i, mutations.status());
+      continue;
+    }
+    engine_->MutateRow(table, std::move(*entry->mutable_row_key()),
+                       std::move(*mutations),
+                       [finish_one, i](absl::Status status) {
+                         finish_one(i, std::move(status));
+                       });
+  }
+}
+
 Route DataApi::RouteOf(absl::string_view path) {
   absl::StatusOr<Target> target = ParseTarget(path);
   if (!target.ok()) return Route::kOther;
   if (target->verb.empty()) return Route::kTables;
   if (target->verb == "mutateRow") return Route::kMutateRow;
   if (target->verb == "readRows") return Route::kReadRows;
+  if (target->verb == "mutateRows") return Route::kMutateRows;
   return Route::kOther;
 }
 
@@ -290,6 +356,15 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
           }
         });
     return;
+  }
+  if (target->verb == "mutateRows") {
+    if (method != http::verb::post)
+      return fail(MethodNotSupported(request, path));
+    v1::MutateRowsRequest bulk;
+    absl::Status parsed = ParseMessage(body, *request_encoding, &bulk);
+    if (!parsed.ok()) return fail(parsed);
+    return MutateRows(target->table, std::move(bulk), encoding,
+                      std::move(respond));
   }
   if (target->verb == "readRows") {
     if (method != http::verb::post)

@@ -8,6 +8,9 @@
 //   GET    /v1/tables/{table}            -> Table
 //   DELETE /v1/tables/{table}            -> {} (an empty Status)
 //   POST   /v1/tables/{table}:mutateRow  MutateRowRequest -> MutateRowResponse
+//   POST   /v1/tables/{table}:mutateRows MutateRowsRequest ->
+//   MutateRowsResponse
+//          (entries independent, each atomic; a status per entry, by index)
 //   POST   /v1/tables/{table}:readRows   ReadRowsRequest -> a stream of
 //          ReadRowsResponse (length-delimited binary, or newline-delimited
 //          JSON as application/x-ndjson), produced as the client reads it,
@@ -23,6 +26,8 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_field.h"
 #include "kvstore/v1/data.pb.h"
+#include "kvstore/v1/store.pb.h"
+#include "store/api_codec.h"
 #include "store/engine.h"
 #include "store/http_server.h"
 #include "store/metrics.h"
@@ -51,6 +56,9 @@ class DataApi {
               HttpHandler::Respond respond);
 
  private:
+  void MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
+                  Encoding encoding, HttpHandler::Respond respond);
+
   Engine* const engine_;
 };
 

@@ -20,6 +20,8 @@ absl::string_view RouteName(Route route) {
       return ":mutateRow";
     case Route::kReadRows:
       return ":readRows";
+    case Route::kMutateRows:
+      return ":mutateRows";
     case Route::kOther:
       return "other";
     case Route::kInvalid:

@@ -257,6 +257,44 @@ TEST_P(DataApiTest, ReadRowsFiltersAndRowsEmptiedByThemDoNotCount) {
               absl::StatusCode::kInvalidArgument, "filter.valueRegex");
 }
 
+TEST_P(DataApiTest, MutateRowsReportsEachEntryByIndex) {
+  auto create = CreateRequest("t");
+  ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
+  v1::MutateRowsRequest bulk;
+  auto add = [&](const std::string& row, const std::string& family) {
+    auto* entry = bulk.add_entries();
+    entry->set_row_key(row);
+    if (!family.empty())
+      *entry->add_mutations() = SetCell(row, family, "v-" + row).mutations(0);
+  };
+  add("ok1", "f");
+  add("bad-family", "nope");
+  add("no-mutations", "");
+  add("", "f");  // empty row key
+  add("ok2", "f");
+  add("ok1", "f");  // the same row twice in one batch is fine
+  HttpResult res = Call("POST", "/v1/tables/t:mutateRows", &bulk);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto response = Parse<v1::MutateRowsResponse>(res);
+  ASSERT_EQ(response.entries_size(), 6);
+  std::vector<int> codes;
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(response.entries(i).index(), i);
+    codes.push_back(response.entries(i).status().code());
+  }
+  EXPECT_THAT(codes, ::testing::ElementsAre(0, 5, 3, 3, 0, 0));
+  v1::ReadRowsRequest all;
+  auto messages =
+      ParseStream(Call("POST", "/v1/tables/t:readRows", &all).body, encoding());
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].row().key(), "ok1");
+  EXPECT_EQ(messages[1].row().key(), "ok2");
+
+  v1::MutateRowsRequest empty;
+  ExpectError(Call("POST", "/v1/tables/t:mutateRows", &empty), 400,
+              absl::StatusCode::kInvalidArgument, "no entries");
+}
+
 TEST_P(DataApiTest, ReadRowsErrorsComeBeforeTheStream) {
   v1::ReadRowsRequest request;
   ExpectError(Call("POST", "/v1/tables/missing:readRows", &request), 404,
