@@ -281,6 +281,8 @@ Route DataApi::RouteOf(absl::string_view path) {
   if (target->verb == "mutateRow") return Route::kMutateRow;
   if (target->verb == "readRows") return Route::kReadRows;
   if (target->verb == "mutateRows") return Route::kMutateRows;
+  if (target->verb == "checkAndMutateRow") return Route::kCheckAndMutateRow;
+  if (target->verb == "readModifyWriteRow") return Route::kReadModifyWriteRow;
   return Route::kOther;
 }
 
@@ -365,6 +367,67 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     if (!parsed.ok()) return fail(parsed);
     return MutateRows(target->table, std::move(bulk), encoding,
                       std::move(respond));
+  }
+  if (target->verb == "checkAndMutateRow") {
+    if (method != http::verb::post)
+      return fail(MethodNotSupported(request, path));
+    v1::CheckAndMutateRowRequest check;
+    absl::Status parsed = ParseMessage(body, *request_encoding, &check);
+    if (!parsed.ok()) return fail(parsed);
+    std::vector<Mutation> lists[2];
+    const char* names[2] = {"trueMutations", "falseMutations"};
+    const google::protobuf::RepeatedPtrField<v1::Mutation>* sources[2] = {
+        &check.true_mutations(), &check.false_mutations()};
+    for (int b = 0; b < 2; ++b) {
+      if (sources[b]->empty()) continue;
+      absl::StatusOr<std::vector<Mutation>> converted =
+          MutationsFromProto(*sources[b], names[b]);
+      if (!converted.ok()) return fail(converted.status());
+      lists[b] = std::move(*converted);
+    }
+    std::shared_ptr<const CompiledFilter> predicate;
+    if (check.has_predicate()) {
+      absl::StatusOr<std::unique_ptr<CompiledFilter>> compiled =
+          CompiledFilter::Compile(check.predicate());
+      if (!compiled.ok()) return fail(compiled.status());
+      predicate = std::move(*compiled);
+    }
+    engine_->CheckAndMutateRow(
+        target->table, std::move(*check.mutable_row_key()),
+        std::move(predicate), std::move(lists[0]), std::move(lists[1]),
+        [respond = std::move(respond),
+         encoding](absl::StatusOr<bool> matched) mutable {
+          if (!matched.ok()) {
+            std::move(respond)(ErrorResponse(matched.status(), encoding));
+            return;
+          }
+          v1::CheckAndMutateRowResponse response;
+          response.set_predicate_matched(*matched);
+          std::move(respond)(MessageResponse(200, response, encoding));
+        });
+    return;
+  }
+  if (target->verb == "readModifyWriteRow") {
+    if (method != http::verb::post)
+      return fail(MethodNotSupported(request, path));
+    v1::ReadModifyWriteRowRequest rmw;
+    absl::Status parsed = ParseMessage(body, *request_encoding, &rmw);
+    if (!parsed.ok()) return fail(parsed);
+    std::vector<v1::ReadModifyWriteRule> rules(rmw.rules().begin(),
+                                               rmw.rules().end());
+    engine_->ReadModifyWriteRow(
+        target->table, std::move(*rmw.mutable_row_key()), std::move(rules),
+        [respond = std::move(respond),
+         encoding](absl::StatusOr<v1::Row> row) mutable {
+          if (!row.ok()) {
+            std::move(respond)(ErrorResponse(row.status(), encoding));
+            return;
+          }
+          v1::ReadModifyWriteRowResponse response;
+          *response.mutable_row() = std::move(*row);
+          std::move(respond)(MessageResponse(200, response, encoding));
+        });
+    return;
   }
   if (target->verb == "readRows") {
     if (method != http::verb::post)

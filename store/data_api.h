@@ -11,6 +11,10 @@
 //   POST   /v1/tables/{table}:mutateRows MutateRowsRequest ->
 //   MutateRowsResponse
 //          (entries independent, each atomic; a status per entry, by index)
+//   POST   /v1/tables/{table}:checkAndMutateRow  CheckAndMutateRowRequest
+//          -> CheckAndMutateRowResponse (atomic on the row)
+//   POST   /v1/tables/{table}:readModifyWriteRow ReadModifyWriteRowRequest
+//          -> ReadModifyWriteRowResponse (atomic on the row)
 //   POST   /v1/tables/{table}:readRows   ReadRowsRequest -> a stream of
 //          ReadRowsResponse (length-delimited binary, or newline-delimited
 //          JSON as application/x-ndjson), produced as the client reads it,

@@ -10,6 +10,7 @@
 #define KVSTORE_STORE_ENGINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "kvstore/v1/data.pb.h"
 #include "kvstore/v1/store.pb.h"
+#include "store/row_filter.h"
 
 namespace kvstore::store {
 
@@ -128,6 +130,28 @@ class Engine {
   // Blocking form of MutateRow.
   absl::Status MutateRowAndWait(absl::string_view table, std::string row,
                                 std::vector<Mutation> mutations);
+
+  // Atomically on one row: evaluates `predicate` on the row as it is (null:
+  // "the row has any cell"), then applies `if_true` or `if_false` (either may
+  // be empty, not both). `done` gets whether the predicate matched. Errors as
+  // MutateRow's, for both lists, before anything is read.
+  using CheckCallback = absl::AnyInvocable<void(absl::StatusOr<bool>) &&>;
+  virtual void CheckAndMutateRow(
+      absl::string_view table, std::string row,
+      std::shared_ptr<const CompiledFilter> predicate,
+      std::vector<Mutation> if_true, std::vector<Mutation> if_false,
+      CheckCallback done) = 0;
+
+  // Atomically on one row: applies the rules in order (later rules see earlier
+  // results) to the newest cell of each column; the new cell's timestamp is the
+  // larger of the server clock and the column's newest timestamp. `done` gets
+  // a row holding only the touched columns, one new cell each. InvalidArgument
+  // (nothing applied) for no rules, a rule without append or increment, or an
+  // increment of a value that is not 8 bytes; NotFound for an unknown family.
+  using RowCallback = absl::AnyInvocable<void(absl::StatusOr<v1::Row>) &&>;
+  virtual void ReadModifyWriteRow(absl::string_view table, std::string row,
+                                  std::vector<v1::ReadModifyWriteRule> rules,
+                                  RowCallback done) = 0;
 
   // The newest cell of one column, or nullopt if the column has none. NotFound
   // for an unknown table, InvalidArgument for a bad row key.

@@ -22,6 +22,10 @@ absl::string_view RouteName(Route route) {
       return ":readRows";
     case Route::kMutateRows:
       return ":mutateRows";
+    case Route::kCheckAndMutateRow:
+      return ":checkAndMutateRow";
+    case Route::kReadModifyWriteRow:
+      return ":readModifyWriteRow";
     case Route::kOther:
       return "other";
     case Route::kInvalid:

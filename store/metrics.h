@@ -24,13 +24,15 @@ enum class Route {
   kSeedSet,
   kHealthz,
   kMetrics,
-  kTables,      // /v1/tables and /v1/tables/{table}: administration
-  kMutateRow,   // /v1/tables/{table}:mutateRow
-  kReadRows,    // /v1/tables/{table}:readRows
-  kMutateRows,  // /v1/tables/{table}:mutateRows
-  kOther,       // a path the server does not serve
-  kInvalid,     // a request that could not be parsed or broke a limit
-  kCount,       // number of routes; not a route
+  kTables,              // /v1/tables and /v1/tables/{table}: administration
+  kMutateRow,           // /v1/tables/{table}:mutateRow
+  kReadRows,            // /v1/tables/{table}:readRows
+  kMutateRows,          // /v1/tables/{table}:mutateRows
+  kCheckAndMutateRow,   // /v1/tables/{table}:checkAndMutateRow
+  kReadModifyWriteRow,  // /v1/tables/{table}:readModifyWriteRow
+  kOther,               // a path the server does not serve
+  kInvalid,             // a request that could not be parsed or broke a limit
+  kCount,               // number of routes; not a route
 };
 absl::string_view RouteName(Route route);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <utility>
 #include <vector>
 
@@ -340,6 +341,121 @@ class RocksEngine final : public Engine {
           if (status.ok())
             writes_committed_.fetch_add(1, std::memory_order_relaxed);
           std::move(done)(std::move(status));
+        });
+  }
+
+  void CheckAndMutateRow(absl::string_view table, std::string row,
+                         std::shared_ptr<const CompiledFilter> predicate,
+                         std::vector<Mutation> if_true,
+                         std::vector<Mutation> if_false,
+                         CheckCallback done) override {
+    if (if_true.empty() && if_false.empty()) {
+      std::move(done)(absl::InvalidArgumentError(
+          "trueMutations and falseMutations are both empty"));
+      return;
+    }
+    absl::StatusOr<std::shared_ptr<const TableInfo>> info =
+        Validate(table, row, if_true);
+    if (info.ok()) info = Validate(table, row, if_false);
+    if (!info.ok()) {
+      std::move(done)(info.status());
+      return;
+    }
+    uint64_t shard_key = absl::Hash<absl::string_view>()(row);
+    int shard = static_cast<int>(shard_key % ceilings_.size());
+    auto matched = std::make_shared<bool>(false);
+    commits_->Submit(
+        shard_key,
+        [this, info = *info, row = std::move(row), shard, matched,
+         predicate = std::move(predicate), if_true = std::move(if_true),
+         if_false = std::move(if_false)](
+            rocksdb::WriteBatchWithIndex& batch) -> absl::Status {
+          KV_ASSIGN_OR_RETURN(std::vector<FilterCell> cells,
+                              RowInBatch(batch, *info, row));
+          *matched = predicate == nullptr
+                         ? !cells.empty()
+                         : !predicate->Apply(row, cells).empty();
+          const std::vector<Mutation>& chosen = *matched ? if_true : if_false;
+          if (chosen.empty()) return absl::OkStatus();
+          return Apply(*info, row, chosen, shard, batch);
+        },
+        [matched, done = std::move(done)](absl::Status status) mutable {
+          if (!status.ok()) {
+            std::move(done)(std::move(status));
+          } else {
+            std::move(done)(*matched);
+          }
+        });
+  }
+
+  void ReadModifyWriteRow(absl::string_view table, std::string row,
+                          std::vector<v1::ReadModifyWriteRule> rules,
+                          RowCallback done) override {
+    absl::StatusOr<std::shared_ptr<const TableInfo>> info =
+        ValidateRules(table, row, rules);
+    if (!info.ok()) {
+      std::move(done)(info.status());
+      return;
+    }
+    uint64_t shard_key = absl::Hash<absl::string_view>()(row);
+    int shard = static_cast<int>(shard_key % ceilings_.size());
+    auto result = std::make_shared<v1::Row>();
+    commits_->Submit(
+        shard_key,
+        [this, info = *info, row = std::move(row), shard, result,
+         rules = std::move(rules)](
+            rocksdb::WriteBatchWithIndex& batch) -> absl::Status {
+          // (family, qualifier) -> the new cell, for the answer.
+          std::map<std::pair<std::string, std::string>, FilterCell> touched;
+          for (size_t i = 0; i < rules.size(); ++i) {
+            const v1::ReadModifyWriteRule& rule = rules[i];
+            KV_ASSIGN_OR_RETURN(
+                std::optional<Cell> newest,
+                NewestInBatch(batch, *info, row, rule.family_name(),
+                              rule.column_qualifier()));
+            std::string value = newest.has_value() ? newest->value : "";
+            if (rule.rule_case() == v1::ReadModifyWriteRule::kAppendValue) {
+              value += rule.append_value();
+            } else {
+              if (newest.has_value() && value.size() != 8) {
+                return absl::InvalidArgumentError(absl::StrCat(
+                    "rules[", i,
+                    "]: incrementAmount needs an 8-byte big-endian "
+                    "value; the cell holds ",
+                    value.size(), " bytes"));
+              }
+              uint64_t n = 0;
+              for (char c : value) n = (n << 8) | static_cast<uint8_t>(c);
+              n += static_cast<uint64_t>(rule.increment_amount());  // wraps
+              value = EncodeInt64(static_cast<int64_t>(n));
+            }
+            int64_t timestamp = ServerNow();
+            if (newest.has_value() && newest->timestamp_micros > timestamp) {
+              timestamp = newest->timestamp_micros;
+            }
+            KV_RETURN_IF_ERROR(Apply(
+                *info, row,
+                {Mutation::SetCell(rule.family_name(), rule.column_qualifier(),
+                                   timestamp, value)},
+                shard, batch));
+            touched[{rule.family_name(), rule.column_qualifier()}] =
+                FilterCell{rule.family_name(),
+                           rule.column_qualifier(),
+                           timestamp,
+                           std::move(value),
+                           {}};
+          }
+          std::vector<FilterCell> cells;
+          for (auto& [column, cell] : touched) cells.push_back(std::move(cell));
+          *result = RowOf(row, std::move(cells));
+          return absl::OkStatus();
+        },
+        [result, done = std::move(done)](absl::Status status) mutable {
+          if (!status.ok()) {
+            std::move(done)(std::move(status));
+          } else {
+            std::move(done)(std::move(*result));
+          }
         });
   }
 
@@ -707,6 +823,100 @@ class RocksEngine final : public Engine {
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "scan row"));
     return keys;
+  }
+
+  absl::StatusOr<std::shared_ptr<const TableInfo>> ValidateRules(
+      absl::string_view table, absl::string_view row,
+      const std::vector<v1::ReadModifyWriteRule>& rules) {
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
+    KV_RETURN_IF_ERROR(ValidateRowKey(row));
+    if (rules.empty())
+      return absl::InvalidArgumentError("rules: no rules provided");
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const v1::ReadModifyWriteRule& rule = rules[i];
+      if (!info->max_versions.contains(rule.family_name())) {
+        return absl::NotFoundError(
+            absl::StrCat("rules[", i, "].familyName: '", rule.family_name(),
+                         "' is not a family of table '", table, "'"));
+      }
+      if (rule.column_qualifier().size() > kMaxQualifierBytes) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rules[", i, "].columnQualifier is over ",
+                         kMaxQualifierBytes, " bytes"));
+      }
+      if (rule.rule_case() == v1::ReadModifyWriteRule::RULE_NOT_SET) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "rules[", i, "] sets neither appendValue nor incrementAmount"));
+      }
+    }
+    return info;
+  }
+
+  // Every live cell of `row` as the batch plus the database see it, in row
+  // order, with cells past their family's max_age left out.
+  absl::StatusOr<std::vector<FilterCell>> RowInBatch(
+      rocksdb::WriteBatchWithIndex& batch, const TableInfo& info,
+      const std::string& row) {
+    std::string prefix = RowPrefix(info.id, row);
+    std::string upper = PrefixSuccessor(prefix);
+    rocksdb::Slice upper_slice(upper);
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch.NewIteratorWithBase(db_->NewIterator(TotalOrder(&upper_slice))));
+    int64_t now = absl::ToUnixMicros(absl::Now());
+    std::vector<FilterCell> cells;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      absl::string_view key(it->key().data(), it->key().size());
+      if (key.substr(0, prefix.size()) != prefix) break;
+      KV_ASSIGN_OR_RETURN(CellKey cell_key, DecodeCellKey(key));
+      KV_ASSIGN_OR_RETURN(
+          Cell cell,
+          ToCell(std::move(cell_key),
+                 absl::string_view(it->value().data(), it->value().size())));
+      auto max_age = info.max_age_micros.find(cell.family);
+      if (max_age != info.max_age_micros.end() && max_age->second > 0 &&
+          cell.timestamp_micros < now - max_age->second) {
+        continue;
+      }
+      cells.push_back(FilterCell{std::move(cell.family),
+                                 std::move(cell.qualifier),
+                                 cell.timestamp_micros,
+                                 std::move(cell.value),
+                                 {}});
+    }
+    KV_RETURN_IF_ERROR(FromRocks(it->status(), "read row"));
+    return cells;
+  }
+
+  // The newest cell of one column as the batch plus the database see it.
+  absl::StatusOr<std::optional<Cell>> NewestInBatch(
+      rocksdb::WriteBatchWithIndex& batch, const TableInfo& info,
+      const std::string& row, const std::string& family,
+      const std::string& qualifier) {
+    std::string key = IsSingleVersion(info, family)
+                          ? SingleVersionKey(info.id, row, family, qualifier)
+                          : ColumnPrefix(info.id, row, family, qualifier);
+    std::string upper =
+        PrefixSuccessor(ColumnPrefix(info.id, row, family, qualifier));
+    rocksdb::Slice upper_slice(upper);
+    std::unique_ptr<rocksdb::Iterator> it(
+        batch.NewIteratorWithBase(db_->NewIterator(TotalOrder(&upper_slice))));
+    it->Seek(key);
+    if (!it->Valid()) {
+      KV_RETURN_IF_ERROR(FromRocks(it->status(), "read cell"));
+      return std::nullopt;
+    }
+    absl::string_view found(it->key().data(), it->key().size());
+    KV_ASSIGN_OR_RETURN(CellKey cell_key, DecodeCellKey(found));
+    if (cell_key.family != family || cell_key.qualifier != qualifier ||
+        cell_key.row != row) {
+      return std::nullopt;
+    }
+    KV_ASSIGN_OR_RETURN(
+        Cell cell,
+        ToCell(std::move(cell_key),
+               absl::string_view(it->value().data(), it->value().size())));
+    return cell;
   }
 
   // The timestamp of a single-version column's cell as the batch plus the

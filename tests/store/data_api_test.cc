@@ -295,6 +295,45 @@ TEST_P(DataApiTest, MutateRowsReportsEachEntryByIndex) {
               absl::StatusCode::kInvalidArgument, "no entries");
 }
 
+TEST_P(DataApiTest, CheckAndMutateAndReadModifyWrite) {
+  auto create = CreateRequest("t");
+  ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
+  v1::CheckAndMutateRowRequest check;
+  check.set_row_key("r");
+  check.mutable_predicate()->set_value_regex("x");
+  *check.add_false_mutations() = SetCell("r", "f", "x").mutations(0);
+  HttpResult first = Call("POST", "/v1/tables/t:checkAndMutateRow", &check);
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_FALSE(Parse<v1::CheckAndMutateRowResponse>(first).predicate_matched());
+  EXPECT_TRUE(Parse<v1::CheckAndMutateRowResponse>(
+                  Call("POST", "/v1/tables/t:checkAndMutateRow", &check))
+                  .predicate_matched());
+  v1::CheckAndMutateRowRequest neither;
+  neither.set_row_key("r");
+  ExpectError(Call("POST", "/v1/tables/t:checkAndMutateRow", &neither), 400,
+              absl::StatusCode::kInvalidArgument, "both empty");
+
+  v1::ReadModifyWriteRowRequest rmw;
+  rmw.set_row_key("r");
+  auto* rule = rmw.add_rules();
+  rule->set_family_name("f");
+  rule->set_column_qualifier("n");
+  rule->set_increment_amount(41);
+  *rmw.add_rules() = *rule;
+  rmw.mutable_rules(1)->set_increment_amount(1);
+  HttpResult res = Call("POST", "/v1/tables/t:readModifyWriteRow", &rmw);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto row = Parse<v1::ReadModifyWriteRowResponse>(res).row();
+  ASSERT_EQ(row.families_size(), 1);
+  ASSERT_EQ(row.families(0).columns_size(), 1);
+  EXPECT_EQ(row.families(0).columns(0).cells(0).value(),
+            std::string("\0\0\0\0\0\0\0*", 8));
+  v1::ReadModifyWriteRowRequest none;
+  none.set_row_key("r");
+  ExpectError(Call("POST", "/v1/tables/t:readModifyWriteRow", &none), 400,
+              absl::StatusCode::kInvalidArgument, "no rules");
+}
+
 TEST_P(DataApiTest, ReadRowsErrorsComeBeforeTheStream) {
   v1::ReadRowsRequest request;
   ExpectError(Call("POST", "/v1/tables/missing:readRows", &request), 404,

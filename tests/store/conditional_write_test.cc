@@ -1,0 +1,244 @@
+// CheckAndMutateRow and ReadModifyWriteRow in the engine: semantics and
+// atomicity.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "store/rocks_engine.h"
+
+namespace kvstore::store {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ConditionalWriteTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    EngineOptions options;
+    options.in_memory = true;
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    TableSchema schema;
+    schema.set_name("t");
+    schema.add_column_families()->set_name("f");
+    auto* one = schema.add_column_families();
+    one->set_name("one");
+    one->mutable_gc_rule()->set_max_versions(1);
+    ASSERT_TRUE(engine_->CreateTable(schema).ok());
+  }
+
+  absl::StatusOr<bool> Check(const std::string& row, const char* predicate_text,
+                             std::vector<Mutation> if_true,
+                             std::vector<Mutation> if_false) {
+    std::shared_ptr<const CompiledFilter> predicate;
+    if (predicate_text != nullptr) {
+      v1::RowFilter filter;
+      EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(predicate_text,
+                                                                &filter));
+      auto compiled = CompiledFilter::Compile(filter);
+      EXPECT_TRUE(compiled.ok());
+      predicate = std::move(*compiled);
+    }
+    absl::Notification done;
+    absl::StatusOr<bool> result;
+    engine_->CheckAndMutateRow("t", row, predicate, std::move(if_true),
+                               std::move(if_false),
+                               [&](absl::StatusOr<bool> r) {
+                                 result = std::move(r);
+                                 done.Notify();
+                               });
+    done.WaitForNotification();
+    return result;
+  }
+
+  absl::StatusOr<v1::Row> Rmw(const std::string& row,
+                              std::vector<v1::ReadModifyWriteRule> rules) {
+    absl::Notification done;
+    absl::StatusOr<v1::Row> result;
+    engine_->ReadModifyWriteRow("t", row, std::move(rules),
+                                [&](absl::StatusOr<v1::Row> r) {
+                                  result = std::move(r);
+                                  done.Notify();
+                                });
+    done.WaitForNotification();
+    return result;
+  }
+
+  static v1::ReadModifyWriteRule Append(const std::string& family,
+                                        const std::string& q,
+                                        const std::string& bytes) {
+    v1::ReadModifyWriteRule rule;
+    rule.set_family_name(family);
+    rule.set_column_qualifier(q);
+    rule.set_append_value(bytes);
+    return rule;
+  }
+  static v1::ReadModifyWriteRule Increment(const std::string& family,
+                                           const std::string& q, int64_t n) {
+    v1::ReadModifyWriteRule rule;
+    rule.set_family_name(family);
+    rule.set_column_qualifier(q);
+    rule.set_increment_amount(n);
+    return rule;
+  }
+  static std::string BigEndian(int64_t v) {
+    std::string out(8, '\0');
+    for (int i = 0; i < 8; ++i) {
+      out[static_cast<size_t>(i)] =
+          static_cast<char>((static_cast<uint64_t>(v) >> (56 - 8 * i)) & 0xff);
+    }
+    return out;
+  }
+
+  std::vector<Cell> Row(const std::string& row) {
+    return *engine_->ReadRow("t", row);
+  }
+
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(ConditionalWriteTest, NoPredicateMeansTheRowExists) {
+  auto missing = Check("r", nullptr, {Mutation::SetCell("f", "t", 1, "true")},
+                       {Mutation::SetCell("f", "f", 1, "false")});
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_FALSE(*missing);  // a missing row never matches
+  EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "f", 1, "false"}));
+  auto present =
+      Check("r", nullptr, {Mutation::SetCell("f", "t", 1, "true")}, {});
+  ASSERT_TRUE(present.ok());
+  EXPECT_TRUE(*present);
+  EXPECT_EQ(Row("r").size(), 2u);
+}
+
+TEST_F(ConditionalWriteTest, PredicateSeesTheRowBeforeTheMutations) {
+  ASSERT_TRUE(
+      engine_
+          ->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "q", 1, "old")})
+          .ok());
+  // The true branch deletes the matching cell; the predicate still saw it.
+  auto matched = Check("r", "value_regex: 'old'",
+                       {Mutation::DeleteFromColumn("f", "q"),
+                        Mutation::SetCell("f", "q", 2, "new")},
+                       {});
+  ASSERT_TRUE(matched.ok());
+  EXPECT_TRUE(*matched);
+  EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "q", 2, "new"}));
+  auto not_matched =
+      Check("r", "value_regex: 'old'", {Mutation::DeleteFromRow()}, {});
+  ASSERT_TRUE(not_matched.ok());
+  EXPECT_FALSE(*not_matched);
+  EXPECT_EQ(Row("r").size(), 1u);
+}
+
+TEST_F(ConditionalWriteTest, BadInputIsRejectedBeforeAnything) {
+  EXPECT_EQ(Check("r", nullptr, {}, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Check("r", nullptr, {Mutation::SetCell("f", "q", 1, "v")},
+                  {Mutation::SetCell("nope", "q", 1, "v")})
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Row("r").empty());
+}
+
+TEST_F(ConditionalWriteTest, AppendAndIncrementStartFromNothing) {
+  auto row = Rmw("r", {Append("f", "s", "ab"), Append("f", "s", "cd"),
+                       Increment("one", "n", 5), Increment("one", "n", -7)});
+  ASSERT_TRUE(row.ok()) << row.status();
+  // Only the touched columns, one cell each, in row order.
+  ASSERT_EQ(row->families_size(), 2);
+  EXPECT_EQ(row->families(0).name(), "f");
+  EXPECT_EQ(row->families(0).columns(0).cells(0).value(), "abcd");
+  EXPECT_EQ(row->families(1).columns(0).cells(0).value(), BigEndian(-2));
+  EXPECT_EQ(row->families(1).columns(0).cells_size(), 1);
+}
+
+TEST_F(ConditionalWriteTest, IncrementWrapsOnOverflow) {
+  ASSERT_TRUE(Rmw("r", {Increment("one", "n", INT64_MAX)}).ok());
+  auto row = Rmw("r", {Increment("one", "n", 1)});
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->families(0).columns(0).cells(0).value(), BigEndian(INT64_MIN));
+}
+
+TEST_F(ConditionalWriteTest, BadIncrementFailsTheWholeRequest) {
+  ASSERT_TRUE(engine_
+                  ->MutateRowAndWait("t", "r",
+                                     {Mutation::SetCell("one", "n", 1, "abc")})
+                  .ok());
+  auto row = Rmw("r", {Append("f", "s", "x"), Increment("one", "n", 1)});
+  ASSERT_FALSE(row.ok());
+  EXPECT_EQ(row.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(row.status().message()), HasSubstr("rules[1]"));
+  // The append before it did not happen.
+  EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"one", "n", 1, "abc"}));
+  EXPECT_EQ(Rmw("r", {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Rmw("r", {Append("nope", "q", "x")}).status().code(),
+            absl::StatusCode::kNotFound);
+  v1::ReadModifyWriteRule unset;
+  unset.set_family_name("f");
+  EXPECT_EQ(Rmw("r", {unset}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ConditionalWriteTest, NewCellTimestampIsNotOlderThanTheLatest) {
+  int64_t future = absl::ToUnixMicros(absl::Now() + absl::Hours(1));
+  ASSERT_TRUE(engine_
+                  ->MutateRowAndWait("t", "r",
+                                     {Mutation::SetCell("f", "s", future, "a")})
+                  .ok());
+  auto row = Rmw("r", {Append("f", "s", "b")});
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->families(0).columns(0).cells(0).timestamp_micros(), future);
+  // Same timestamp: the cell was overwritten in place, not added.
+  EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "s", future, "ab"}));
+}
+
+TEST_F(ConditionalWriteTest, ConcurrentIncrementsLoseNothing) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this] {
+      for (int i = 0; i < kEach; ++i) {
+        ASSERT_TRUE(Rmw("counter", {Increment("one", "n", 1)}).ok());
+        ASSERT_TRUE(Rmw("other", {Increment("f", "n", 1)}).ok());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto cell = engine_->ReadNewestCell("t", "counter", "one", "n");
+  ASSERT_TRUE(cell.ok() && cell->has_value());
+  EXPECT_EQ((*cell)->value, BigEndian(kThreads * kEach));
+  cell = engine_->ReadNewestCell("t", "other", "f", "n");
+  ASSERT_TRUE(cell.ok() && cell->has_value());
+  EXPECT_EQ((*cell)->value, BigEndian(kThreads * kEach));
+}
+
+TEST_F(ConditionalWriteTest, ConcurrentCompareAndSetSerializes) {
+  // Each thread claims the row only if it is unclaimed: exactly one wins.
+  std::atomic<int> winners{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([this, t, &winners] {
+      auto matched =
+          Check("lock", nullptr, {},
+                {Mutation::SetCell("f", "owner", 1, std::to_string(t))});
+      ASSERT_TRUE(matched.ok());
+      if (!*matched) ++winners;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(winners.load(), 1);
+  EXPECT_EQ(Row("lock").size(), 1u);
+}
+
+}  // namespace
+}  // namespace kvstore::store
