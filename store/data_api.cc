@@ -282,6 +282,7 @@ Route DataApi::RouteOf(absl::string_view path) {
   if (target->verb == "readRows") return Route::kReadRows;
   if (target->verb == "mutateRows") return Route::kMutateRows;
   if (target->verb == "checkAndMutateRow") return Route::kCheckAndMutateRow;
+  if (target->verb == "sampleRowKeys") return Route::kSampleRowKeys;
   if (target->verb == "readModifyWriteRow") return Route::kReadModifyWriteRow;
   return Route::kOther;
 }
@@ -367,6 +368,20 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     if (!parsed.ok()) return fail(parsed);
     return MutateRows(target->table, std::move(bulk), encoding,
                       std::move(respond));
+  }
+  if (target->verb == "sampleRowKeys") {
+    if (method != http::verb::get)
+      return fail(MethodNotSupported(request, path));
+    absl::StatusOr<std::vector<Engine::RowKeySample>> samples =
+        engine_->SampleRowKeys(target->table);
+    if (!samples.ok()) return fail(samples.status());
+    v1::SampleRowKeysResponse response;
+    for (Engine::RowKeySample& sample : *samples) {
+      auto* out = response.add_samples();
+      out->set_row_key(std::move(sample.row_key));
+      out->set_offset_bytes(sample.offset_bytes);
+    }
+    return std::move(respond)(MessageResponse(200, response, encoding));
   }
   if (target->verb == "checkAndMutateRow") {
     if (method != http::verb::post)

@@ -15,6 +15,7 @@
 //          -> CheckAndMutateRowResponse (atomic on the row)
 //   POST   /v1/tables/{table}:readModifyWriteRow ReadModifyWriteRowRequest
 //          -> ReadModifyWriteRowResponse (atomic on the row)
+//   GET    /v1/tables/{table}:sampleRowKeys -> SampleRowKeysResponse
 //   POST   /v1/tables/{table}:readRows   ReadRowsRequest -> a stream of
 //          ReadRowsResponse (length-delimited binary, or newline-delimited
 //          JSON as application/x-ndjson), produced as the client reads it,

@@ -153,6 +153,17 @@ class Engine {
                                   std::vector<v1::ReadModifyWriteRule> rules,
                                   RowCallback done) = 0;
 
+  // Row keys that split the table into pieces of roughly known size, from the
+  // storage's own estimates (SST file boundaries and approximate sizes):
+  // sorted, offsets (bytes before the key) non-decreasing, the last entry ""
+  // with the table's total. NotFound for an unknown table.
+  struct RowKeySample {
+    std::string row_key;
+    int64_t offset_bytes = 0;
+  };
+  virtual absl::StatusOr<std::vector<RowKeySample>> SampleRowKeys(
+      absl::string_view table) = 0;
+
   // The newest cell of one column, or nullopt if the column has none. NotFound
   // for an unknown table, InvalidArgument for a bad row key.
   virtual absl::StatusOr<std::optional<Cell>> ReadNewestCell(

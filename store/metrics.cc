@@ -26,6 +26,8 @@ absl::string_view RouteName(Route route) {
       return ":checkAndMutateRow";
     case Route::kReadModifyWriteRow:
       return ":readModifyWriteRow";
+    case Route::kSampleRowKeys:
+      return ":sampleRowKeys";
     case Route::kOther:
       return "other";
     case Route::kInvalid:

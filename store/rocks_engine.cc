@@ -16,6 +16,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/metadata.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/snapshot.h"
@@ -457,6 +458,52 @@ class RocksEngine final : public Engine {
             std::move(done)(std::move(*result));
           }
         });
+  }
+
+  absl::StatusOr<std::vector<RowKeySample>> SampleRowKeys(
+      absl::string_view table) override {
+    KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info,
+                        FindTable(table));
+    const std::string begin = TablePrefix(info->id);
+    const std::string end = PrefixSuccessor(begin);
+    // Candidate split points: the last row of every SST file in the table.
+    std::vector<rocksdb::LiveFileMetaData> files;
+    db_->GetLiveFilesMetaData(&files);
+    std::vector<std::string> keys;
+    for (const auto& file : files) {
+      if (file.largestkey < begin || file.largestkey >= end) continue;
+      absl::StatusOr<CellKey> key = DecodeCellKey(file.largestkey);
+      if (key.ok()) keys.push_back(std::move(key->row));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    // Offsets: everything from the table's start to the end of each key's row
+    // (and to the table's end for the total), files and memtables alike.
+    std::vector<std::string> limits;
+    for (const std::string& key : keys) {
+      limits.push_back(PrefixSuccessor(RowPrefix(info->id, key)));
+    }
+    limits.push_back(end);
+    std::vector<rocksdb::Range> ranges;
+    for (const std::string& limit : limits) ranges.emplace_back(begin, limit);
+    std::vector<uint64_t> sizes(ranges.size());
+    rocksdb::SizeApproximationOptions size_options;
+    size_options.include_memtables = true;
+    size_options.include_files = true;
+    KV_RETURN_IF_ERROR(FromRocks(
+        db_->GetApproximateSizes(size_options, db_->DefaultColumnFamily(),
+                                 ranges.data(), static_cast<int>(ranges.size()),
+                                 sizes.data()),
+        "estimate sizes"));
+    std::vector<RowKeySample> samples;
+    int64_t previous = 0;
+    for (size_t i = 0; i < limits.size(); ++i) {
+      // Estimates of nested ranges can wobble: keep them non-decreasing.
+      int64_t offset = std::max(previous, static_cast<int64_t>(sizes[i]));
+      samples.push_back(RowKeySample{i < keys.size() ? keys[i] : "", offset});
+      previous = offset;
+    }
+    return samples;
   }
 
   absl::StatusOr<std::optional<Cell>> ReadNewestCell(

@@ -1,5 +1,6 @@
 // Table administration in the engine: create, list, describe, delete,
 // persistence.
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -151,6 +152,45 @@ TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   // A table created after the reopen gets a fresh id: no old rows show up.
   ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
   EXPECT_THAT(*engine_->ReadRow("drop", "r"), IsEmpty());
+}
+
+TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  options.memtable_bytes = 64 * 1024;  // many flushes: many SST files
+  auto opened = OpenRocksEngine(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Engine& engine = **opened;
+  ASSERT_TRUE(engine.CreateTable(Schema("big", {{"f", 0}})).ok());
+  ASSERT_TRUE(engine.CreateTable(Schema("empty", {{"f", 0}})).ok());
+  for (int i = 0; i < 3000; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof(key), "row%05d", i);
+    ASSERT_TRUE(engine
+                    .MutateRowAndWait(
+                        "big", key,
+                        {Mutation::SetCell("f", "q", 1, std::string(200, 'v'))})
+                    .ok());
+  }
+  auto samples = engine.SampleRowKeys("big");
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  ASSERT_GE(samples->size(), 3u);
+  EXPECT_EQ(samples->back().row_key, "");
+  EXPECT_GT(samples->back().offset_bytes,
+            100000);  // ~600 KB of values, compressed or not
+  for (size_t i = 1; i < samples->size(); ++i) {
+    EXPECT_GE((*samples)[i].offset_bytes, (*samples)[i - 1].offset_bytes);
+    if (i + 1 < samples->size()) {
+      EXPECT_LT((*samples)[i - 1].row_key, (*samples)[i].row_key);
+    }
+  }
+  auto empty = engine.SampleRowKeys("empty");
+  ASSERT_TRUE(empty.ok());
+  ASSERT_EQ(empty->size(), 1u);
+  EXPECT_EQ(empty->front().row_key, "");
+  EXPECT_EQ(engine.SampleRowKeys("missing").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
