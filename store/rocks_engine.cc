@@ -157,6 +157,21 @@ absl::StatusOr<Cell> ToCell(CellKey key, absl::string_view stored) {
               std::string(value)};
 }
 
+// True if `cell` is older than its family's max_age at `now_micros`.
+bool Expired(const TableInfo& table, const Cell& cell, int64_t now_micros) {
+  auto max_age = table.max_age_micros.find(cell.family);
+  return max_age != table.max_age_micros.end() && max_age->second > 0 &&
+         cell.timestamp_micros < now_micros - max_age->second;
+}
+
+FilterCell ToFilterCell(Cell cell) {
+  return FilterCell{std::move(cell.family),
+                    std::move(cell.qualifier),
+                    cell.timestamp_micros,
+                    std::move(cell.value),
+                    {}};
+}
+
 // Scans rows interval by interval on one snapshot. See RowScanner.
 class RocksRowScanner final : public RowScanner {
  public:
@@ -220,7 +235,7 @@ class RocksRowScanner final : public RowScanner {
   // Reads every cell of the row under the iterator and leaves the iterator on
   // the next row. nullopt if all its cells have expired.
   absl::StatusOr<std::optional<v1::Row>> ReadOneRow() {
-    std::vector<Cell> cells;
+    std::vector<FilterCell> cells;
     std::string row_key;
     bool first = true;
     for (; it_->Valid(); reversed_ ? it_->Prev() : it_->Next()) {
@@ -236,35 +251,13 @@ class RocksRowScanner final : public RowScanner {
           Cell cell,
           ToCell(std::move(cell_key),
                  absl::string_view(it_->value().data(), it_->value().size())));
-      auto max_age = table_->max_age_micros.find(cell.family);
-      if (max_age != table_->max_age_micros.end() && max_age->second > 0 &&
-          cell.timestamp_micros < now_micros_ - max_age->second) {
-        continue;
-      }
-      cells.push_back(std::move(cell));
+      if (Expired(*table_, cell, now_micros_)) continue;
+      cells.push_back(ToFilterCell(std::move(cell)));
     }
     KV_RETURN_IF_ERROR(FromRocksStatus(it_->status()));
     if (cells.empty()) return std::nullopt;
     if (reversed_) std::reverse(cells.begin(), cells.end());
-    v1::Row row;
-    row.set_key(std::move(row_key));
-    v1::Family* family = nullptr;
-    v1::Column* column = nullptr;
-    for (Cell& cell : cells) {
-      if (family == nullptr || family->name() != cell.family) {
-        family = row.add_families();
-        family->set_name(std::move(cell.family));
-        column = nullptr;
-      }
-      if (column == nullptr || column->qualifier() != cell.qualifier) {
-        column = family->add_columns();
-        column->set_qualifier(std::move(cell.qualifier));
-      }
-      v1::Cell* out = column->add_cells();
-      out->set_timestamp_micros(cell.timestamp_micros);
-      out->set_value(std::move(cell.value));
-    }
-    return row;
+    return RowOf(std::move(row_key), std::move(cells));
   }
 
   rocksdb::DB* const db_;
@@ -920,16 +913,8 @@ class RocksEngine final : public Engine {
           Cell cell,
           ToCell(std::move(cell_key),
                  absl::string_view(it->value().data(), it->value().size())));
-      auto max_age = info.max_age_micros.find(cell.family);
-      if (max_age != info.max_age_micros.end() && max_age->second > 0 &&
-          cell.timestamp_micros < now - max_age->second) {
-        continue;
-      }
-      cells.push_back(FilterCell{std::move(cell.family),
-                                 std::move(cell.qualifier),
-                                 cell.timestamp_micros,
-                                 std::move(cell.value),
-                                 {}});
+      if (Expired(info, cell, now)) continue;
+      cells.push_back(ToFilterCell(std::move(cell)));
     }
     KV_RETURN_IF_ERROR(FromRocks(it->status(), "read row"));
     return cells;
