@@ -21,6 +21,7 @@ scripts/install_deps.sh --bench
 scripts/build.sh default >/dev/null
 
 work=$(mktemp -d /tmp/kvstore-bench-XXXXXX)
+chmod 755 "$work"  # nginx workers (user nobody) must reach the files
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Data API benchmark (issue "data API", point 9), peers measured in the same run:
+#   1. :readRows full scan of 100,000 rows of 1 KiB (binary protobuf stream) in MB/s, against
+#      curl downloading a file of the same size from nginx (target >= 0.5x);
+#   2. a filter-heavy scan (chain of regexes and a per-column limit) against the unfiltered
+#      scan (target >= 0.5x);
+#   3. :mutateRow and point :readRows requests/s at 16 connections (wrk, JSON bodies), against
+#      the seed /get on the same server (target >= 0.7x); the durable :mutateRow is also shown
+#      against the durable seed /set, its like-for-like peer.
+# Usage: bench/data_api_bench.sh   (BENCH_REPEAT=3 runs per cell, median; about 3 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repeat="${BENCH_REPEAT:-3}"
+seconds="${BENCH_SECONDS:-5}"
+
+scripts/install_deps.sh --bench
+scripts/build.sh default >/dev/null
+
+work=$(mktemp -d /tmp/kvstore-data-bench-XXXXXX)
+chmod 755 "$work"  # nginx workers (user nobody) must reach the files
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 400); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "port $1 never opened" >&2; return 1
+}
+
+kv_port=$(free_port)
+build/default/store/kvstore_server --port="$kv_port" --data_dir="$work/kv" \
+  </dev/null >"$work/kv.log" 2>&1 &
+pids+=($!)
+wait_port "$kv_port"
+
+echo "Loading 100,000 rows of 1 KiB and 10,000 seed keys..." >&2
+python3 - "$kv_port" <<'PY'
+import base64, http.client, json, sys
+port = int(sys.argv[1])
+c = http.client.HTTPConnection("127.0.0.1", port)
+def post(path, body):
+    c.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+    r = c.getresponse(); data = r.read()
+    assert r.status == 200, (r.status, data[:200])
+    return data
+post("/v1/tables", {"table": {"name": "scan", "columnFamilies": [{"name": "f", "gcRule": {"maxVersions": 1}}]}})
+value = base64.b64encode(b"x" * 1024).decode()
+for batch in range(100):
+    entries = []
+    for i in range(batch * 1000, batch * 1000 + 1000):
+        key = base64.b64encode(b"row%06d" % i).decode()
+        entries.append({"rowKey": key, "mutations": [{"setCell": {
+            "familyName": "f", "columnQualifier": "cQ==", "timestampMicros": "0", "value": value}}]})
+    body = json.loads(post("/v1/tables/scan:mutateRows", {"entries": entries}))
+    assert all(e["status"]["code"] == 0 for e in body["entries"])
+v = "v" * 100
+for i in range(10000):
+    c.request("GET", f"/set?k{i}={v}"); r = c.getresponse(); r.read()
+    assert r.status == 200
+PY
+
+scan() {  # body-file -> "bytes seconds"
+  curl -s -o /dev/null -w '%{size_download} %{time_total}\n' -X POST \
+    -H 'Content-Type: application/json' -H 'Accept: application/x-protobuf' \
+    --data-binary @"$1" "http://127.0.0.1:$kv_port/v1/tables/scan:readRows"
+}
+echo '{}' >"$work/all.json"
+cat >"$work/filtered.json" <<'JSON'
+{"filter": {"chain": {"filters": [
+  {"rowKeyRegex": "cm93Lio="}, {"familyNameRegex": "f"},
+  {"columnQualifierRegex": "cQ=="}, {"valueRegex": "eC4q"},
+  {"cellsPerColumnLimit": 1}, {"cellsPerRowLimit": 5}]}}}
+JSON
+read -r scan_bytes _ < <(scan "$work/all.json")
+echo "scan body: $scan_bytes bytes" >&2
+
+ng_port=$(free_port)
+mkdir -p "$work/nginx/www"
+head -c "$scan_bytes" /dev/zero >"$work/nginx/www/blob.bin"
+cat >"$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx;
+  fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$ng_port; root $work/nginx/www; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
+pids+=($!)
+wait_port "$ng_port"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+mbps() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", b / t / 1e6}'; }
+
+declare -A results
+for label in scan nginx filtered; do results[$label]=""; done
+for round in $(seq 1 "$repeat"); do
+  read -r b t < <(scan "$work/all.json"); results[scan]+="$(mbps "$b" "$t") "
+  read -r b t < <(curl -s -o /dev/null -w '%{size_download} %{time_total}\n' \
+    "http://127.0.0.1:$ng_port/blob.bin"); results[nginx]+="$(mbps "$b" "$t") "
+  read -r b t < <(scan "$work/filtered.json"); results[filtered]+="$(mbps "$b" "$t") "
+done
+scan_mbps=$(tr ' ' '\n' <<<"${results[scan]}" | grep . | median)
+nginx_mbps=$(tr ' ' '\n' <<<"${results[nginx]}" | grep . | median)
+filtered_mbps=$(tr ' ' '\n' <<<"${results[filtered]}" | grep . | median)
+
+wrk_rps() {  # script kind
+  wrk -t1 -c16 -d"${seconds}s" --timeout 5s -s "$1" "http://127.0.0.1:$kv_port" -- "$2" 10000 |
+    grep '^RESULT' | sed -E 's/.*rps=([0-9.]+).*non2xx=([0-9]+).*/\1 \2/'
+}
+declare -A rps
+for label in get set mutate read; do rps[$label]=""; done
+bad=0
+for round in $(seq 1 "$repeat"); do
+  read -r r e < <(wrk_rps bench/wrk_keys.lua kv-get); rps[get]+="$r "; bad=$((bad + e))
+  read -r r e < <(wrk_rps bench/wrk_keys.lua kv-set); rps[set]+="$r "; bad=$((bad + e))
+  read -r r e < <(wrk_rps bench/wrk_data_api.lua mutate-row); rps[mutate]+="$r "; bad=$((bad + e))
+  read -r r e < <(wrk_rps bench/wrk_data_api.lua read-row); rps[read]+="$r "; bad=$((bad + e))
+done
+get_rps=$(tr ' ' '\n' <<<"${rps[get]}" | grep . | median)
+set_rps=$(tr ' ' '\n' <<<"${rps[set]}" | grep . | median)
+mutate_rps=$(tr ' ' '\n' <<<"${rps[mutate]}" | grep . | median)
+read_rps=$(tr ' ' '\n' <<<"${rps[read]}" | grep . | median)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
+echo
+echo "| workload | kvstore | peer | ratio | target |"
+echo "|---|---|---|---|---|"
+echo "| :readRows full scan, 100k x 1 KiB (MB/s) | $scan_mbps | nginx file via curl: $nginx_mbps | $(ratio "$scan_mbps" "$nginx_mbps") | >= 0.5 |"
+echo "| filter-heavy scan (MB/s) | $filtered_mbps | unfiltered scan: $scan_mbps | $(ratio "$filtered_mbps" "$scan_mbps") | >= 0.5 |"
+echo "| :mutateRow at 16 conns (req/s) | ${mutate_rps%.*} | seed /get: ${get_rps%.*} | $(ratio "$mutate_rps" "$get_rps") | >= 0.7 |"
+echo "| :mutateRow at 16 conns (req/s), same durability peer | ${mutate_rps%.*} | seed /set: ${set_rps%.*} | $(ratio "$mutate_rps" "$set_rps") | (context) |"
+echo "| point :readRows at 16 conns (req/s) | ${read_rps%.*} | seed /get: ${get_rps%.*} | $(ratio "$read_rps" "$get_rps") | >= 0.7 |"
+echo "non-2xx answers across the wrk runs: $bad"
