@@ -13,26 +13,7 @@ cd "$(dirname "$0")/.."
 repeat="${BENCH_REPEAT:-3}"
 seconds="${BENCH_SECONDS:-5}"
 
-scripts/install_deps.sh --bench
-scripts/build.sh default >/dev/null
-
-work=$(mktemp -d /tmp/kvstore-data-bench-XXXXXX)
-chmod 755 "$work"  # nginx workers (user nobody) must reach the files
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 400); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2; return 1
-}
+source bench/lib.sh
 
 kv_port=$(free_port)
 build/default/store/kvstore_server --port="$kv_port" --data_dir="$work/kv" \

@@ -13,31 +13,10 @@
 # Everything listens on 127.0.0.1 only; every process is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 seconds="${BENCH_SECONDS:-5}"
 repeat="${BENCH_REPEAT:-3}"
 
-scripts/install_deps.sh --bench
-scripts/build.sh default >/dev/null
-
-work=$(mktemp -d /tmp/kvstore-bench-XXXXXX)
-chmod 755 "$work"  # nginx workers (user nobody) must reach the files
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.05
-  done
-  echo "port $1 never opened" >&2; return 1
-}
+source bench/lib.sh
 
 value=$(printf 'v%.0s' $(seq 1 100))
 

@@ -1,0 +1,28 @@
+# Shared setup for the bench scripts; source it from the repository root.
+# Installs the bench packages, builds the default preset, makes a work dir ($work) that nginx
+# workers (user nobody) can read, and kills every process recorded in $pids on exit.
+scripts/install_deps.sh --bench
+scripts/build.sh default >/dev/null
+
+work=$(mktemp -d /tmp/kvstore-bench-XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A free TCP port on 127.0.0.1.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits (up to 20 s) until something listens on 127.0.0.1:$1.
+wait_port() {
+  for _ in $(seq 1 400); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "port $1 never opened" >&2
+  return 1
+}
