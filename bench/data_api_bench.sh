@@ -62,24 +62,10 @@ JSON
 read -r scan_bytes _ < <(scan "$work/all.json")
 echo "scan body: $scan_bytes bytes" >&2
 
-ng_port=$(free_port)
 mkdir -p "$work/nginx/www"
 head -c "$scan_bytes" /dev/zero >"$work/nginx/www/blob.bin"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx; uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$ng_port; root $work/nginx/www; }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
-pids+=($!)
-wait_port "$ng_port"
+start_nginx "$work/nginx/www"
+ng_port=$nginx_port
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", b / t / 1e6}'; }

@@ -36,28 +36,10 @@ for i in range(10000):
 PY
 
 # --- nginx, 100-byte static file ---
-ng_port=$(free_port)
 mkdir -p "$work/nginx/www"
 printf '%s' "$value" >"$work/nginx/www/v.txt"
-cat >"$work/nginx/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $work/nginx;
-  proxy_temp_path $work/nginx;
-  fastcgi_temp_path $work/nginx;
-  uwsgi_temp_path $work/nginx;
-  scgi_temp_path $work/nginx;
-  server { listen 127.0.0.1:$ng_port; root $work/nginx/www; }
-}
-CONF
-nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
-pids+=($!)
-wait_port "$ng_port"
+start_nginx "$work/nginx/www"
+ng_port=$nginx_port
 
 # --- redis + webdis (reads: no persistence) ---
 start_redis_webdis() {  # name, extra redis args... ; sets rport and wport

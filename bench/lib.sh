@@ -26,3 +26,28 @@ wait_port() {
   echo "port $1 never opened" >&2
   return 1
 }
+
+# Starts nginx (2 workers, on a free port, set in $nginx_port) serving the files of $1.
+# Not in a subshell: the pid must reach $pids.
+start_nginx() {
+  local www=$1 port conf
+  port=$(free_port)
+  nginx_port=$port
+  conf="$work/nginx-$port.conf"
+  cat >"$conf" <<CONF
+worker_processes 2;
+pid $work/nginx-$port.pid;
+error_log $work/nginx-$port.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  server { listen 127.0.0.1:$port; root $www; }
+}
+CONF
+  nginx -c "$conf" -g 'daemon off;' </dev/null >/dev/null 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+}

@@ -41,22 +41,5 @@ function request()
     '{"rows":{"rowKeys":["' .. k .. '"]}}')
 end
 
--- Each wrk thread runs its own copy of this script: count there, sum in done().
-local threads = {}
-function setup(thread)
-  table.insert(threads, thread)
-end
 
-bad = 0
-function response(status, headers, body)
-  if status < 200 or status > 299 then bad = bad + 1 end
-end
-
-function done(summary, latency, requests)
-  local bad = 0
-  for _, thread in ipairs(threads) do bad = bad + (thread:get("bad") or 0) end
-  io.write(string.format("RESULT rps=%.1f p99_us=%d errors=%d non2xx=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(99),
-    summary.errors.connect + summary.errors.read + summary.errors.write +
-    summary.errors.timeout, bad))
-end
+dofile("bench/wrk_report.lua")
