@@ -33,7 +33,7 @@ struct EngineOptions {
   // Largest cell value accepted, in bytes.
   size_t max_value_bytes = 4 * 1024 * 1024;
   // Size of a RocksDB memtable before it is flushed to an SST file.
-  size_t memtable_bytes = 64 * 1024 * 1024;
+  size_t memtable_bytes = 8 * 1024 * 1024;
 };
 
 // Opens (creating if needed) the database. Errors: InvalidArgument for bad
