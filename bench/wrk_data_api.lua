@@ -1,7 +1,9 @@
 -- wrk script for the data API on the built-in table (family cf, keys k0..k9999).
 -- Arguments (after --): <kind> <key count>, kind one of
---   mutate-row  POST :mutateRow, one SetCell of 100 bytes at server time
---   read-row    POST :readRows for one row key
+--   mutate-row     POST :mutateRow, one SetCell of 100 bytes at server time (JSON)
+--   read-row       POST :readRows for one row key (JSON)
+--   mutate-row-pb  the same two in binary protobuf, as client libraries send them
+--   read-row-pb
 local kind, nkeys = "read-row", 10000
 local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local keys = {}
@@ -21,17 +23,46 @@ end
 
 local value = base64(string.rep("v", 100))
 
+-- Protobuf wire format, enough for the two requests (field numbers from
+-- protos/kvstore/v1/store.proto and data.proto).
+local function varint(n)
+  local out = {}
+  while n >= 128 do
+    out[#out + 1] = string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  out[#out + 1] = string.char(n)
+  return table.concat(out)
+end
+local function field(tag, bytes) return string.char(tag) .. varint(#bytes) .. bytes end
+local minus_one = "\255\255\255\255\255\255\255\255\255\1"  -- int64 -1
+local set_cell_pb = field(0x0a, "cf") .. "\24" .. minus_one .. field(0x22, string.rep("v", 100))
+local pb_read, pb_mutate = {}, {}
+
 function init(args)
   kind = args[1] or kind
   nkeys = tonumber(args[2] or nkeys)
-  for i = 0, nkeys - 1 do keys[i] = base64("k" .. i) end
+  for i = 0, nkeys - 1 do
+    keys[i] = base64("k" .. i)
+    -- ReadRowsRequest{rows: RowSet{row_keys: [k]}}
+    pb_read[i] = field(0x0a, field(0x0a, "k" .. i))
+    -- MutateRowRequest{row_key: k, mutations: [Mutation{set_cell: ...}]}
+    pb_mutate[i] = field(0x0a, "k" .. i) .. field(0x12, field(0x0a, set_cell_pb))
+  end
   math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
 end
 
 local headers = { ["Content-Type"] = "application/json" }
+local pb_headers = { ["Content-Type"] = "application/x-protobuf" }
 
 function request()
-  local k = keys[math.random(0, nkeys - 1)]
+  local i = math.random(0, nkeys - 1)
+  if kind == "read-row-pb" then
+    return wrk.format("POST", "/v1/tables/default:readRows", pb_headers, pb_read[i])
+  elseif kind == "mutate-row-pb" then
+    return wrk.format("POST", "/v1/tables/default:mutateRow", pb_headers, pb_mutate[i])
+  end
+  local k = keys[i]
   if kind == "mutate-row" then
     return wrk.format("POST", "/v1/tables/default:mutateRow", headers,
       '{"rowKey":"' .. k .. '","mutations":[{"setCell":{"familyName":"cf",' ..

@@ -10,6 +10,7 @@
 #include "kvstore/v1/store.pb.h"
 #include "store/api_codec.h"
 #include "store/row_filter.h"
+#include "store/row_wire.h"
 #include "store/status_http.h"
 
 namespace kvstore::store {
@@ -74,7 +75,7 @@ class ReadRowsSource final : public ChunkSource {
  public:
   // Pieces are cut at about this size: big enough to amortize writes, small
   // enough that a piece never holds much of a scan.
-  static constexpr size_t kPieceBytes = 64 * 1024;
+  static constexpr size_t kPieceBytes = 256 * 1024;
 
   // `filter` may be null (every cell passes).
   ReadRowsSource(std::unique_ptr<RowScanner> scanner,
@@ -88,27 +89,36 @@ class ReadRowsSource final : public ChunkSource {
   absl::StatusOr<std::optional<std::string>> Next() override {
     if (finished_) return std::nullopt;
     std::string piece;
+    piece.reserve(kPieceBytes + 4096);
     while (piece.size() < kPieceBytes && !finished_) {
       if (rows_limit_ > 0 && emitted_ >= rows_limit_) {
         Finish(absl::OkStatus(), &piece);
         break;
       }
-      absl::StatusOr<std::optional<v1::Row>> row = scanner_->Next();
-      if (!row.ok() || !row->has_value()) {
-        Finish(row.status(), &piece);
+      absl::StatusOr<bool> more = scanner_->Next(&row_);
+      if (!more.ok() || !*more) {
+        Finish(more.status(), &piece);
         break;
       }
-      response_.Clear();
       if (filter_ != nullptr) {
-        std::string key = std::move(*(*row)->mutable_key());
-        std::vector<FilterCell> cells =
-            filter_->Apply(key, CellsOf(std::move(**row)));
-        if (cells.empty()) continue;  // filtered out: not returned, not counted
-        *response_.mutable_row() = RowOf(std::move(key), std::move(cells));
+        selection_ = filter_->Select(row_.key, row_.cells);
+        if (selection_.empty()) continue;  // filtered out: not counted
       } else {
-        *response_.mutable_row() = std::move(**row);
+        selection_.resize(row_.cells.size());
+        for (size_t i = 0; i < selection_.size(); ++i) {
+          selection_[i] =
+              FilteredCell{static_cast<uint32_t>(i), false, nullptr};
+        }
       }
-      Append(response_, &piece);
+      if (encoding_ == Encoding::kJson) {
+        v1::ReadRowsResponse response;
+        *response.mutable_row() =
+            RowOf(row_.key, Materialize(row_.cells, selection_));
+        piece.append(SerializeMessage(response, Encoding::kJson));
+        piece.push_back('\n');
+      } else {
+        AppendDelimitedRowResponse(row_.key, row_.cells, selection_, &piece);
+      }
       ++emitted_;
     }
     return piece;
@@ -116,29 +126,18 @@ class ReadRowsSource final : public ChunkSource {
 
  private:
   void Finish(const absl::Status& status, std::string* piece) {
-    response_.Clear();
-    response_.mutable_status()->set_code(static_cast<int>(status.code()));
-    response_.mutable_status()->set_message(std::string(status.message()));
-    Append(response_, piece);
+    v1::ReadRowsResponse response;
+    response.mutable_status()->set_code(static_cast<int>(status.code()));
+    response.mutable_status()->set_message(std::string(status.message()));
+    if (encoding_ == Encoding::kJson) {
+      piece->append(SerializeMessage(response, Encoding::kJson));
+      piece->push_back('\n');
+    } else {
+      AppendVarint(response.ByteSizeLong(), piece);
+      response.AppendToString(piece);
+    }
     finished_ = true;
     scanner_.reset();  // releases the snapshot now
-  }
-
-  void Append(const v1::ReadRowsResponse& message, std::string* piece) {
-    if (encoding_ == Encoding::kJson) {
-      piece->append(SerializeMessage(message, Encoding::kJson));
-      piece->push_back('\n');
-      return;
-    }
-    size_t size = message.ByteSizeLong();
-    for (uint64_t v = size;; v >>= 7) {  // varint length prefix
-      if (v < 0x80) {
-        piece->push_back(static_cast<char>(v));
-        break;
-      }
-      piece->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    }
-    message.AppendToString(piece);
   }
 
   std::unique_ptr<RowScanner> scanner_;
@@ -147,7 +146,9 @@ class ReadRowsSource final : public ChunkSource {
   const Encoding encoding_;
   int64_t emitted_ = 0;
   bool finished_ = false;
-  v1::ReadRowsResponse response_;  // reused to save allocations
+  // Reused across rows to save allocations.
+  ScannedRow row_;
+  std::vector<FilteredCell> selection_;
 };
 
 }  // namespace

@@ -102,12 +102,21 @@ struct EngineStats {
 // Iterates the rows of a scan in order, one at a time: a scan is never held
 // whole. Reads a snapshot taken when the scan starts. Not thread-safe; must not
 // outlive its engine.
+// One row of a scan: its key and its cells in row order (family name,
+// qualifier, newest first), without labels. RowScanner::Next refills it, so one
+// instance serves a whole scan and its buffers are reused.
+struct ScannedRow {
+  std::string key;
+  std::vector<FilterCell> cells;
+};
+
 class RowScanner {
  public:
   virtual ~RowScanner() = default;
-  // The next row with at least one cell, or nullopt once the scan is done.
-  // Internal or DataLoss on a storage error.
-  virtual absl::StatusOr<std::optional<v1::Row>> Next() = 0;
+  // Fills `row` with the next row that has at least one cell and returns true,
+  // or returns false once the scan is done. Internal or DataLoss on a storage
+  // error.
+  virtual absl::StatusOr<bool> Next(ScannedRow* row) = 0;
 };
 
 class Engine {

@@ -68,6 +68,23 @@ struct Worker {
   std::optional<net::steady_timer> sweeper;
 };
 
+// A stream whose first pieces were already pulled: yields them, then the rest.
+class PrefetchedSource final : public ChunkSource {
+ public:
+  using Piece = absl::StatusOr<std::optional<std::string>>;
+  PrefetchedSource(std::vector<Piece> ahead, std::unique_ptr<ChunkSource> rest)
+      : ahead_(std::move(ahead)), rest_(std::move(rest)) {}
+  Piece Next() override {
+    if (next_ < ahead_.size()) return std::move(ahead_[next_++]);
+    return rest_->Next();
+  }
+
+ private:
+  std::vector<Piece> ahead_;
+  size_t next_ = 0;
+  std::unique_ptr<ChunkSource> rest_;
+};
+
 // One client connection. Lives as long as a pending operation holds a
 // shared_ptr to it; runs only on its worker's thread.
 class Session : public std::enable_shared_from_this<Session> {
@@ -408,6 +425,22 @@ void Session::Dispatch() {
 
 void Session::SendStream(HttpReply reply) {
   if (closed_) return;
+  // A stream that ends within its first piece (a point read, a short scan)
+  // goes out as an ordinary response with Content-Length: one write, not
+  // three.
+  std::vector<PrefetchedSource::Piece> ahead;
+  ahead.push_back(reply.stream->Next());
+  if (ahead[0].ok() && ahead[0]->has_value()) {
+    ahead.push_back(reply.stream->Next());
+  }
+  const PrefetchedSource::Piece& last = ahead.back();
+  if (last.ok() && !last->has_value()) {
+    if (ahead.size() == 2) reply.response.body() = std::move(**ahead[0]);
+    Send(std::move(reply.response), Route::kCount);
+    return;
+  }
+  reply.stream = std::make_unique<PrefetchedSource>(std::move(ahead),
+                                                    std::move(reply.stream));
   bool keep_alive = reply.response.keep_alive() && !worker_->stopping;
   stream_header_.emplace(reply.response.result(), 11);
   for (const auto& field : reply.response) {

@@ -1,5 +1,8 @@
 #include "store/key_codec.h"
 
+#include <cstring>
+#include <string>
+
 #include "absl/status/status.h"
 
 namespace kvstore::store {
@@ -43,25 +46,24 @@ void AppendSegment(std::string* out, absl::string_view bytes) {
 
 bool ConsumeSegment(absl::string_view* in, std::string* out) {
   out->clear();
-  size_t i = 0;
-  while (i < in->size()) {
-    char c = (*in)[i];
-    if (c != kEscape) {
-      out->push_back(c);
-      ++i;
-      continue;
-    }
-    if (i + 1 >= in->size()) return false;
-    char next = (*in)[i + 1];
+  absl::string_view rest = *in;
+  while (true) {
+    // Copy up to the next escape byte in one go.
+    const void* found = std::memchr(rest.data(), kEscape, rest.size());
+    if (found == nullptr) return false;
+    size_t i =
+        static_cast<size_t>(static_cast<const char*>(found) - rest.data());
+    out->append(rest.data(), i);
+    if (i + 1 >= rest.size()) return false;
+    char next = rest[i + 1];
+    rest.remove_prefix(i + 2);
     if (next == kTerminator) {
-      in->remove_prefix(i + 2);
+      *in = rest;
       return true;
     }
     if (next != kEscapedZero) return false;
     out->push_back(kEscape);
-    i += 2;
   }
-  return false;
 }
 
 std::string TablePrefix(uint32_t table_id) {

@@ -74,8 +74,12 @@ std::string ColumnPrefix(uint32_t table_id, absl::string_view row,
 // Appends the encoded timestamp that ends a cell key. Requires timestamp_micros
 // >= 0.
 void AppendTimestamp(std::string* out, int64_t timestamp_micros);
-// The timestamp of a cell key (its last 8 bytes). Requires a well-formed cell
-// key.
+// What CellKeyTimestamp gives for a single-version key (whose real timestamp
+// is in the value).
+inline constexpr int64_t kSingleVersionTimestamp = -1;
+
+// The timestamp of a cell key (its last 8 bytes), or kSingleVersionTimestamp.
+// Requires a well-formed cell key.
 int64_t CellKeyTimestamp(absl::string_view cell_key);
 
 // The full key of one cell. Requires key.timestamp_micros >= 0.

@@ -31,6 +31,11 @@ ABSL_FLAG(std::string, fsync, "always",
           "everysec: fsync once a second; never: leave it to the OS");
 ABSL_FLAG(int, threads, 1, "HTTP I/O threads");
 ABSL_FLAG(int, write_shards, 1, "Writer threads of the group-commit queue");
+ABSL_FLAG(uint64_t, block_cache_mb, 256,
+          "RocksDB block cache for uncompressed data blocks, in MiB");
+ABSL_FLAG(uint64_t, memtable_mb, 8,
+          "RocksDB memtable size before a flush, in MiB (small keeps point "
+          "reads of often-overwritten keys fast)");
 ABSL_FLAG(int, max_connections, 4096,
           "Open connections allowed; extra ones get a 503");
 ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
@@ -92,6 +97,8 @@ int main(int argc, char** argv) {
   config.engine.in_memory = absl::GetFlag(FLAGS_in_memory);
   config.engine.write_shards = absl::GetFlag(FLAGS_write_shards);
   config.engine.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
+  config.engine.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  config.engine.memtable_bytes = absl::GetFlag(FLAGS_memtable_mb) << 20;
   config.http.host = absl::GetFlag(FLAGS_host);
   config.http.port = absl::GetFlag(FLAGS_port);
   config.http.threads = absl::GetFlag(FLAGS_threads);

@@ -32,8 +32,13 @@ struct EngineOptions {
   int write_shards = 1;
   // Largest cell value accepted, in bytes.
   size_t max_value_bytes = 4 * 1024 * 1024;
-  // Size of a RocksDB memtable before it is flushed to an SST file.
+  // Size of a RocksDB memtable before it is flushed to an SST file. Small, so
+  // that often-overwritten single-version keys do not pile up versions that
+  // slow every point read (see bench/README.md).
   size_t memtable_bytes = 8 * 1024 * 1024;
+  // RocksDB's cache of uncompressed data blocks: scans of data that fits run
+  // from memory without decompressing.
+  size_t block_cache_bytes = 256 * 1024 * 1024;
 };
 
 // Opens (creating if needed) the database. Errors: InvalidArgument for bad

@@ -13,49 +13,63 @@
 namespace kvstore::store {
 namespace {
 
-// Row order: family, qualifier, newest first.
-bool CellLess(const FilterCell& a, const FilterCell& b) {
-  if (a.family != b.family) return a.family < b.family;
-  if (a.qualifier != b.qualifier) return a.qualifier < b.qualifier;
-  return a.timestamp_micros > b.timestamp_micros;
+using Refs = std::vector<FilteredCell>;
+
+// The row a filter runs on. Nodes pass FilteredCell references into `cells`
+// around instead of copies, so a chain of filters over large values copies
+// nothing.
+struct RowView {
+  absl::string_view key;
+  const std::vector<FilterCell>& cells;
+
+  const FilterCell& cell(const FilteredCell& ref) const {
+    return cells[ref.index];
+  }
+  // The value as the filters so far leave it.
+  absl::string_view value(const FilteredCell& ref) const {
+    return ref.value_stripped ? absl::string_view() : cells[ref.index].value;
+  }
+};
+
+// Back to row order after branches were merged; equal cells (interleave's
+// duplicates) keep their branch order.
+void SortToRowOrder(Refs* refs) {
+  std::stable_sort(refs->begin(), refs->end(),
+                   [](const FilteredCell& a, const FilteredCell& b) {
+                     return a.index < b.index;
+                   });
 }
 
 // The output of a node: the cells flowing on, and cells a sink sent straight to
 // the final output.
 struct Output {
-  std::vector<FilterCell> cells;
-  std::vector<FilterCell> sunk;
+  Refs cells;
+  Refs sunk;
 };
 
 class Node {
  public:
   virtual ~Node() = default;
-  virtual Output Apply(absl::string_view row_key,
-                       const std::vector<FilterCell>& in) const = 0;
+  virtual Output Apply(const RowView& row, const Refs& in) const = 0;
 };
 
 using NodePtr = std::unique_ptr<Node>;
 
 class PassAll final : public Node {
  public:
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     return {in, {}};
   }
 };
 
 class BlockAll final : public Node {
  public:
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>&) const override {
-    return {};
-  }
+  Output Apply(const RowView&, const Refs&) const override { return {}; }
 };
 
 class Sink final : public Node {
  public:
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     return {in, in};
   }
 };
@@ -64,13 +78,13 @@ class Chain final : public Node {
  public:
   explicit Chain(std::vector<NodePtr> children)
       : children_(std::move(children)) {}
-  Output Apply(absl::string_view row_key,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView& row, const Refs& in) const override {
     Output out{in, {}};
     for (const NodePtr& child : children_) {
-      Output step = child->Apply(row_key, out.cells);
+      if (out.cells.empty()) break;  // nothing left for later filters
+      Output step = child->Apply(row, out.cells);
       out.cells = std::move(step.cells);
-      for (FilterCell& c : step.sunk) out.sunk.push_back(std::move(c));
+      out.sunk.insert(out.sunk.end(), step.sunk.begin(), step.sunk.end());
     }
     return out;
   }
@@ -83,15 +97,15 @@ class Interleave final : public Node {
  public:
   explicit Interleave(std::vector<NodePtr> children)
       : children_(std::move(children)) {}
-  Output Apply(absl::string_view row_key,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView& row, const Refs& in) const override {
     Output out;
     for (const NodePtr& child : children_) {
-      Output branch = child->Apply(row_key, in);
-      for (FilterCell& c : branch.cells) out.cells.push_back(std::move(c));
-      for (FilterCell& c : branch.sunk) out.sunk.push_back(std::move(c));
+      Output branch = child->Apply(row, in);
+      out.cells.insert(out.cells.end(), branch.cells.begin(),
+                       branch.cells.end());
+      out.sunk.insert(out.sunk.end(), branch.sunk.begin(), branch.sunk.end());
     }
-    std::stable_sort(out.cells.begin(), out.cells.end(), CellLess);
+    SortToRowOrder(&out.cells);
     return out;
   }
 
@@ -105,28 +119,30 @@ class Condition final : public Node {
       : predicate_(std::move(predicate)),
         if_true_(std::move(if_true)),
         if_false_(std::move(if_false)) {}
-  Output Apply(absl::string_view row_key,
-               const std::vector<FilterCell>& in) const override {
-    bool matched = !predicate_->Apply(row_key, in).cells.empty();
+  Output Apply(const RowView& row, const Refs& in) const override {
+    bool matched = !predicate_->Apply(row, in).cells.empty();
     const NodePtr& branch = matched ? if_true_ : if_false_;
     if (branch == nullptr) return {};
-    return branch->Apply(row_key, in);
+    return branch->Apply(row, in);
   }
 
  private:
   NodePtr predicate_, if_true_, if_false_;
 };
 
-// Keeps the cells `keep` accepts; `keep` sees the row key too.
+// Keeps the cells `keep(row_key, cell, value)` accepts (`value` is the cell's
+// value as earlier filters left it).
 template <typename Pred>
 class PerCell final : public Node {
  public:
   explicit PerCell(Pred keep) : keep_(std::move(keep)) {}
-  Output Apply(absl::string_view row_key,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView& row, const Refs& in) const override {
     Output out;
-    for (const FilterCell& c : in) {
-      if (keep_(row_key, c)) out.cells.push_back(c);
+    out.cells.reserve(in.size());
+    for (const FilteredCell& ref : in) {
+      if (keep_(row.key, row.cell(ref), row.value(ref))) {
+        out.cells.push_back(ref);
+      }
     }
     return out;
   }
@@ -143,8 +159,7 @@ NodePtr MakePerCell(Pred keep) {
 class RowSample final : public Node {
  public:
   explicit RowSample(double p) : p_(p), rng_(std::random_device{}()) {}
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     absl::MutexLock lock(&mu_);
     if (std::uniform_real_distribution<double>(0, 1)(rng_) < p_)
       return {in, {}};
@@ -160,12 +175,9 @@ class RowSample final : public Node {
 class CellsPerRowOffset final : public Node {
  public:
   explicit CellsPerRowOffset(int n) : n_(static_cast<size_t>(n)) {}
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     if (n_ >= in.size()) return {};
-    return {
-        std::vector<FilterCell>(in.begin() + static_cast<long>(n_), in.end()),
-        {}};
+    return {Refs(in.begin() + static_cast<long>(n_), in.end()), {}};
   }
 
  private:
@@ -175,11 +187,9 @@ class CellsPerRowOffset final : public Node {
 class CellsPerRowLimit final : public Node {
  public:
   explicit CellsPerRowLimit(int n) : n_(static_cast<size_t>(n)) {}
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
-    return {std::vector<FilterCell>(
-                in.begin(),
-                in.begin() + static_cast<long>(std::min(n_, in.size()))),
+  Output Apply(const RowView&, const Refs& in) const override {
+    return {Refs(in.begin(),
+                 in.begin() + static_cast<long>(std::min(n_, in.size()))),
             {}};
   }
 
@@ -190,18 +200,18 @@ class CellsPerRowLimit final : public Node {
 class CellsPerColumnLimit final : public Node {
  public:
   explicit CellsPerColumnLimit(int n) : n_(n) {}
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView& row, const Refs& in) const override {
     Output out;
     const FilterCell* column = nullptr;
     int seen = 0;
-    for (const FilterCell& c : in) {
+    for (const FilteredCell& ref : in) {
+      const FilterCell& c = row.cell(ref);
       if (column == nullptr || column->family != c.family ||
           column->qualifier != c.qualifier) {
         column = &c;
         seen = 0;
       }
-      if (++seen <= n_) out.cells.push_back(c);
+      if (++seen <= n_) out.cells.push_back(ref);
     }
     return out;
   }
@@ -212,10 +222,9 @@ class CellsPerColumnLimit final : public Node {
 
 class StripValue final : public Node {
  public:
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     Output out{in, {}};
-    for (FilterCell& c : out.cells) c.value.clear();
+    for (FilteredCell& ref : out.cells) ref.value_stripped = true;
     return out;
   }
 };
@@ -223,15 +232,14 @@ class StripValue final : public Node {
 class ApplyLabel final : public Node {
  public:
   explicit ApplyLabel(std::string label) : label_(std::move(label)) {}
-  Output Apply(absl::string_view,
-               const std::vector<FilterCell>& in) const override {
+  Output Apply(const RowView&, const Refs& in) const override {
     Output out{in, {}};
-    for (FilterCell& c : out.cells) c.labels = {label_};
+    for (FilteredCell& ref : out.cells) ref.label = &label_;
     return out;
   }
 
  private:
-  std::string label_;
+  const std::string label_;
 };
 
 // Byte-range bounds for column_range and value_range.
@@ -334,7 +342,8 @@ class Compiler {
         auto re = Regex(f.row_key_regex(), where + ".rowKeyRegex");
         if (!re.ok()) return re.status();
         return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
-                               absl::string_view key, const FilterCell&) {
+                               absl::string_view key, const FilterCell&,
+                               absl::string_view) {
           return RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *re);
         });
       }
@@ -351,27 +360,31 @@ class Compiler {
         }
         auto re = Regex(f.family_name_regex(), where + ".familyNameRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
-                               absl::string_view, const FilterCell& c) {
-          return RE2::FullMatch(c.family, *re);
-        });
+        return MakePerCell(
+            [re = std::shared_ptr<RE2>(std::move(*re))](
+                absl::string_view, const FilterCell& c, absl::string_view) {
+              return RE2::FullMatch(c.family, *re);
+            });
       }
       case v1::RowFilter::kColumnQualifierRegex: {
         auto re =
             Regex(f.column_qualifier_regex(), where + ".columnQualifierRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
-                               absl::string_view, const FilterCell& c) {
-          return RE2::FullMatch(c.qualifier, *re);
-        });
+        return MakePerCell(
+            [re = std::shared_ptr<RE2>(std::move(*re))](
+                absl::string_view, const FilterCell& c, absl::string_view) {
+              return RE2::FullMatch(c.qualifier, *re);
+            });
       }
       case v1::RowFilter::kValueRegex: {
         auto re = Regex(f.value_regex(), where + ".valueRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
-                               absl::string_view, const FilterCell& c) {
-          return RE2::FullMatch(c.value, *re);
-        });
+        return MakePerCell(
+            [re = std::shared_ptr<RE2>(std::move(*re))](
+                absl::string_view, const FilterCell&, absl::string_view value) {
+              return RE2::FullMatch(
+                  re2::StringPiece(value.data(), value.size()), *re);
+            });
       }
       case v1::RowFilter::kColumnRange: {
         const v1::ColumnRange& r = f.column_range();
@@ -392,7 +405,8 @@ class Compiler {
               absl::StrCat(where, ".columnRange: start must not be after end"));
         }
         return MakePerCell([b, family = r.family_name()](absl::string_view,
-                                                         const FilterCell& c) {
+                                                         const FilterCell& c,
+                                                         absl::string_view) {
           return c.family == family && b.Contains(c.qualifier);
         });
       }
@@ -404,11 +418,11 @@ class Compiler {
               where,
               ".timestampRange: need 0 <= start <= end (end 0 for no bound)"));
         }
-        return MakePerCell(
-            [start, end](absl::string_view, const FilterCell& c) {
-              return c.timestamp_micros >= start &&
-                     (end == 0 || c.timestamp_micros < end);
-            });
+        return MakePerCell([start, end](absl::string_view, const FilterCell& c,
+                                        absl::string_view) {
+          return c.timestamp_micros >= start &&
+                 (end == 0 || c.timestamp_micros < end);
+        });
       }
       case v1::RowFilter::kValueRange: {
         const v1::ValueRange& r = f.value_range();
@@ -423,9 +437,10 @@ class Compiler {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ".valueRange: start must not be after end"));
         }
-        return MakePerCell([b](absl::string_view, const FilterCell& c) {
-          return b.Contains(c.value);
-        });
+        return MakePerCell(
+            [b](absl::string_view, const FilterCell&, absl::string_view value) {
+              return b.Contains(value);
+            });
       }
       case v1::RowFilter::kCellsPerRowOffset:
         if (f.cells_per_row_offset() < 0) {
@@ -510,13 +525,17 @@ class Compiler {
 class CompiledFilterImpl final : public CompiledFilter {
  public:
   explicit CompiledFilterImpl(NodePtr root) : root_(std::move(root)) {}
-  std::vector<FilterCell> Apply(
+  std::vector<FilteredCell> Select(
       absl::string_view row_key,
       const std::vector<FilterCell>& cells) const override {
-    Output out = root_->Apply(row_key, cells);
+    Refs all(cells.size());
+    for (size_t i = 0; i < cells.size(); ++i) {
+      all[i].index = static_cast<uint32_t>(i);
+    }
+    Output out = root_->Apply(RowView{row_key, cells}, all);
     if (out.sunk.empty()) return std::move(out.cells);
-    for (FilterCell& c : out.sunk) out.cells.push_back(std::move(c));
-    std::stable_sort(out.cells.begin(), out.cells.end(), CellLess);
+    out.cells.insert(out.cells.end(), out.sunk.begin(), out.sunk.end());
+    SortToRowOrder(&out.cells);
     return std::move(out.cells);
   }
 
@@ -565,6 +584,32 @@ v1::Row RowOf(std::string key, std::vector<FilterCell> cells) {
     for (std::string& label : c.labels) cell->add_labels(std::move(label));
   }
   return row;
+}
+
+std::vector<FilterCell> Materialize(
+    const std::vector<FilterCell>& cells,
+    const std::vector<FilteredCell>& selection) {
+  std::vector<FilterCell> out;
+  out.reserve(selection.size());
+  for (const FilteredCell& ref : selection) {
+    FilterCell& c = out.emplace_back();
+    const FilterCell& from = cells[ref.index];
+    c.family = from.family;
+    c.qualifier = from.qualifier;
+    c.timestamp_micros = from.timestamp_micros;
+    if (!ref.value_stripped) c.value = from.value;
+    if (ref.label != nullptr) {
+      c.labels = {*ref.label};
+    } else {
+      c.labels = from.labels;
+    }
+  }
+  return out;
+}
+
+std::vector<FilterCell> CompiledFilter::Apply(
+    absl::string_view row_key, const std::vector<FilterCell>& cells) const {
+  return Materialize(cells, Select(row_key, cells));
 }
 
 absl::StatusOr<std::unique_ptr<CompiledFilter>> CompiledFilter::Compile(

@@ -16,6 +16,7 @@
 #ifndef KVSTORE_STORE_ROW_FILTER_H_
 #define KVSTORE_STORE_ROW_FILTER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,20 @@ struct FilterCell {
 std::vector<FilterCell> CellsOf(v1::Row row);
 v1::Row RowOf(std::string key, std::vector<FilterCell> cells);
 
+// One cell of a filter's output: which input cell it is, and what the filter
+// did to it. Lets a caller encode the output without copying values.
+struct FilteredCell {
+  uint32_t index = 0;           // into the input cells
+  bool value_stripped = false;  // strip_value: the value reads as empty
+  // apply_label's label (owned by the CompiledFilter), or null: the input
+  // cell's own labels.
+  const std::string* label = nullptr;
+};
+
+// The cells `selection` designates, copied out and transformed.
+std::vector<FilterCell> Materialize(const std::vector<FilterCell>& cells,
+                                    const std::vector<FilteredCell>& selection);
+
 class CompiledFilter {
  public:
   // Validates and compiles. InvalidArgument naming the offending element, e.g.
@@ -51,11 +66,15 @@ class CompiledFilter {
 
   virtual ~CompiledFilter() = default;
 
-  // The cells the filter yields for a row (in row order; empty: the row is not
-  // returned).
-  virtual std::vector<FilterCell> Apply(
+  // The cells the filter yields for a row, in row order (empty: the row is not
+  // returned). `cells` must be in row order. Labels point into this filter.
+  virtual std::vector<FilteredCell> Select(
       absl::string_view row_key,
       const std::vector<FilterCell>& cells) const = 0;
+
+  // Select, materialized.
+  std::vector<FilterCell> Apply(absl::string_view row_key,
+                                const std::vector<FilterCell>& cells) const;
 };
 
 }  // namespace kvstore::store
