@@ -95,6 +95,8 @@ struct EngineStats {
   uint64_t estimated_keys = 0;
   uint64_t live_sst_bytes = 0;
   uint64_t memtable_bytes = 0;
+  // Flushes and compactions running or due (0: storage is settled).
+  uint64_t background_jobs = 0;
   uint64_t writes_committed = 0;  // MutateRow calls acknowledged OK
   uint64_t wal_syncs = 0;         // fsyncs of the write-ahead log
 };

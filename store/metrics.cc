@@ -134,6 +134,11 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
       "# TYPE kvstore_storage_memtable_bytes "
       "gauge\nkvstore_storage_memtable_bytes ",
       storage.memtable_bytes, "\n",
+      "# HELP kvstore_storage_background_jobs Flushes and compactions running "
+      "or due.\n"
+      "# TYPE kvstore_storage_background_jobs gauge\n"
+      "kvstore_storage_background_jobs ",
+      storage.background_jobs, "\n",
       "# HELP kvstore_storage_writes_total Row writes acknowledged.\n"
       "# TYPE kvstore_storage_writes_total "
       "counter\nkvstore_storage_writes_total ",

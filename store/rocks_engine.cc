@@ -777,6 +777,11 @@ class RocksEngine final : public Engine {
     db_->GetIntProperty("rocksdb.live-sst-files-size", &stats.live_sst_bytes);
     db_->GetIntProperty("rocksdb.cur-size-all-mem-tables",
                         &stats.memtable_bytes);
+    uint64_t flushes = 0, compactions = 0, pending = 0;
+    db_->GetIntProperty("rocksdb.num-running-flushes", &flushes);
+    db_->GetIntProperty("rocksdb.num-running-compactions", &compactions);
+    db_->GetIntProperty("rocksdb.compaction-pending", &pending);
+    stats.background_jobs = flushes + compactions + pending;
     stats.writes_committed = writes_committed_.load(std::memory_order_relaxed);
     stats.wal_syncs = commits_->syncs();
     return stats;

@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "re2/re2.h"
+#include "store/full_matcher.h"
 
 namespace kvstore::store {
 namespace {
@@ -339,13 +339,12 @@ class Compiler {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ".rowKeyRegex must not be empty"));
         }
-        auto re = Regex(f.row_key_regex(), where + ".rowKeyRegex");
+        auto re =
+            FullMatcher::Compile(f.row_key_regex(), where + ".rowKeyRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell([re = std::shared_ptr<RE2>(std::move(*re))](
+        return MakePerCell([re = std::move(*re)](
                                absl::string_view key, const FilterCell&,
-                               absl::string_view) {
-          return RE2::FullMatch(re2::StringPiece(key.data(), key.size()), *re);
-        });
+                               absl::string_view) { return re.Matches(key); });
       }
       case v1::RowFilter::kRowSample:
         if (!(f.row_sample() > 0 && f.row_sample() < 1)) {
@@ -358,33 +357,33 @@ class Compiler {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ".familyNameRegex must not contain ':'"));
         }
-        auto re = Regex(f.family_name_regex(), where + ".familyNameRegex");
+        auto re = FullMatcher::Compile(f.family_name_regex(),
+                                       where + ".familyNameRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell(
-            [re = std::shared_ptr<RE2>(std::move(*re))](
-                absl::string_view, const FilterCell& c, absl::string_view) {
-              return RE2::FullMatch(c.family, *re);
-            });
+        return MakePerCell([re = std::move(*re)](absl::string_view,
+                                                 const FilterCell& c,
+                                                 absl::string_view) {
+          return re.Matches(c.family);
+        });
       }
       case v1::RowFilter::kColumnQualifierRegex: {
-        auto re =
-            Regex(f.column_qualifier_regex(), where + ".columnQualifierRegex");
+        auto re = FullMatcher::Compile(f.column_qualifier_regex(),
+                                       where + ".columnQualifierRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell(
-            [re = std::shared_ptr<RE2>(std::move(*re))](
-                absl::string_view, const FilterCell& c, absl::string_view) {
-              return RE2::FullMatch(c.qualifier, *re);
-            });
+        return MakePerCell([re = std::move(*re)](absl::string_view,
+                                                 const FilterCell& c,
+                                                 absl::string_view) {
+          return re.Matches(c.qualifier);
+        });
       }
       case v1::RowFilter::kValueRegex: {
-        auto re = Regex(f.value_regex(), where + ".valueRegex");
+        auto re = FullMatcher::Compile(f.value_regex(), where + ".valueRegex");
         if (!re.ok()) return re.status();
-        return MakePerCell(
-            [re = std::shared_ptr<RE2>(std::move(*re))](
-                absl::string_view, const FilterCell&, absl::string_view value) {
-              return RE2::FullMatch(
-                  re2::StringPiece(value.data(), value.size()), *re);
-            });
+        return MakePerCell([re = std::move(*re)](absl::string_view,
+                                                 const FilterCell&,
+                                                 absl::string_view value) {
+          return re.Matches(value);
+        });
       }
       case v1::RowFilter::kColumnRange: {
         const v1::ColumnRange& r = f.column_range();
@@ -507,18 +506,6 @@ class Compiler {
       default:
         return false;
     }
-  }
-
-  static absl::StatusOr<std::unique_ptr<RE2>> Regex(const std::string& pattern,
-                                                    const std::string& where) {
-    RE2::Options options(RE2::Latin1);
-    options.set_log_errors(false);
-    auto re = std::make_unique<RE2>(re2::StringPiece(pattern), options);
-    if (!re->ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " is not a valid RE2 pattern: ", re->error()));
-    }
-    return re;
   }
 };
 

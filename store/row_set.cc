@@ -65,12 +65,20 @@ absl::StatusOr<std::vector<KeyInterval>> NormalizeRowSet(
         interval.end_unbounded = true;
         break;
     }
-    if (!interval.end_unbounded && interval.start > interval.end) {
+    // Compare the keys as given: an open start equal to the end is a valid,
+    // empty range, even though its normalized start is past the end.
+    const std::string& raw_start =
+        range.start_case() == v1::RowRange::kStartOpen ? range.start_open()
+                                                       : range.start_closed();
+    const std::string& raw_end = range.end_case() == v1::RowRange::kEndOpen
+                                     ? range.end_open()
+                                     : range.end_closed();
+    if (!interval.end_unbounded && raw_start > raw_end) {
       return absl::InvalidArgumentError(
           absl::StrCat("rows.row_ranges[", i,
                        "]: the start key must not be after the end key"));
     }
-    if (!interval.end_unbounded && interval.start == interval.end)
+    if (!interval.end_unbounded && interval.start >= interval.end)
       continue;  // empty
     intervals.push_back(std::move(interval));
   }

@@ -147,6 +147,13 @@ TEST_F(ConditionalWriteTest, BadInputIsRejectedBeforeAnything) {
                 .code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(Row("r").empty());
+  // An empty row key is invalid for both calls.
+  EXPECT_EQ(Check("", nullptr, {Mutation::SetCell("f", "q", 1, "v")}, {})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Rmw("", {Append("f", "s", "x")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ConditionalWriteTest, AppendAndIncrementStartFromNothing) {
@@ -199,6 +206,21 @@ TEST_F(ConditionalWriteTest, NewCellTimestampIsNotOlderThanTheLatest) {
   EXPECT_EQ(row->families(0).columns(0).cells(0).timestamp_micros(), future);
   // Same timestamp: the cell was overwritten in place, not added.
   EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "s", future, "ab"}));
+}
+
+TEST_F(ConditionalWriteTest, NewCellTimestampIsNowWhenTheLatestIsOlder) {
+  ASSERT_TRUE(
+      engine_
+          ->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "s", 1000, "a")})
+          .ok());
+  int64_t before = absl::ToUnixMicros(absl::Now());
+  auto row = Rmw("r", {Append("f", "s", "b")});
+  int64_t after = absl::ToUnixMicros(absl::Now());
+  ASSERT_TRUE(row.ok());
+  int64_t ts = row->families(0).columns(0).cells(0).timestamp_micros();
+  EXPECT_GE(ts, before);
+  EXPECT_LE(ts, after);
+  EXPECT_EQ(row->families(0).columns(0).cells(0).value(), "ab");
 }
 
 TEST_F(ConditionalWriteTest, ConcurrentIncrementsLoseNothing) {

@@ -187,6 +187,67 @@ std::vector<v1::ReadRowsResponse> ParseStream(const std::string& body,
   return out;
 }
 
+TEST_P(DataApiTest, TooManyMutationsInOneRequestIs400) {
+  v1::MutateRowRequest request;
+  request.set_row_key("k");
+  for (int i = 0; i < 100001; ++i) {
+    request.add_mutations()->mutable_delete_from_row();
+  }
+  ExpectError(Call("POST", "/v1/tables/default:mutateRow", &request), 400,
+              absl::StatusCode::kInvalidArgument, "100000");
+  request.mutable_mutations()->RemoveLast();  // exactly the limit is fine
+  EXPECT_EQ(Call("POST", "/v1/tables/default:mutateRow", &request).status, 200);
+}
+
+TEST_P(DataApiTest, LargeBinaryValuesRoundTripExactly) {
+  std::string value(3 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < value.size(); ++i) {
+    value[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+  }
+  const std::string key("bin\0\xff\x80", 6);
+  auto set = SetCell(key, "cf", value);
+  ASSERT_EQ(Call("POST", "/v1/tables/default:mutateRow", &set).status, 200);
+  v1::ReadRowsRequest read;
+  read.mutable_rows()->add_row_keys(key);
+  HttpResult res = Call("POST", "/v1/tables/default:readRows", &read);
+  ASSERT_EQ(res.status, 200);
+  std::vector<v1::ReadRowsResponse> messages =
+      ParseStream(res.body, encoding());
+  ASSERT_EQ(messages.size(), 2u);
+  ASSERT_EQ(messages[0].row().families_size(), 1);
+  EXPECT_EQ(messages[0].row().key(), key);
+  const std::string& got =
+      messages[0].row().families(0).columns(0).cells(0).value();
+  EXPECT_EQ(got.size(), value.size());
+  EXPECT_TRUE(got == value);  // not EXPECT_EQ: no 3 MiB diff on failure
+}
+
+TEST_P(DataApiTest, SampleRowKeysOverHttp) {
+  auto create = CreateRequest("t");
+  ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
+  HttpResult empty = Call("GET", "/v1/tables/t:sampleRowKeys");
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  auto samples = Parse<v1::SampleRowKeysResponse>(empty);
+  ASSERT_EQ(samples.samples_size(), 1);  // an empty table: just the end
+  EXPECT_EQ(samples.samples(0).row_key(), "");
+  EXPECT_EQ(samples.samples(0).offset_bytes(), 0);
+  for (int i = 0; i < 50; ++i) {
+    auto set = SetCell("row" + std::to_string(i), "f", std::string(1000, 'x'));
+    ASSERT_EQ(Call("POST", "/v1/tables/t:mutateRow", &set).status, 200);
+  }
+  samples = Parse<v1::SampleRowKeysResponse>(
+      Call("GET", "/v1/tables/t:sampleRowKeys"));
+  ASSERT_GE(samples.samples_size(), 1);
+  EXPECT_EQ(samples.samples(samples.samples_size() - 1).row_key(), "");
+  EXPECT_GT(samples.samples(samples.samples_size() - 1).offset_bytes(), 0);
+  for (int i = 1; i < samples.samples_size(); ++i) {
+    EXPECT_GE(samples.samples(i).offset_bytes(),
+              samples.samples(i - 1).offset_bytes());
+  }
+  ExpectError(Call("GET", "/v1/tables/missing:sampleRowKeys"), 404,
+              absl::StatusCode::kNotFound, "missing");
+}
+
 TEST_P(DataApiTest, LargeReadRowsResultsAreChunked) {
   auto create = CreateRequest("t");
   ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);

@@ -114,6 +114,17 @@ TEST(RowFilterTest, InterleaveKeepsDuplicatesWithTheirLabels) {
              "                                filters { pass_all: true } } } "
              "filters { cells_per_row_limit: 3 } }"),
       ElementsAre("ax3", "ax3", "ax2"));
+  // ... and in a later offset and per-column limit.
+  EXPECT_THAT(
+      Values("chain { filters { interleave { filters { pass_all: true } "
+             "                                filters { pass_all: true } } } "
+             "filters { cells_per_row_offset: 7 } }"),
+      ElementsAre("bx5", "bz4", "bz4"));
+  EXPECT_THAT(
+      Values("chain { filters { interleave { filters { pass_all: true } "
+             "                                filters { pass_all: true } } } "
+             "filters { cells_per_column_limit: 1 } }"),
+      ElementsAre("ax3", "ay1", "bx5", "bz4"));
 }
 
 TEST(RowFilterTest, ConditionAppliesABranchToTheWholeRow) {

@@ -51,6 +51,51 @@ TEST(RowSetTest, EqualBounds) {
   r->set_start_closed("a");
   r->set_end_open("a");
   EXPECT_TRUE(NormalizeRowSet(open)->empty());
+  // An open side on equal keys is empty, not an error.
+  for (int start_open = 0; start_open < 2; ++start_open) {
+    for (int end_open = 0; end_open < 2; ++end_open) {
+      if (!start_open && !end_open) continue;
+      v1::RowSet set;
+      r = set.add_row_ranges();
+      start_open ? r->set_start_open("a") : r->set_start_closed("a");
+      end_open ? r->set_end_open("a") : r->set_end_closed("a");
+      auto normalized = NormalizeRowSet(set);
+      ASSERT_TRUE(normalized.ok()) << normalized.status();
+      EXPECT_TRUE(normalized->empty()) << start_open << end_open;
+    }
+  }
+}
+
+TEST(RowSetTest, EveryBoundCombination) {
+  // (start, end) on keys "b" and "d": closed/open/unset on each side.
+  struct Case {
+    int start;  // 0 closed, 1 open, 2 unset
+    int end;
+    KeyInterval want;
+  };
+  const std::string b = "b", d = "d";
+  const Case cases[] = {
+      {0, 0, Bounded(b, d + kZero)},
+      {0, 1, Bounded(b, d)},
+      {0, 2, KeyInterval{b, "", true}},
+      {1, 0, Bounded(b + kZero, d + kZero)},
+      {1, 1, Bounded(b + kZero, d)},
+      {1, 2, KeyInterval{b + kZero, "", true}},
+      {2, 0, Bounded("", d + kZero)},
+      {2, 1, Bounded("", d)},
+      {2, 2, KeyInterval{"", "", true}},
+  };
+  for (const Case& c : cases) {
+    v1::RowSet set;
+    auto* r = set.add_row_ranges();
+    if (c.start == 0) r->set_start_closed(b);
+    if (c.start == 1) r->set_start_open(b);
+    if (c.end == 0) r->set_end_closed(d);
+    if (c.end == 1) r->set_end_open(d);
+    auto normalized = NormalizeRowSet(set);
+    ASSERT_TRUE(normalized.ok()) << normalized.status();
+    EXPECT_THAT(*normalized, ElementsAre(c.want)) << c.start << " " << c.end;
+  }
 }
 
 TEST(RowSetTest, OverlapsAndKeysMerge) {
