@@ -43,11 +43,13 @@ CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync)
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
   }
-  for (auto& shard : shards_) {
-    shard->thread = std::thread([this, s = shard.get()] {
-      pthread_setname_np(pthread_self(), "kv-writer");
-      RunShard(s);
-    });
+  if (!options_.inline_writes) {
+    for (auto& shard : shards_) {
+      shard->thread = std::thread([this, s = shard.get()] {
+        pthread_setname_np(pthread_self(), "kv-writer");
+        RunShard(s);
+      });
+    }
   }
   if (options_.sync == SyncMode::kEverySecond) {
     periodic_thread_ = std::thread([this] {
@@ -61,6 +63,10 @@ CommitQueue::~CommitQueue() { Close(); }
 
 void CommitQueue::Submit(uint64_t shard_key, ApplyFn apply, DoneFn done) {
   Shard& shard = *shards_[shard_key % shards_.size()];
+  if (options_.inline_writes) {
+    RunInline(shard, std::move(apply), std::move(done));
+    return;
+  }
   {
     absl::MutexLock lock(&shard.mu);
     if (!shard.closing) {
@@ -117,6 +123,43 @@ absl::Status CommitQueue::StickyError() {
   return sticky_error_;
 }
 
+void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
+  absl::Status status;
+  {
+    absl::MutexLock lock(&shard.mu);
+    if (shard.closing) {
+      status = absl::FailedPreconditionError("the store is shutting down");
+    } else {
+      status = StickyError();
+    }
+    if (status.ok()) {
+      rocksdb::WriteBatchWithIndex& batch = shard.inline_batch;
+      batch.Clear();
+      status = std::move(apply)(batch);
+      if (status.ok() && batch.GetWriteBatch()->Count() > 0) {
+        absl::Status written = write_(batch);
+        if (written.ok()) {
+          written_seq_.fetch_add(1, std::memory_order_acq_rel);
+          dirty_.store(true, std::memory_order_relaxed);
+        } else {
+          status = FailWrite(written);
+        }
+      }
+    }
+  }
+  std::move(done)(std::move(status));
+}
+
+absl::Status CommitQueue::FailWrite(const absl::Status& written) {
+  // Like a failed sync, a failed write leaves the log's state unknown.
+  absl::MutexLock lock(&sync_mu_);
+  if (sticky_error_.ok()) {
+    sticky_error_ = absl::InternalError(absl::StrCat(
+        "write failed; refusing further writes: ", written.message()));
+  }
+  return sticky_error_;
+}
+
 void CommitQueue::RunShard(Shard* shard) {
   std::vector<Task> group;
   std::vector<absl::Status> results;
@@ -155,13 +198,7 @@ void CommitQueue::RunShard(Shard* shard) {
     if (applied && batch.GetWriteBatch()->Count() > 0) {
       absl::Status written = write_(batch);
       if (!written.ok()) {
-        // Like a failed sync, a failed write leaves the log's state unknown.
-        absl::MutexLock lock(&sync_mu_);
-        if (sticky_error_.ok()) {
-          sticky_error_ = absl::InternalError(absl::StrCat(
-              "write failed; refusing further writes: ", written.message()));
-        }
-        written = sticky_error_;
+        written = FailWrite(written);
       } else {
         uint64_t seq = written_seq_.fetch_add(1, std::memory_order_acq_rel) + 1;
         if (options_.sync == SyncMode::kAlways) {

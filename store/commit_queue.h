@@ -13,6 +13,12 @@
 // background thread syncs once a second when something was written; with kNever
 // nothing syncs (the OS page cache still survives a process crash).
 //
+// With `inline_writes` (the engine sets it when nothing is fsynced per write:
+// there is no fsync to share) a task instead runs at once on the thread that
+// submits it, under its shard's lock, and `done` runs before Submit returns.
+// That saves two thread hand-offs per write; the price is that a RocksDB write
+// stall holds up the submitting (I/O) thread.
+//
 // A failed sync is sticky: that group and every later task fail with Internal,
 // since the log's state is then unknown. Thread-safe. The queue must outlive no
 // one: Close() (or the destructor) drains every queued task before returning.
@@ -58,7 +64,8 @@ class CommitQueue {
 
   struct Options {
     SyncMode sync = SyncMode::kAlways;
-    int shards = 1;  // writer threads, >= 1
+    int shards = 1;  // writer threads (or, inline, lock stripes), >= 1
+    bool inline_writes = false;  // see the header comment
   };
 
   static std::unique_ptr<CommitQueue> Create(const Options& options,
@@ -68,8 +75,8 @@ class CommitQueue {
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
 
-  // Queues a task. Once Close() has begun, `done` runs at once with
-  // FailedPrecondition.
+  // Queues a task (inline: runs it). Once Close() has begun, `done` runs at
+  // once with FailedPrecondition.
   void Submit(uint64_t shard_key, ApplyFn apply, DoneFn done);
 
   // Rejects new tasks, runs every queued one, syncs, and joins the threads.
@@ -88,10 +95,17 @@ class CommitQueue {
     std::vector<Task> queue ABSL_GUARDED_BY(mu);
     bool closing ABSL_GUARDED_BY(mu) = false;
     std::thread thread;
+    // Inline mode's batch, reused across tasks.
+    rocksdb::WriteBatchWithIndex inline_batch ABSL_GUARDED_BY(mu){
+        rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
   };
 
   CommitQueue(const Options& options, WriteFn write, SyncFn sync);
   void RunShard(Shard* shard);
+  void RunInline(Shard& shard, ApplyFn apply, DoneFn done);
+  // Marks the log's state unknown after a failed write; returns the error.
+  absl::Status FailWrite(const absl::Status& written)
+      ABSL_LOCKS_EXCLUDED(sync_mu_);
   void RunPeriodicSync();
   // Makes every group numbered <= `group_seq` durable: returns at once if a
   // sync that began after that group was written has finished, else syncs

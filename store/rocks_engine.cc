@@ -431,6 +431,9 @@ class RocksEngine final : public Engine {
     // synced).
     queue_options.sync = options.in_memory ? SyncMode::kNever : options.sync;
     queue_options.shards = options.write_shards;
+    // With no fsync per write there is nothing for a group to share: write on
+    // the caller's thread and save the hand-offs.
+    queue_options.inline_writes = queue_options.sync != SyncMode::kAlways;
     commits_ = CommitQueue::Create(
         queue_options,
         [this](rocksdb::WriteBatchWithIndex& batch) {

@@ -164,6 +164,85 @@ TEST(CommitQueueTest, SameShardKeyRunsInOrder) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(order[i], i);
 }
 
+TEST(CommitQueueTest, InlineWritesRunOnTheCallerAndFinishBeforeSubmitReturns) {
+  WriteLog log;
+  CommitQueue::Options options{SyncMode::kNever, 2};
+  options.inline_writes = true;
+  auto queue =
+      CommitQueue::Create(options, log.Fn(), [] { return absl::OkStatus(); });
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  absl::Status result = absl::UnknownError("not run");
+  queue->Submit(
+      7,
+      [&](Batch& batch) {
+        ran_on = std::this_thread::get_id();
+        return batch.Put("k", "v").ok() ? absl::OkStatus()
+                                        : absl::InternalError("put");
+      },
+      [&](absl::Status s) { result = std::move(s); });
+  EXPECT_TRUE(result.ok()) << result;  // done ran inside Submit
+  EXPECT_EQ(ran_on, caller);
+  EXPECT_THAT(log.groups(), ElementsAre(ElementsAre("k")));
+  // A failing task writes nothing.
+  EXPECT_EQ(SubmitAndWait(*queue, 7,
+                          [](Batch& batch) {
+                            batch.Put("x", "v").PermitUncheckedError();
+                            return absl::InvalidArgumentError("bad");
+                          })
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(log.groups().size(), 1u);
+  EXPECT_EQ(queue->syncs(), 0u);
+  queue->Close();
+  EXPECT_EQ(SubmitAndWait(*queue, 7, PutKey("late")).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(CommitQueueTest, InlineWritesOfOneShardAreSerialized) {
+  CommitQueue::Options options{SyncMode::kEverySecond, 1};
+  options.inline_writes = true;
+  auto queue = CommitQueue::Create(
+      options, [](Batch&) { return absl::OkStatus(); },
+      [] { return absl::OkStatus(); });
+  int counter = 0;  // unguarded: the shard's lock must serialize the tasks
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        queue->Submit(
+            3,
+            [&](Batch&) {
+              int seen = counter;
+              counter = seen + 1;
+              return absl::OkStatus();
+            },
+            [](absl::Status) {});
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(counter, 4000);
+}
+
+TEST(CommitQueueTest, InlineWriteFailureIsSticky) {
+  CommitQueue::Options options{SyncMode::kNever, 1};
+  options.inline_writes = true;
+  int writes = 0;
+  auto queue = CommitQueue::Create(
+      options,
+      [&](Batch&) {
+        ++writes;
+        return absl::InternalError("no space");
+      },
+      [] { return absl::OkStatus(); });
+  EXPECT_EQ(SubmitAndWait(*queue, 1, PutKey("a")).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(SubmitAndWait(*queue, 1, PutKey("b")).code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(writes, 1);
+}
+
 TEST(CommitQueueTest, FailedTaskIsRolledBackAndFailsAlone) {
   WriteLog log;
   auto queue = CommitQueue::Create({SyncMode::kAlways, 1}, log.Fn(),
