@@ -94,8 +94,8 @@ scan_mbps=$(tr ' ' '\n' <<<"${results[scan]}" | grep . | median)
 nginx_mbps=$(tr ' ' '\n' <<<"${results[nginx]}" | grep . | median)
 filtered_mbps=$(tr ' ' '\n' <<<"${results[filtered]}" | grep . | median)
 
-wrk_rps() {  # script kind
-  wrk -t1 -c16 -d"${seconds}s" --timeout 5s -s "$1" "http://127.0.0.1:$kv_port" -- "$2" 10000 |
+wrk_rps() {  # script kind [port]
+  wrk -t1 -c16 -d"${seconds}s" --timeout 5s -s "$1" "http://127.0.0.1:${3:-$kv_port}" -- "$2" 10000 |
     grep '^RESULT' | sed -E 's/.*rps=([0-9.]+).*non2xx=([0-9]+).*/\1 \2/'
 }
 declare -A rps
@@ -103,6 +103,7 @@ labels="get read_pb read_json set mutate_pb mutate_json"  # reads first: same st
 for label in $labels; do rps[$label]=""; done
 bad=0
 for round in $(seq 1 "$repeat"); do
+  settle  # the last round's writes are flushed and compacted before reads
   for label in $labels; do
     case $label in
       get) args=(bench/wrk_keys.lua kv-get) ;;
@@ -120,6 +121,28 @@ get_rps=$(med get); set_rps=$(med set)
 mutate_pb=$(med mutate_pb); read_pb=$(med read_pb)
 mutate_json=$(med mutate_json); read_json=$(med read_json)
 
+# The same writes against a server that fsyncs once a second (--fsync=everysec): what a
+# write costs without waiting for the disk, next to /get on that server.
+es_port=$(free_port)
+build/default/store/kvstore_server --port="$es_port" --data_dir="$work/kv-everysec" \
+  --fsync=everysec </dev/null >"$work/kv-everysec.log" 2>&1 &
+pids+=($!)
+wait_port "$es_port"
+python3 - "$es_port" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(10000):
+    c.request("GET", f"/set?k{i}={'v' * 100}"); r = c.getresponse(); r.read()
+    assert r.status == 200
+PY
+for label in es_get es_mutate; do rps[$label]=""; done
+for round in $(seq 1 "$repeat"); do
+  read -r r e < <(wrk_rps bench/wrk_keys.lua kv-get "$es_port"); rps[es_get]+="$r "; bad=$((bad + e))
+  read -r r e < <(wrk_rps bench/wrk_data_api.lua mutate-row-pb "$es_port")
+  rps[es_mutate]+="$r "; bad=$((bad + e))
+done
+es_get=$(med es_get); es_mutate=$(med es_mutate)
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a / b}'; }
 echo
 echo "| workload | kvstore | peer | ratio | target |"
@@ -129,6 +152,7 @@ echo "| filter-heavy scan (MB/s) | $filtered_mbps | unfiltered scan: $scan_mbps 
 echo "| :mutateRow at 16 conns, protobuf (req/s) | ${mutate_pb%.*} | seed /get: ${get_rps%.*} | $(ratio "$mutate_pb" "$get_rps") | >= 0.7 |"
 echo "| :mutateRow at 16 conns, JSON (req/s) | ${mutate_json%.*} | seed /get: ${get_rps%.*} | $(ratio "$mutate_json" "$get_rps") | (context) |"
 echo "| :mutateRow, protobuf, vs the same durability | ${mutate_pb%.*} | seed /set: ${set_rps%.*} | $(ratio "$mutate_pb" "$set_rps") | (context) |"
+echo "| :mutateRow at 16 conns, protobuf, --fsync=everysec | ${es_mutate%.*} | seed /get, same server: ${es_get%.*} | $(ratio "$es_mutate" "$es_get") | (context) |"
 echo "| point :readRows at 16 conns, protobuf (req/s) | ${read_pb%.*} | seed /get: ${get_rps%.*} | $(ratio "$read_pb" "$get_rps") | >= 0.7 |"
 echo "| point :readRows at 16 conns, JSON (req/s) | ${read_json%.*} | seed /get: ${get_rps%.*} | $(ratio "$read_json" "$get_rps") | (context) |"
 echo "non-2xx answers across the wrk runs: $bad"

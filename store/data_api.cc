@@ -89,7 +89,11 @@ class ReadRowsSource final : public ChunkSource {
   absl::StatusOr<std::optional<std::string>> Next() override {
     if (finished_) return std::nullopt;
     std::string piece;
-    piece.reserve(kPieceBytes + 4096);
+    // A point read's answer is small: only a stream that has already filled a
+    // piece gets a whole piece's buffer up front (a 256 KiB allocation per
+    // request would go to mmap and page faults).
+    piece.reserve(pieces_ == 0 ? 4096 : kPieceBytes + 64 * 1024);
+    ++pieces_;
     while (piece.size() < kPieceBytes && !finished_) {
       if (rows_limit_ > 0 && emitted_ >= rows_limit_) {
         Finish(absl::OkStatus(), &piece);
@@ -145,6 +149,7 @@ class ReadRowsSource final : public ChunkSource {
   const int64_t rows_limit_;
   const Encoding encoding_;
   int64_t emitted_ = 0;
+  int64_t pieces_ = 0;  // pieces produced so far
   bool finished_ = false;
   // Reused across rows to save allocations.
   ScannedRow row_;

@@ -143,7 +143,8 @@ void AppendDelimitedRowResponse(absl::string_view key,
   const size_t response_size = FieldSize(row_size);
 
   // Pass 2: write.
-  out->reserve(out->size() + VarintSize(response_size) + response_size);
+  // No reserve(): std::string's own geometric growth keeps appends amortized,
+  // where an exact reserve per row would reallocate on every row.
   AppendVarint(response_size, out);
   out->push_back(static_cast<char>(kResponseRow));
   AppendVarint(row_size, out);
