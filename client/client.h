@@ -1,0 +1,139 @@
+// kvstore::Client: the C++ client of the store's data API (DESIGN.md,
+// "Client").
+//
+//   auto client = kvstore::Client::Create({.endpoint = "127.0.0.1:4000"});
+//   absl::Status s = (*client)->MutateRow(
+//       "default", "row-1", {kvstore::SetCell("cf", "q", "value")});
+//   (*client)->ReadRows("default", kvstore::ReadRowsQuery{},
+//                       [](kvstore::v1::Row row) { ...; return true; });
+//
+// Requests and answers are kvstore.v1 messages (protos/kvstore/v1/), sent as
+// binary protobuf over a pool of keep-alive HTTP connections. Every call
+// returns the store's outcome as an absl::Status with the store's code (the
+// design's code <-> HTTP table read backwards when a body cannot be parsed);
+// transport failures are UNAVAILABLE, and a call past its deadline is
+// DEADLINE_EXCEEDED. Each call gets min(attempt_timeout, overall_timeout).
+// (Retries and Close() arrive with the error-injection issue: every call goes
+// through one Call() path where they slot in.)
+//
+// Thread-safe: one Client serves any number of threads. Owns its transport.
+#ifndef KVSTORE_CLIENT_CLIENT_H_
+#define KVSTORE_CLIENT_CLIENT_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "client/builders.h"
+#include "client/transport.h"
+#include "kvstore/v1/data.pb.h"
+#include "kvstore/v1/store.pb.h"
+
+namespace kvstore {
+
+struct ClientOptions {
+  std::string endpoint = "127.0.0.1:4000";  // "ip:port" of a kvstore_server
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration attempt_timeout = absl::Seconds(30);  // one HTTP exchange
+  absl::Duration overall_timeout = absl::Seconds(60);  // a whole call
+  int pool_size = 16;  // connections open at most; >= 1
+};
+
+// What :readRows selects; see kvstore.v1.ReadRowsRequest.
+struct ReadRowsQuery {
+  v1::RowSet rows;  // empty: every row
+  std::optional<v1::RowFilter> filter;
+  int64_t rows_limit = 0;  // 0: no limit
+  bool reversed = false;
+};
+
+// One entry of a MutateRows call.
+struct BulkEntry {
+  std::string row_key;
+  std::vector<v1::Mutation> mutations;
+};
+
+struct RowKeySample {
+  std::string row_key;
+  int64_t offset_bytes = 0;
+};
+
+class Client {
+ public:
+  // InvalidArgument for a malformed endpoint or option. Connects lazily.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(
+      const ClientOptions& options);
+  // The same over any transport (tests use a fake one).
+  static absl::StatusOr<std::unique_ptr<Client>> CreateWithTransport(
+      const ClientOptions& options, std::unique_ptr<Transport> transport);
+
+  // Applies `mutations` to one row atomically.
+  absl::Status MutateRow(absl::string_view table, absl::string_view row_key,
+                         std::vector<v1::Mutation> mutations);
+
+  // Applies each entry atomically and independently. The call's own status is
+  // OK when the store answered; each entry's outcome is in the result, by
+  // index.
+  absl::StatusOr<std::vector<absl::Status>> MutateRows(
+      absl::string_view table, std::vector<BulkEntry> entries);
+
+  // Streams the selected rows to `on_row` in order as they arrive (a scan is
+  // never buffered whole). `on_row` returns false to stop early: the call then
+  // returns OK and the rest of the scan is abandoned.
+  absl::Status ReadRows(absl::string_view table, const ReadRowsQuery& query,
+                        absl::FunctionRef<bool(v1::Row)> on_row);
+
+  // One row, or nullopt if it has no cells (after `filter`, if given).
+  absl::StatusOr<std::optional<v1::Row>> ReadRow(
+      absl::string_view table, absl::string_view row_key,
+      std::optional<v1::RowFilter> filter = std::nullopt);
+
+  // Applies `true_mutations` if the row has a cell passing `predicate` (or any
+  // cell, without one), else `false_mutations`. Returns whether it matched.
+  absl::StatusOr<bool> CheckAndMutateRow(
+      absl::string_view table, absl::string_view row_key,
+      std::optional<v1::RowFilter> predicate,
+      std::vector<v1::Mutation> true_mutations,
+      std::vector<v1::Mutation> false_mutations);
+
+  // Applies the rules atomically; returns the new cells of the touched
+  // columns.
+  absl::StatusOr<v1::Row> ReadModifyWriteRow(
+      absl::string_view table, absl::string_view row_key,
+      std::vector<v1::ReadModifyWriteRule> rules);
+
+  // Approximate split points, ending with "" and the table's total size.
+  absl::StatusOr<std::vector<RowKeySample>> SampleRowKeys(
+      absl::string_view table);
+
+  // Table administration.
+  absl::Status CreateTable(const v1::Table& table);
+  absl::StatusOr<std::vector<v1::Table>> ListTables();
+  absl::StatusOr<v1::Table> GetTable(absl::string_view table);
+  absl::Status DeleteTable(absl::string_view table);
+
+ private:
+  Client(const ClientOptions& options, std::unique_ptr<Transport> transport)
+      : options_(options), transport_(std::move(transport)) {}
+
+  // Every unary call: one exchange; a 200 body parsed into `response`
+  // (may be null), any other answer turned into the store's status.
+  absl::Status Call(const std::string& method, const std::string& target,
+                    const google::protobuf::Message* request,
+                    google::protobuf::Message* response);
+  absl::Time Deadline() const;
+
+  const ClientOptions options_;
+  const std::unique_ptr<Transport> transport_;
+};
+
+}  // namespace kvstore
+
+#endif  // KVSTORE_CLIENT_CLIENT_H_
