@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev
   libabsl-dev
   libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc
   libre2-dev
   libgtest-dev libgmock-dev
   curl procps python3

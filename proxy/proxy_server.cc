@@ -1,0 +1,32 @@
+#include "proxy/proxy_server.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace kvstore::proxy {
+
+absl::StatusOr<StartedProxy> StartProxyServer(const ProxyServerOptions& options,
+                                              ProxyService* service) {
+  if (options.port < 0 || options.port > 65535) {
+    return absl::InvalidArgumentError("port must be 0..65535");
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  StartedProxy started;
+  std::string address = absl::StrCat(options.host, ":", options.port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &started.port);
+  builder.RegisterService(service);
+  started.server = builder.BuildAndStart();
+  if (started.server == nullptr || started.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+  }
+  return started;
+}
+
+}  // namespace kvstore::proxy
