@@ -19,6 +19,9 @@
 ABSL_FLAG(int, port, 9999,
           "TCP port to listen on; 0 picks a free one (printed)");
 ABSL_FLAG(std::string, host, "127.0.0.1", "IP address to listen on");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, write the bound port to this file once listening (for "
+          "scripts and tests)");
 ABSL_FLAG(bool, log_requests, false,
           "Log one line per RPC and its outcome to stderr");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
@@ -59,6 +62,19 @@ int main(int argc, char** argv) {
   }
   const int bound_port = started->port;
   grpc::Server* server = started->server.get();
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    // Written whole, then renamed, so a reader never sees a partial number.
+    std::string tmp = port_file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%d\n", bound_port) < 0 ||
+        std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+      std::fprintf(stderr, "kvstore_test_proxy: cannot write --port_file %s\n",
+                   port_file.c_str());
+      return 1;
+    }
+  }
   std::printf("kvstore_test_proxy listening on %s:%d\n",
               absl::GetFlag(FLAGS_host).c_str(), bound_port);
   std::printf("  try: grpcurl -plaintext %s:%d list\n",

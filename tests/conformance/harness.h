@@ -1,0 +1,95 @@
+// The conformance harness's plumbing: where the proxy is, how to start stores,
+// and a fixture that gives each test a fresh store, its table and a proxy
+// client. Tests talk to the proxy only over gRPC, and to their store only to
+// set it up (HTTP table admin).
+#ifndef KVSTORE_TESTS_CONFORMANCE_HARNESS_H_
+#define KVSTORE_TESTS_CONFORMANCE_HARNESS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/builders.h"
+#include "gtest/gtest.h"
+#include "kvstore/testproxy/v1/test_proxy.grpc.pb.h"
+#include "tests/common/server_process.h"
+
+namespace kvstore::conformance {
+
+namespace tpv1 = ::kvstore::testproxy::v1;
+
+// A canonical code as the results carry it.
+inline int Code(absl::StatusCode code) { return static_cast<int>(code); }
+
+// Set once by main before the tests run.
+struct HarnessConfig {
+  std::string proxy_addr;    // host:port of a running proxy; empty: start one
+  std::string proxy_binary;  // started on port 0 when proxy_addr is empty
+  std::string store_binary;  // each test starts its own store
+};
+void SetHarnessConfig(HarnessConfig config);
+const HarnessConfig& GetHarnessConfig();
+
+// Starts (if needed) and stops the proxy around the whole run.
+class ProxyEnvironment final : public ::testing::Environment {
+ public:
+  void SetUp() override;
+  void TearDown() override;
+  static tpv1::TestProxy::Stub& Stub();
+  static const std::string& Address();
+};
+
+// A store (in memory) with table "t": families "f" and "g" (keep every
+// version), "one" (one version), "three" (three versions); and a proxy client
+// on it named after the test.
+class ConformanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  tpv1::TestProxy::Stub& stub() { return ProxyEnvironment::Stub(); }
+  const std::string& client_id() const { return client_id_; }
+  std::string StoreTarget() const;
+  // Another client on this test's store; removed at TearDown.
+  grpc::Status CreateClient(const std::string& id, int timeout_ms = 0,
+                            const std::string& target = "");
+  grpc::Status RemoveClient(const std::string& id);
+
+  // One call each through the proxy, on client_id() and table "t" unless
+  // given. The RPC must succeed (the test fails otherwise); the library's
+  // outcome is in the returned result's status.
+  tpv1::MutateRowResult Mutate(const std::string& key,
+                               std::vector<v1::Mutation> mutations,
+                               const std::string& table = "t");
+  tpv1::RowResult ReadRow(const std::string& key,
+                          const v1::RowFilter* filter = nullptr,
+                          const std::string& table = "t");
+  tpv1::RowsResult ReadRows(const v1::ReadRowsRequest& request,
+                            int cancel_after_rows = 0,
+                            const std::string& table = "t");
+  tpv1::MutateRowsResult Bulk(const v1::MutateRowsRequest& request,
+                              const std::string& table = "t");
+  tpv1::CheckAndMutateRowResult CheckAndMutate(
+      const v1::CheckAndMutateRowRequest& request,
+      const std::string& table = "t");
+  tpv1::RowResult ReadModifyWrite(const std::string& key,
+                                  std::vector<v1::ReadModifyWriteRule> rules,
+                                  const std::string& table = "t");
+  tpv1::SampleRowKeysResult Sample(const std::string& table = "t");
+
+  // Keys of a result's rows, in order.
+  static std::vector<std::string> Keys(const tpv1::RowsResult& result);
+  // Writes one cell per key (family "f", qualifier "q", value = key).
+  void Put(const std::vector<std::string>& keys);
+
+  std::unique_ptr<testing::ServerProcess> store_;
+
+ private:
+  std::string client_id_;
+  std::vector<std::string> extra_clients_;
+};
+
+}  // namespace kvstore::conformance
+
+#endif  // KVSTORE_TESTS_CONFORMANCE_HARNESS_H_

@@ -1,0 +1,204 @@
+// MutateRow and BulkMutateRows through the proxy.
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "tests/conformance/harness.h"
+
+namespace kvstore::conformance {
+namespace {
+
+using ::testing::ElementsAre;
+
+std::vector<std::string> CellValues(const tpv1::RowResult& result) {
+  std::vector<std::string> out;
+  for (const auto& family : result.row().families()) {
+    for (const auto& column : family.columns()) {
+      for (const auto& cell : column.cells()) out.push_back(cell.value());
+    }
+  }
+  return out;
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_SetCellThenRead) {
+  auto result = Mutate("r", {SetCell("f", "q", "v", 5)});
+  EXPECT_EQ(result.status().code(), 0) << result.status().message();
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("v"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_ServerTimestampIsNow) {
+  const int64_t before = absl::ToUnixMicros(absl::Now());
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", kServerTime)}).status().code(),
+            0);
+  const int64_t after = absl::ToUnixMicros(absl::Now());
+  auto row = ReadRow("r");
+  ASSERT_TRUE(row.has_row());
+  int64_t ts = row.row().families(0).columns(0).cells(0).timestamp_micros();
+  EXPECT_GE(ts, before - 1000000);  // the store's clock, within a second
+  EXPECT_LE(ts, after + 1000000);
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_SameTimestampOverwrites) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "first", 7)}).status().code(), 0);
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "second", 7)}).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("second"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_OneVersionFamilyKeepsTheNewest) {
+  ASSERT_EQ(Mutate("r", {SetCell("one", "q", "a", 1)}).status().code(), 0);
+  ASSERT_EQ(Mutate("r", {SetCell("one", "q", "b", 2)}).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("b"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_MaxVersionsDropsTheOldest) {
+  for (int ts = 1; ts <= 5; ++ts) {
+    ASSERT_EQ(Mutate("r", {SetCell("three", "q", std::to_string(ts), ts)})
+                  .status()
+                  .code(),
+              0);
+  }
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("5", "4", "3"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromColumnTimeRange) {
+  ASSERT_EQ(
+      Mutate("r", {SetCell("f", "q", "1", 1000), SetCell("f", "q", "2", 2000),
+                   SetCell("f", "q", "3", 3000)})
+          .status()
+          .code(),
+      0);
+  ASSERT_EQ(
+      Mutate("r", {DeleteFromColumn("f", "q", 1000, 3000)}).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("3"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromFamily) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "f", 1), SetCell("g", "q", "g", 1)})
+                .status()
+                .code(),
+            0);
+  ASSERT_EQ(Mutate("r", {DeleteFromFamily("f")}).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("g"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_RowVanishesWithItsLastCell) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", 1)}).status().code(), 0);
+  ASSERT_EQ(Mutate("r", {DeleteFromRow()}).status().code(), 0);
+  auto row = ReadRow("r");
+  EXPECT_EQ(row.status().code(), 0);
+  EXPECT_FALSE(row.has_row());
+  // And it can come back.
+  ASSERT_EQ(Mutate("r", {SetCell("g", "q", "again", 1)}).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("again"));
+}
+
+TEST_F(ConformanceTest,
+       MutateRow_Generic_InvalidLastMutationLeavesRowUntouched) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "kept", 1)}).status().code(), 0);
+  auto result = Mutate("r", {SetCell("f", "q", "lost", 2), DeleteFromRow(),
+                             SetCell("nope", "q", "bad", 3)});
+  EXPECT_NE(result.status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("kept"));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_UnknownFamilyIsNotFound) {
+  EXPECT_EQ(Mutate("r", {SetCell("nope", "q", "v")}).status().code(),
+            Code(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_UnknownTableIsNotFound) {
+  EXPECT_EQ(
+      Mutate("r", {SetCell("f", "q", "v")}, "no_such_table").status().code(),
+      Code(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_NoMutationsIsInvalid) {
+  EXPECT_EQ(Mutate("r", {}).status().code(),
+            Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_EmptyRowKeyIsInvalid) {
+  EXPECT_EQ(Mutate("", {SetCell("f", "q", "v")}).status().code(),
+            Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, MutateRow_Generic_OversizedRowKeyIsInvalid) {
+  EXPECT_EQ(
+      Mutate(std::string(4097, 'k'), {SetCell("f", "q", "v")}).status().code(),
+      Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest,
+       MutateRow_Generic_NegativeTimestampOtherThanServerTimeIsInvalid) {
+  EXPECT_EQ(Mutate("r", {SetCell("f", "q", "v", -5)}).status().code(),
+            Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, BulkMutateRows_Generic_AllEntriesApplied) {
+  v1::MutateRowsRequest bulk;
+  for (const char* key : {"a", "b", "c"}) {
+    auto* entry = bulk.add_entries();
+    entry->set_row_key(key);
+    *entry->add_mutations() = SetCell("f", "q", key);
+  }
+  auto result = Bulk(bulk);
+  EXPECT_EQ(result.status().code(), 0);
+  EXPECT_EQ(result.entries_size(), 0);
+  EXPECT_THAT(CellValues(ReadRow("b")), ElementsAre("b"));
+}
+
+TEST_F(ConformanceTest, BulkMutateRows_Generic_FailedEntriesByIndex) {
+  v1::MutateRowsRequest bulk;
+  auto* good = bulk.add_entries();
+  good->set_row_key("good");
+  *good->add_mutations() = SetCell("f", "q", "v");
+  auto* bad = bulk.add_entries();
+  bad->set_row_key("bad");
+  *bad->add_mutations() = SetCell("nope", "q", "v");
+  auto* empty = bulk.add_entries();
+  empty->set_row_key("empty");
+  auto* also_good = bulk.add_entries();
+  also_good->set_row_key("also");
+  *also_good->add_mutations() = SetCell("g", "q", "w");
+  auto result = Bulk(bulk);
+  ASSERT_EQ(result.entries_size(), 2);
+  EXPECT_EQ(result.entries(0).index(), 1);
+  EXPECT_EQ(result.entries(0).status().code(),
+            Code(absl::StatusCode::kNotFound));
+  EXPECT_EQ(result.entries(1).index(), 2);
+  EXPECT_EQ(result.entries(1).status().code(),
+            Code(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(result.status().code(), 0);
+  // The good entries were applied regardless.
+  EXPECT_TRUE(ReadRow("good").has_row());
+  EXPECT_TRUE(ReadRow("also").has_row());
+  EXPECT_FALSE(ReadRow("bad").has_row());
+}
+
+TEST_F(ConformanceTest, BulkMutateRows_Generic_DuplicateKeysBothApply) {
+  v1::MutateRowsRequest bulk;
+  for (const char* value : {"x", "y"}) {
+    auto* entry = bulk.add_entries();
+    entry->set_row_key("same");
+    *entry->add_mutations() = SetCell("f", value, value, 1);
+  }
+  ASSERT_EQ(Bulk(bulk).status().code(), 0);
+  EXPECT_THAT(CellValues(ReadRow("same")), ElementsAre("x", "y"));
+}
+
+TEST_F(ConformanceTest, BulkMutateRows_Generic_EmptyRequestIsInvalid) {
+  auto result = Bulk(v1::MutateRowsRequest());
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, BulkMutateRows_Generic_UnknownTableIsNotFound) {
+  v1::MutateRowsRequest bulk;
+  auto* entry = bulk.add_entries();
+  entry->set_row_key("k");
+  *entry->add_mutations() = SetCell("f", "q", "v");
+  auto result = Bulk(bulk, "no_such_table");
+  EXPECT_NE(result.status().code(), 0);
+}
+
+}  // namespace
+}  // namespace kvstore::conformance

@@ -1,0 +1,161 @@
+// ReadRow through the proxy.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "tests/conformance/harness.h"
+
+namespace kvstore::conformance {
+namespace {
+
+TEST_F(ConformanceTest, ReadRow_Generic_ReturnsTheRow) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", 1000)}).status().code(), 0);
+  auto result = ReadRow("r");
+  ASSERT_EQ(result.status().code(), 0) << result.status().message();
+  ASSERT_TRUE(result.has_row());
+  EXPECT_EQ(result.row().key(), "r");
+  ASSERT_EQ(result.row().families_size(), 1);
+  EXPECT_EQ(result.row().families(0).name(), "f");
+  EXPECT_EQ(result.row().families(0).columns(0).qualifier(), "q");
+  EXPECT_EQ(result.row().families(0).columns(0).cells(0).timestamp_micros(),
+            1000);
+  EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), "v");
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_MissingRowIsOkWithNoRow) {
+  auto result = ReadRow("absent");
+  EXPECT_EQ(result.status().code(), 0);
+  EXPECT_FALSE(result.has_row());
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_BinaryKeyAndValueRoundTrip) {
+  const std::string key("\0\xff\x80key\n", 7);
+  std::string value;
+  for (int i = 0; i < 256; ++i) value.push_back(static_cast<char>(i));
+  ASSERT_EQ(
+      Mutate(key, {SetCell("f", std::string("\0q", 2), value)}).status().code(),
+      0);
+  auto result = ReadRow(key);
+  ASSERT_TRUE(result.has_row());
+  EXPECT_EQ(result.row().key(), key);
+  EXPECT_EQ(result.row().families(0).columns(0).qualifier(),
+            std::string("\0q", 2));
+  EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), value);
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_LargeValueRoundTrips) {
+  std::string value(2 * 1024 * 1024, '\0');
+  for (size_t i = 0; i < value.size(); ++i) {
+    value[i] = static_cast<char>(i * 7 + i / 1000);
+  }
+  ASSERT_EQ(Mutate("big", {SetCell("f", "q", value)}).status().code(), 0);
+  auto result = ReadRow("big");
+  ASSERT_TRUE(result.has_row());
+  EXPECT_TRUE(result.row().families(0).columns(0).cells(0).value() == value);
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_VersionsComeNewestFirst) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "old", 1000),
+                         SetCell("f", "q", "mid", 2000),
+                         SetCell("f", "q", "new", 3000)})
+                .status()
+                .code(),
+            0);
+  auto result = ReadRow("r");
+  ASSERT_TRUE(result.has_row());
+  const auto& cells = result.row().families(0).columns(0).cells();
+  ASSERT_EQ(cells.size(), 3);
+  EXPECT_EQ(cells[0].value(), "new");
+  EXPECT_EQ(cells[1].value(), "mid");
+  EXPECT_EQ(cells[2].value(), "old");
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_FamiliesAndColumnsInOrder) {
+  ASSERT_EQ(Mutate("r", {SetCell("g", "b", "1", 1), SetCell("f", "z", "2", 1),
+                         SetCell("f", "a", "3", 1)})
+                .status()
+                .code(),
+            0);
+  auto result = ReadRow("r");
+  ASSERT_TRUE(result.has_row());
+  ASSERT_EQ(result.row().families_size(), 2);
+  EXPECT_EQ(result.row().families(0).name(), "f");
+  EXPECT_EQ(result.row().families(0).columns(0).qualifier(), "a");
+  EXPECT_EQ(result.row().families(0).columns(1).qualifier(), "z");
+  EXPECT_EQ(result.row().families(1).name(), "g");
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_FilterKeepsNewestCell) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "old", 1000),
+                         SetCell("f", "q", "new", 2000)})
+                .status()
+                .code(),
+            0);
+  v1::RowFilter newest = CellsPerColumn(1);
+  auto result = ReadRow("r", &newest);
+  ASSERT_TRUE(result.has_row());
+  ASSERT_EQ(result.row().families(0).columns(0).cells_size(), 1);
+  EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), "new");
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_FilterThatEmptiesTheRowGivesNoRow) {
+  ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v")}).status().code(), 0);
+  v1::RowFilter none = BlockAll();
+  auto result = ReadRow("r", &none);
+  EXPECT_EQ(result.status().code(), 0);
+  EXPECT_FALSE(result.has_row());
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_UnknownTableIsNotFound) {
+  auto result = ReadRow("r", nullptr, "no_such_table");
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_EmptyKeyIsInvalid) {
+  auto result = ReadRow("");
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_InvalidFilterIsInvalid) {
+  v1::RowFilter bad = ValueRegex("(unclosed");
+  auto result = ReadRow("r", &bad);
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent) {
+  // A listener that never answers: the connection is accepted by the kernel,
+  // the request goes out, no response ever comes. No timing window: the call
+  // can only end by its per-operation timeout.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ASSERT_TRUE(CreateClient("silent", 300,
+                           "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)))
+                  .ok());
+  tpv1::ReadRowRequest request;
+  request.set_client_id("silent");
+  request.set_table_name("t");
+  request.set_row_key("k");
+  tpv1::RowResult result;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub().ReadRow(&context, request, &result).ok());
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
+  close(fd);
+}
+
+TEST_F(ConformanceTest, ReadRow_Generic_UnreachableStoreIsUnavailable) {
+  ASSERT_TRUE(store_->Stop().ok());
+  auto result = ReadRow("r");
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kUnavailable));
+}
+
+}  // namespace
+}  // namespace kvstore::conformance
