@@ -1,7 +1,9 @@
 // kvstore::Client: the C++ client of the store's data API (DESIGN.md,
 // "Client").
 //
-//   auto client = kvstore::Client::Create({.endpoint = "127.0.0.1:4000"});
+//   kvstore::ClientOptions options;
+//   options.endpoint = "127.0.0.1:4000";
+//   auto client = kvstore::Client::Create(options);
 //   absl::Status s = (*client)->MutateRow(
 //       "default", "row-1", {kvstore::SetCell("cf", "q", "value")});
 //   (*client)->ReadRows("default", kvstore::ReadRowsQuery{},
