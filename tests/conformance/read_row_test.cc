@@ -1,10 +1,7 @@
 // ReadRow through the proxy.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 
+#include "tests/common/silent_listener.h"
 #include "tests/conformance/harness.h"
 
 namespace kvstore::conformance {
@@ -128,18 +125,11 @@ TEST_F(ConformanceTest, ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent) {
   // A listener that never answers: the connection is accepted by the kernel,
   // the request goes out, no response ever comes. No timing window: the call
   // can only end by its per-operation timeout.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 8), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ASSERT_TRUE(CreateClient("silent", 300,
-                           "127.0.0.1:" + std::to_string(ntohs(addr.sin_port)))
-                  .ok());
+  testing::SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  ASSERT_TRUE(
+      CreateClient("silent", 300, "127.0.0.1:" + std::to_string(silent.port()))
+          .ok());
   tpv1::ReadRowRequest request;
   request.set_client_id("silent");
   request.set_table_name("t");
@@ -148,7 +138,6 @@ TEST_F(ConformanceTest, ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent) {
   grpc::ClientContext context;
   ASSERT_TRUE(stub().ReadRow(&context, request, &result).ok());
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
-  close(fd);
 }
 
 TEST_F(ConformanceTest, ReadRow_Generic_UnreachableStoreIsUnavailable) {

@@ -3,10 +3,6 @@
 // concurrency, and the reflection and health services grpcurl relies on.
 #include "proxy/proxy_service.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
@@ -23,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "proxy/proxy_server.h"
 #include "tests/common/server_process.h"
+#include "tests/common/silent_listener.h"
 
 namespace kvstore::proxy {
 namespace {
@@ -244,23 +241,14 @@ TEST_F(ProxyTest, ConditionalReadModifyWriteAndSamples) {
 TEST_F(ProxyTest, PerOperationTimeoutBoundsEachCall) {
   // A listener that never answers: connections complete in the backlog, but
   // no response ever comes.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  testing::SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
   ASSERT_TRUE(
-      Create("slow", absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)), 200)
-          .ok());
+      Create("slow", absl::StrCat("127.0.0.1:", silent.port()), 200).ok());
   tpv1::RowResult row;
   ASSERT_TRUE(Read("slow", "default", "k", &row).ok());
   EXPECT_EQ(row.status().code(),
             static_cast<int>(absl::StatusCode::kDeadlineExceeded));
-  close(fd);
 }
 
 TEST_F(ProxyTest, ManyClientsAndCallsAtOnce) {
