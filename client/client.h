@@ -14,15 +14,30 @@
 // returns the store's outcome as an absl::Status with the store's code (the
 // design's code <-> HTTP table read backwards when a body cannot be parsed);
 // transport failures are UNAVAILABLE, and a call past its deadline is
-// DEADLINE_EXCEEDED. Each call gets min(attempt_timeout, overall_timeout).
-// (Retries and Close() arrive with the error-injection issue: every call goes
-// through one Call() path where they slot in.)
+// DEADLINE_EXCEEDED.
+//
+// Retries: a transient failure (UNAVAILABLE, which includes a refused or
+// broken connection, or an attempt that ran past attempt_timeout) is retried
+// with exponential backoff and jitter, waiting at least what a Retry-After
+// header asks, for idempotent calls only: reads, SampleRowKeys, GetTable,
+// ListTables, and MutateRow / MutateRows entries whose SetCells all carry an
+// explicit timestamp (not -1). CheckAndMutateRow, ReadModifyWriteRow,
+// CreateTable and DeleteTable are never retried. ReadRows resumes after the
+// last row it delivered (before it, when reversed), so no row is delivered
+// twice or skipped; MutateRows retries only its entries that failed
+// transiently. overall_timeout bounds a call with all its attempts and
+// backoffs; a call that runs out of it ends with DEADLINE_EXCEEDED.
+//
+// Close() makes every later call fail with FAILED_PRECONDITION; calls already
+// running finish normally.
 //
 // Thread-safe: one Client serves any number of threads. Owns its transport.
 #ifndef KVSTORE_CLIENT_CLIENT_H_
 #define KVSTORE_CLIENT_CLIENT_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,12 +55,28 @@
 
 namespace kvstore {
 
+struct RetryOptions {
+  int max_attempts = 10;  // per call, the first included; 1: no retries
+  absl::Duration initial_backoff = absl::Milliseconds(10);
+  absl::Duration max_backoff = absl::Seconds(1);
+  double multiplier = 2.0;
+};
+
 struct ClientOptions {
   std::string endpoint = "127.0.0.1:4000";  // "ip:port" of a kvstore_server
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration attempt_timeout = absl::Seconds(30);  // one HTTP exchange
-  absl::Duration overall_timeout = absl::Seconds(60);  // a whole call
+  absl::Duration overall_timeout = absl::Seconds(60);  // a call, all attempts
   int pool_size = 16;  // connections open at most; >= 1
+  RetryOptions retry;
+  // Sent with every request, e.g. {"X-Test-Tag", "t1"} to scope injected
+  // faults to this client.
+  std::vector<std::pair<std::string, std::string>> headers;
+  // Test hooks. `sleep` waits between attempts (default absl::SleepFor);
+  // `jitter` returns a number in [0, 1) (default: random). A backoff of B
+  // waits B/2 + jitter() * B/2.
+  std::function<void(absl::Duration)> sleep;
+  std::function<double()> jitter;
 };
 
 // What :readRows selects; see kvstore.v1.ReadRowsRequest.
@@ -121,19 +152,37 @@ class Client {
   absl::StatusOr<v1::Table> GetTable(absl::string_view table);
   absl::Status DeleteTable(absl::string_view table);
 
- private:
-  Client(const ClientOptions& options, std::unique_ptr<Transport> transport)
-      : options_(options), transport_(std::move(transport)) {}
+  // Rejects every later call with FAILED_PRECONDITION; calls in flight go on.
+  // Idempotent.
+  void Close() { closed_.store(true); }
+  bool closed() const { return closed_.load(); }
 
-  // Every unary call: one exchange; a 200 body parsed into `response`
-  // (may be null), any other answer turned into the store's status.
+ private:
+  // One attempt's outcome.
+  struct Attempt {
+    absl::Status status;
+    std::optional<absl::Duration> retry_after;
+  };
+
+  Client(const ClientOptions& options, std::unique_ptr<Transport> transport);
+
+  // Runs `attempt` (given its deadline) until it succeeds or fails for good:
+  // only idempotent calls retry, only transient failures, within the overall
+  // timeout and max_attempts. `attempt` may be called again after a failure.
+  absl::Status Run(bool idempotent,
+                   absl::FunctionRef<Attempt(absl::Time deadline)> attempt);
+  // A unary call: a 200 body parsed into `response` (may be null), any other
+  // answer turned into the store's status.
   absl::Status Call(const std::string& method, const std::string& target,
                     const google::protobuf::Message* request,
-                    google::protobuf::Message* response);
-  absl::Time Deadline() const;
+                    google::protobuf::Message* response, bool idempotent);
+  HttpRequestSpec Spec(std::string method, std::string target,
+                       std::string body) const;
+  absl::Status CheckOpen() const;
 
   const ClientOptions options_;
   const std::unique_ptr<Transport> transport_;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace kvstore

@@ -9,6 +9,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "boost/asio/io_context.hpp"
@@ -151,10 +152,10 @@ class HttpTransport final : public Transport {
     req.target(spec.target);
     req.version(11);
     req.set(http::field::host, endpoint_.address().to_string());
-    req.set(http::field::accept, "application/x-protobuf");
-    if (!spec.body.empty()) {
-      req.set(http::field::content_type, "application/x-protobuf");
-    }
+    req.set(http::field::accept, spec.accept);
+    if (!spec.body.empty())
+      req.set(http::field::content_type, spec.content_type);
+    for (const auto& [name, value] : spec.headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = spec.body;
     req.prepare_payload();
@@ -182,8 +183,19 @@ class HttpTransport final : public Transport {
     if (ec) return ErrorStatus(ec, "reading the response");
     const auto& head = parser.get();
     auto type = head[http::field::content_type];
-    sink.OnHead(static_cast<int>(head.result_int()),
-                absl::string_view(type.data(), type.size()));
+    ResponseHead response_head;
+    response_head.http_status = static_cast<int>(head.result_int());
+    response_head.content_type = absl::string_view(type.data(), type.size());
+    auto retry_after = head[http::field::retry_after];
+    int64_t seconds;
+    if (!retry_after.empty() &&
+        absl::SimpleAtoi(
+            absl::string_view(retry_after.data(), retry_after.size()),
+            &seconds) &&
+        seconds >= 0) {
+      response_head.retry_after = absl::Seconds(seconds);
+    }
+    sink.OnHead(response_head);
 
     std::vector<char> chunk(kReadChunkBytes);
     while (!parser.is_done()) {

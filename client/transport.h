@@ -5,7 +5,10 @@
 #ifndef KVSTORE_CLIENT_TRANSPORT_H_
 #define KVSTORE_CLIENT_TRANSPORT_H_
 
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -16,15 +19,25 @@ namespace kvstore {
 struct HttpRequestSpec {
   std::string method;  // "GET", "POST" or "DELETE"
   std::string target;  // e.g. "/v1/tables/t:mutateRow"
-  std::string body;    // binary protobuf; empty for none
+  std::string body;    // empty for none
+  std::string content_type = "application/x-protobuf";  // of a body
+  std::string accept = "application/x-protobuf";
+  std::vector<std::pair<std::string, std::string>> headers;  // any others
+};
+
+// The status line and the headers a client acts on.
+struct ResponseHead {
+  int http_status = 0;
+  absl::string_view content_type;
+  std::optional<absl::Duration> retry_after;  // a Retry-After in seconds
 };
 
 // Receives one response as it arrives, on the thread that called Exchange.
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
-  // The status line and Content-Type, before any body bytes.
-  virtual void OnHead(int http_status, absl::string_view content_type) = 0;
+  // Before any body bytes. (`head.content_type` lives during the call.)
+  virtual void OnHead(const ResponseHead& head) = 0;
   // The next body bytes, in order. A non-OK result stops the exchange (the
   // connection is dropped, so the server stops sending) and Exchange returns
   // it.

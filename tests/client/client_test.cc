@@ -7,111 +7,15 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/fake_transport.h"
 
 namespace kvstore {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-struct ScriptedResponse {
-  int http_status = 200;
-  std::string content_type = "application/x-protobuf";
-  std::vector<std::string> pieces;  // the body, as delivered
-  absl::Status transport_error;     // returned after delivering the pieces
-};
-
-// Answers each Exchange with the next scripted response and records the
-// requests and deadlines it saw.
-class FakeTransport final : public Transport {
- public:
-  explicit FakeTransport(std::vector<ScriptedResponse> script)
-      : script_(std::move(script)) {}
-
-  absl::Status Exchange(const HttpRequestSpec& request, absl::Time deadline,
-                        ResponseSink& sink) override {
-    ScriptedResponse response;
-    {
-      absl::MutexLock lock(&mu_);
-      requests_.push_back(request);
-      deadlines_.push_back(deadline);
-      if (next_ >= script_.size()) {
-        return absl::InternalError("fake transport: script exhausted");
-      }
-      response = script_[next_++];
-    }
-    sink.OnHead(response.http_status, response.content_type);
-    for (const std::string& piece : response.pieces) {
-      absl::Status consumed = sink.OnBody(piece);
-      if (!consumed.ok()) {
-        absl::MutexLock lock(&mu_);
-        ++abandoned_;
-        return consumed;
-      }
-    }
-    return response.transport_error;
-  }
-
-  std::vector<HttpRequestSpec> requests() {
-    absl::MutexLock lock(&mu_);
-    return requests_;
-  }
-  std::vector<absl::Time> deadlines() {
-    absl::MutexLock lock(&mu_);
-    return deadlines_;
-  }
-  int abandoned() {
-    absl::MutexLock lock(&mu_);
-    return abandoned_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<ScriptedResponse> script_ ABSL_GUARDED_BY(mu_);
-  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<HttpRequestSpec> requests_ ABSL_GUARDED_BY(mu_);
-  std::vector<absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
-  int abandoned_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
-std::string Delimited(const google::protobuf::Message& m) {
-  std::string body = m.SerializeAsString();
-  std::string out;
-  for (uint64_t v = body.size();; v >>= 7) {
-    if (v < 0x80) {
-      out.push_back(static_cast<char>(v));
-      break;
-    }
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-  }
-  return out + body;
-}
-
-std::string RowMessage(const std::string& key, const std::string& value) {
-  v1::ReadRowsResponse response;
-  response.mutable_row()->set_key(key);
-  auto* cell =
-      response.mutable_row()->add_families()->add_columns()->add_cells();
-  cell->set_value(value);
-  return Delimited(response);
-}
-
-std::string StatusMessage(absl::StatusCode code, const std::string& message) {
-  v1::ReadRowsResponse response;
-  response.mutable_status()->set_code(static_cast<int>(code));
-  response.mutable_status()->set_message(message);
-  return Delimited(response);
-}
-
-std::string StatusBody(absl::StatusCode code, const std::string& message) {
-  v1::Status status;
-  status.set_code(static_cast<int>(code));
-  status.set_message(message);
-  return status.SerializeAsString();
-}
 
 class ClientTest : public ::testing::Test {
  protected:
@@ -130,7 +34,8 @@ class ClientTest : public ::testing::Test {
 };
 
 TEST_F(ClientTest, MutateRowSendsTheRequestAsProtobuf) {
-  Client& client = Make({{200, "application/x-protobuf", {""}, {}}});
+  Client& client =
+      Make({{200, "application/x-protobuf", {""}, {}, std::nullopt}});
   ASSERT_TRUE(
       client.MutateRow("my table", "row", {SetCell("cf", "q", "v", 7)}).ok());
   auto requests = transport_->requests();
@@ -150,11 +55,13 @@ TEST_F(ClientTest, StoreErrorsKeepTheirCodeAndMessage) {
       Make({{404,
              "application/x-protobuf",
              {StatusBody(absl::StatusCode::kNotFound, "no table 't'")},
-             {}},
+             {},
+             std::nullopt},
             {400,
              "application/x-protobuf",
              {StatusBody(absl::StatusCode::kInvalidArgument, "mutations[0]")},
-             {}}});
+             {},
+             std::nullopt}});
   absl::Status missing = client.MutateRow("t", "r", {DeleteFromRow()});
   EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(missing.message(), "no table 't'");
@@ -163,10 +70,14 @@ TEST_F(ClientTest, StoreErrorsKeepTheirCodeAndMessage) {
 }
 
 TEST_F(ClientTest, AnswersWithoutAStatusBodyUseTheHttpTable) {
-  Client& client =
-      Make({{503, "text/plain", {"too many connections"}, {}},
-            {413, "text/plain", {"body exceeds 8388608 bytes"}, {}},
-            {504, "application/x-protobuf", {"\xff\xff garbage"}, {}}});
+  Client& client = Make(
+      {{503, "text/plain", {"too many connections"}, {}, std::nullopt},
+       {413, "text/plain", {"body exceeds 8388608 bytes"}, {}, std::nullopt},
+       {504,
+        "application/x-protobuf",
+        {"\xff\xff garbage"},
+        {},
+        std::nullopt}});
   absl::Status busy = client.DeleteTable("t");
   EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(busy.message()), HasSubstr("too many connections"));
@@ -177,8 +88,11 @@ TEST_F(ClientTest, AnswersWithoutAStatusBodyUseTheHttpTable) {
 }
 
 TEST_F(ClientTest, TransportErrorsPassThrough) {
-  Client& client = Make(
-      {{200, "application/x-protobuf", {}, absl::UnavailableError("refused")}});
+  Client& client = Make({{200,
+                          "application/x-protobuf",
+                          {},
+                          absl::UnavailableError("refused"),
+                          std::nullopt}});
   EXPECT_EQ(client.DeleteTable("t").code(), absl::StatusCode::kUnavailable);
 }
 
@@ -186,7 +100,8 @@ TEST_F(ClientTest, EachCallGetsTheShorterOfItsTimeouts) {
   ClientOptions options;
   options.attempt_timeout = absl::Seconds(3);
   options.overall_timeout = absl::Seconds(100);
-  Client& client = Make({{200, "application/x-protobuf", {""}, {}}}, options);
+  Client& client =
+      Make({{200, "application/x-protobuf", {""}, {}, std::nullopt}}, options);
   absl::Time before = absl::Now();
   ASSERT_TRUE(client.DeleteTable("t").ok());
   absl::Time deadline = transport_->deadlines().at(0);
@@ -200,7 +115,8 @@ TEST_F(ClientTest, ReadRowsParsesAStreamCutAnywhere) {
                      StatusMessage(absl::StatusCode::kOk, "");
   std::vector<std::string> bytewise;
   for (char c : body) bytewise.push_back(std::string(1, c));
-  Client& client = Make({{200, "application/x-protobuf", bytewise, {}}});
+  Client& client =
+      Make({{200, "application/x-protobuf", bytewise, {}, std::nullopt}});
   std::vector<std::string> keys;
   absl::Status status = client.ReadRows("t", ReadRowsQuery{}, [&](v1::Row row) {
     keys.push_back(row.key());
@@ -211,13 +127,21 @@ TEST_F(ClientTest, ReadRowsParsesAStreamCutAnywhere) {
 }
 
 TEST_F(ClientTest, ReadRowsReturnsTheStreamsFinalStatus) {
+  ClientOptions no_retries;  // (retry_test.cc covers resuming)
+  no_retries.retry.max_attempts = 1;
   Client& client =
       Make({{200,
              "application/x-protobuf",
              {RowMessage("a", "1") +
               StatusMessage(absl::StatusCode::kInternal, "scan: disk error")},
-             {}},
-            {200, "application/x-protobuf", {RowMessage("a", "1")}, {}}});
+             {},
+             std::nullopt},
+            {200,
+             "application/x-protobuf",
+             {RowMessage("a", "1")},
+             {},
+             std::nullopt}},
+           no_retries);
   int rows = 0;
   absl::Status failed = client.ReadRows("t", ReadRowsQuery{}, [&](v1::Row) {
     ++rows;
@@ -236,7 +160,8 @@ TEST_F(ClientTest, ReadRowsStopsWhenTheCallerSaysSo) {
       Make({{200,
              "application/x-protobuf",
              {RowMessage("a", "1"), RowMessage("b", "2"), RowMessage("c", "3")},
-             {}}});
+             {},
+             std::nullopt}});
   std::vector<std::string> keys;
   absl::Status status = client.ReadRows("t", ReadRowsQuery{}, [&](v1::Row row) {
     keys.push_back(row.key());
@@ -251,7 +176,8 @@ TEST_F(ClientTest, ReadRowSendsTheQueryAndReturnsNothingForAMissingRow) {
   Client& client = Make({{200,
                           "application/x-protobuf",
                           {StatusMessage(absl::StatusCode::kOk, "")},
-                          {}}});
+                          {},
+                          std::nullopt}});
   auto row = client.ReadRow("t", "k", CellsPerColumn(1));
   ASSERT_TRUE(row.ok()) << row.status();
   EXPECT_FALSE(row->has_value());
@@ -269,8 +195,11 @@ TEST_F(ClientTest, MutateRowsMapsEntryStatusesByIndex) {
       static_cast<int>(absl::StatusCode::kInvalidArgument));
   second->mutable_status()->set_message("entries[1].mutations: empty");
   response.add_entries()->set_index(0);
-  Client& client = Make(
-      {{200, "application/x-protobuf", {response.SerializeAsString()}, {}}});
+  Client& client = Make({{200,
+                          "application/x-protobuf",
+                          {response.SerializeAsString()},
+                          {},
+                          std::nullopt}});
   auto results = client.MutateRows(
       "t", {BulkEntry{"a", {SetCell("cf", "q", "v")}}, BulkEntry{"b", {}}});
   ASSERT_TRUE(results.ok()) << results.status();
