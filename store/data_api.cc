@@ -39,6 +39,17 @@ HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding) {
   return MessageResponse(HttpStatusFromCode(status.code()), body, encoding);
 }
 
+// The answer an injection point's verdict asks for instead of the real one.
+HttpReply VerdictReply(const Verdict& verdict, Encoding encoding) {
+  if (verdict.kind != Verdict::kError) return HttpReply::Drop();
+  HttpResponse res = ErrorResponse(verdict.AsStatus(), encoding);
+  res.result(static_cast<http::status>(verdict.http_status));
+  if (verdict.retry_after_s >= 0) {
+    res.set(http::field::retry_after, std::to_string(verdict.retry_after_s));
+  }
+  return res;
+}
+
 // What a /v1/tables... path names.
 struct Target {
   std::string table;  // empty for /v1/tables itself
@@ -77,16 +88,24 @@ class ReadRowsSource final : public ChunkSource {
   // enough that a piece never holds much of a scan.
   static constexpr size_t kPieceBytes = 256 * 1024;
 
-  // `filter` may be null (every cell passes).
+  // `filter` may be null (every cell passes). With `injection`, the stream
+  // passes read_rows.row once it has sent `after_rows` rows.
   ReadRowsSource(std::unique_ptr<RowScanner> scanner,
                  std::unique_ptr<CompiledFilter> filter, int64_t rows_limit,
-                 Encoding encoding)
+                 Encoding encoding, InjectionRegistry* injection,
+                 std::shared_ptr<const RequestInfo> info, int64_t after_rows)
       : scanner_(std::move(scanner)),
         filter_(std::move(filter)),
         rows_limit_(rows_limit),
-        encoding_(encoding) {}
+        encoding_(encoding),
+        injection_(injection),
+        info_(std::move(info)),
+        after_rows_(after_rows) {}
 
   absl::StatusOr<std::optional<std::string>> Next() override {
+    if (truncated_) {
+      return absl::UnavailableError("stream truncated by read_rows.row");
+    }
     if (finished_) return std::nullopt;
     std::string piece;
     // A point read's answer is small: only a stream that has already filled a
@@ -95,6 +114,19 @@ class ReadRowsSource final : public ChunkSource {
     piece.reserve(pieces_ == 0 ? 4096 : kPieceBytes + 64 * 1024);
     ++pieces_;
     while (piece.size() < kPieceBytes && !finished_) {
+      if (injection_ != nullptr && emitted_ >= after_rows_) {
+        Verdict verdict = injection_->CheckNow(PointId::kReadRowsRow, *info_);
+        injection_ = nullptr;  // once per stream
+        if (verdict.kind == Verdict::kError) {
+          Finish(verdict.AsStatus(), &piece);
+          break;
+        }
+        if (verdict.kind != Verdict::kProceed) {
+          truncated_ = true;  // what is in `piece` goes out, then the cut
+          if (piece.empty()) return Next();
+          return piece;
+        }
+      }
       if (rows_limit_ > 0 && emitted_ >= rows_limit_) {
         Finish(absl::OkStatus(), &piece);
         break;
@@ -148,9 +180,13 @@ class ReadRowsSource final : public ChunkSource {
   const std::unique_ptr<CompiledFilter> filter_;
   const int64_t rows_limit_;
   const Encoding encoding_;
+  InjectionRegistry* injection_;  // null once read_rows.row has been passed
+  const std::shared_ptr<const RequestInfo> info_;
+  const int64_t after_rows_;
   int64_t emitted_ = 0;
   int64_t pieces_ = 0;  // pieces produced so far
   bool finished_ = false;
+  bool truncated_ = false;
   // Reused across rows to save allocations.
   ScannedRow row_;
   std::vector<FilteredCell> selection_;
@@ -217,8 +253,61 @@ absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
   return out;
 }
 
+void DataApi::Gate(PointId point, const Info& info,
+                   absl::AnyInvocable<void(Verdict) &&> next) {
+  if (injection_ == nullptr || !injection_->armed(point)) {
+    std::move(next)(Verdict{});
+    return;
+  }
+  injection_->Check(point, *info, std::move(next));
+}
+
+void DataApi::Gated(const Info& info, Encoding encoding,
+                    HttpHandler::Respond respond,
+                    absl::AnyInvocable<void(HttpHandler::Respond) &&> start) {
+  Gate(PointId::kRequestParsed, info,
+       [encoding, respond = std::move(respond),
+        start = std::move(start)](Verdict verdict) mutable {
+         if (verdict.kind != Verdict::kProceed) {
+           std::move(respond)(VerdictReply(verdict, encoding));
+         } else {
+           std::move(start)(std::move(respond));
+         }
+       });
+}
+
+void DataApi::GatedWrite(const Info& info, Encoding encoding,
+                         HttpHandler::Respond respond,
+                         absl::AnyInvocable<void(Finish) &&> start) {
+  Gate(PointId::kBeforeCommit, info,
+       [this, info, encoding, respond = std::move(respond),
+        start = std::move(start)](Verdict verdict) mutable {
+         if (verdict.kind != Verdict::kProceed) {
+           std::move(respond)(VerdictReply(verdict, encoding));
+           return;
+         }
+         std::move(start)([this, info, encoding, respond = std::move(respond)](
+                              bool committed, HttpReply reply) mutable {
+           if (!committed) {
+             std::move(respond)(std::move(reply));
+             return;
+           }
+           Gate(PointId::kAfterCommit, info,
+                [encoding, respond = std::move(respond),
+                 reply = std::move(reply)](Verdict after) mutable {
+                  if (after.kind == Verdict::kProceed) {
+                    std::move(respond)(std::move(reply));
+                  } else {
+                    std::move(respond)(VerdictReply(after, encoding));
+                  }
+                });
+         });
+       });
+}
+
 void DataApi::MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
-                         Encoding encoding, HttpHandler::Respond respond) {
+                         const Info& info, Encoding encoding,
+                         HttpHandler::Respond respond) {
   if (bulk.entries().empty()) {
     std::move(respond)(ErrorResponse(
         absl::InvalidArgumentError("entries: no entries provided"), encoding));
@@ -272,11 +361,25 @@ void DataApi::MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
       finish_one(i, mutations.status());
       continue;
     }
-    engine_->MutateRow(table, std::move(*entry->mutable_row_key()),
-                       std::move(*mutations),
-                       [finish_one, i](absl::Status status) {
-                         finish_one(i, std::move(status));
-                       });
+    Info entry_info;
+    if (injection_ != nullptr) {
+      auto copy = std::make_shared<RequestInfo>(*info);
+      copy->row_key = entry->row_key();
+      entry_info = std::move(copy);
+    }
+    Gate(
+        PointId::kBulkEntry, entry_info,
+        [this, table, finish_one, i, row = std::move(*entry->mutable_row_key()),
+         mutations = std::move(*mutations)](Verdict verdict) mutable {
+          if (verdict.kind != Verdict::kProceed) {
+            finish_one(i, verdict.AsStatus());
+            return;
+          }
+          engine_->MutateRow(table, std::move(row), std::move(mutations),
+                             [finish_one, i](absl::Status status) {
+                               finish_one(i, std::move(status));
+                             });
+        });
   }
 }
 
@@ -344,6 +447,20 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     return fail(MethodNotSupported(request, path));
   }
 
+  // What injection points match on (only built when injection is on).
+  std::shared_ptr<RequestInfo> info;
+  if (injection_ != nullptr) {
+    info = std::make_shared<RequestInfo>();
+    info->method = std::string(request.method_string());
+    info->path = std::string(path);
+    info->table = target->table;
+    auto tag = request.find("X-Test-Tag");
+    if (tag != request.end()) info->tag = std::string(tag->value());
+  }
+  auto set_row = [&info](const std::string& row_key) {
+    if (info != nullptr) info->row_key = row_key;
+  };
+
   if (target->verb == "mutateRow") {
     if (method != http::verb::post)
       return fail(MethodNotSupported(request, path));
@@ -353,18 +470,29 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     absl::StatusOr<std::vector<Mutation>> mutations =
         MutationsFromProto(mutate.mutations(), "mutations");
     if (!mutations.ok()) return fail(mutations.status());
-    engine_->MutateRow(
-        target->table, std::move(*mutate.mutable_row_key()),
-        std::move(*mutations),
-        [respond = std::move(respond), encoding](absl::Status status) mutable {
-          if (!status.ok()) {
-            std::move(respond)(ErrorResponse(status, encoding));
-          } else {
-            std::move(respond)(
-                MessageResponse(200, v1::MutateRowResponse(), encoding));
-          }
+    set_row(mutate.row_key());
+    auto write = [this, table = target->table,
+                  row = std::move(*mutate.mutable_row_key()),
+                  mutations = std::move(*mutations),
+                  encoding](Finish finish) mutable {
+      engine_->MutateRow(
+          table, std::move(row), std::move(mutations),
+          [finish = std::move(finish), encoding](absl::Status status) mutable {
+            if (!status.ok()) {
+              std::move(finish)(false, ErrorResponse(status, encoding));
+            } else {
+              std::move(finish)(
+                  true,
+                  MessageResponse(200, v1::MutateRowResponse(), encoding));
+            }
+          });
+    };
+    return Gated(
+        info, encoding, std::move(respond),
+        [this, info, encoding,
+         write = std::move(write)](HttpHandler::Respond answer) mutable {
+          GatedWrite(info, encoding, std::move(answer), std::move(write));
         });
-    return;
   }
   if (target->verb == "mutateRows") {
     if (method != http::verb::post)
@@ -372,22 +500,33 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     v1::MutateRowsRequest bulk;
     absl::Status parsed = ParseMessage(body, *request_encoding, &bulk);
     if (!parsed.ok()) return fail(parsed);
-    return MutateRows(target->table, std::move(bulk), encoding,
-                      std::move(respond));
+    return Gated(info, encoding, std::move(respond),
+                 [this, info, encoding, table = target->table,
+                  bulk = std::move(bulk)](HttpHandler::Respond answer) mutable {
+                   MutateRows(table, std::move(bulk), info, encoding,
+                              std::move(answer));
+                 });
   }
   if (target->verb == "sampleRowKeys") {
     if (method != http::verb::get)
       return fail(MethodNotSupported(request, path));
-    absl::StatusOr<std::vector<Engine::RowKeySample>> samples =
-        engine_->SampleRowKeys(target->table);
-    if (!samples.ok()) return fail(samples.status());
-    v1::SampleRowKeysResponse response;
-    for (Engine::RowKeySample& sample : *samples) {
-      auto* out = response.add_samples();
-      out->set_row_key(std::move(sample.row_key));
-      out->set_offset_bytes(sample.offset_bytes);
-    }
-    return std::move(respond)(MessageResponse(200, response, encoding));
+    return Gated(
+        info, encoding, std::move(respond),
+        [this, table = target->table,
+         encoding](HttpHandler::Respond answer) mutable {
+          absl::StatusOr<std::vector<Engine::RowKeySample>> samples =
+              engine_->SampleRowKeys(table);
+          if (!samples.ok()) {
+            return std::move(answer)(ErrorResponse(samples.status(), encoding));
+          }
+          v1::SampleRowKeysResponse response;
+          for (Engine::RowKeySample& sample : *samples) {
+            auto* out = response.add_samples();
+            out->set_row_key(std::move(sample.row_key));
+            out->set_offset_bytes(sample.offset_bytes);
+          }
+          std::move(answer)(MessageResponse(200, response, encoding));
+        });
   }
   if (target->verb == "checkAndMutateRow") {
     if (method != http::verb::post)
@@ -413,20 +552,33 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
       if (!compiled.ok()) return fail(compiled.status());
       predicate = std::move(*compiled);
     }
-    engine_->CheckAndMutateRow(
-        target->table, std::move(*check.mutable_row_key()),
-        std::move(predicate), std::move(lists[0]), std::move(lists[1]),
-        [respond = std::move(respond),
-         encoding](absl::StatusOr<bool> matched) mutable {
-          if (!matched.ok()) {
-            std::move(respond)(ErrorResponse(matched.status(), encoding));
-            return;
-          }
-          v1::CheckAndMutateRowResponse response;
-          response.set_predicate_matched(*matched);
-          std::move(respond)(MessageResponse(200, response, encoding));
+    set_row(check.row_key());
+    auto write = [this, table = target->table,
+                  row = std::move(*check.mutable_row_key()),
+                  predicate = std::move(predicate),
+                  on_true = std::move(lists[0]), on_false = std::move(lists[1]),
+                  encoding](Finish finish) mutable {
+      engine_->CheckAndMutateRow(
+          table, std::move(row), std::move(predicate), std::move(on_true),
+          std::move(on_false),
+          [finish = std::move(finish),
+           encoding](absl::StatusOr<bool> matched) mutable {
+            if (!matched.ok()) {
+              std::move(finish)(false,
+                                ErrorResponse(matched.status(), encoding));
+              return;
+            }
+            v1::CheckAndMutateRowResponse response;
+            response.set_predicate_matched(*matched);
+            std::move(finish)(true, MessageResponse(200, response, encoding));
+          });
+    };
+    return Gated(
+        info, encoding, std::move(respond),
+        [this, info, encoding,
+         write = std::move(write)](HttpHandler::Respond answer) mutable {
+          GatedWrite(info, encoding, std::move(answer), std::move(write));
         });
-    return;
   }
   if (target->verb == "readModifyWriteRow") {
     if (method != http::verb::post)
@@ -436,19 +588,30 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
     if (!parsed.ok()) return fail(parsed);
     std::vector<v1::ReadModifyWriteRule> rules(rmw.rules().begin(),
                                                rmw.rules().end());
-    engine_->ReadModifyWriteRow(
-        target->table, std::move(*rmw.mutable_row_key()), std::move(rules),
-        [respond = std::move(respond),
-         encoding](absl::StatusOr<v1::Row> row) mutable {
-          if (!row.ok()) {
-            std::move(respond)(ErrorResponse(row.status(), encoding));
-            return;
-          }
-          v1::ReadModifyWriteRowResponse response;
-          *response.mutable_row() = std::move(*row);
-          std::move(respond)(MessageResponse(200, response, encoding));
+    set_row(rmw.row_key());
+    auto write = [this, table = target->table,
+                  row = std::move(*rmw.mutable_row_key()),
+                  rules = std::move(rules), encoding](Finish finish) mutable {
+      engine_->ReadModifyWriteRow(
+          table, std::move(row), std::move(rules),
+          [finish = std::move(finish),
+           encoding](absl::StatusOr<v1::Row> result) mutable {
+            if (!result.ok()) {
+              std::move(finish)(false,
+                                ErrorResponse(result.status(), encoding));
+              return;
+            }
+            v1::ReadModifyWriteRowResponse response;
+            *response.mutable_row() = std::move(*result);
+            std::move(finish)(true, MessageResponse(200, response, encoding));
+          });
+    };
+    return Gated(
+        info, encoding, std::move(respond),
+        [this, info, encoding,
+         write = std::move(write)](HttpHandler::Respond answer) mutable {
+          GatedWrite(info, encoding, std::move(answer), std::move(write));
         });
-    return;
   }
   if (target->verb == "readRows") {
     if (method != http::verb::post)
@@ -466,19 +629,37 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
       if (!compiled.ok()) return fail(compiled.status());
       filter = std::move(*compiled);
     }
-    absl::StatusOr<std::unique_ptr<RowScanner>> scanner =
-        engine_->ScanRows(target->table, read.rows(), read.reversed());
-    if (!scanner.ok()) return fail(scanner.status());
-    HttpResponse header{http::status::ok, 11};
-    absl::string_view type = encoding == Encoding::kJson
-                                 ? kNdjsonContentType
-                                 : ContentTypeOf(encoding);
-    header.set(http::field::content_type,
-               boost::beast::string_view(type.data(), type.size()));
-    return std::move(respond)(HttpReply(
-        std::move(header),
-        std::make_unique<ReadRowsSource>(std::move(*scanner), std::move(filter),
-                                         read.rows_limit(), encoding)));
+    if (read.rows().row_keys_size() == 1 && read.rows().row_ranges().empty()) {
+      set_row(read.rows().row_keys(0));  // a point read
+    }
+    auto start = [this, info, table = target->table, read = std::move(read),
+                  filter = std::move(filter),
+                  encoding](HttpHandler::Respond answer) mutable {
+      absl::StatusOr<std::unique_ptr<RowScanner>> scanner =
+          engine_->ScanRows(table, read.rows(), read.reversed());
+      if (!scanner.ok()) {
+        return std::move(answer)(ErrorResponse(scanner.status(), encoding));
+      }
+      HttpResponse header{http::status::ok, 11};
+      absl::string_view type = encoding == Encoding::kJson
+                                   ? kNdjsonContentType
+                                   : ContentTypeOf(encoding);
+      header.set(http::field::content_type,
+                 boost::beast::string_view(type.data(), type.size()));
+      InjectionRegistry* watch = nullptr;
+      int64_t after_rows = 0;
+      if (injection_ != nullptr && injection_->armed(PointId::kReadRowsRow)) {
+        watch = injection_;
+        after_rows =
+            injection_->IntParameter(PointId::kReadRowsRow, "after_rows", 1);
+      }
+      std::move(answer)(HttpReply(
+          std::move(header),
+          std::make_unique<ReadRowsSource>(std::move(*scanner),
+                                           std::move(filter), read.rows_limit(),
+                                           encoding, watch, info, after_rows)));
+    };
+    return Gated(info, encoding, std::move(respond), std::move(start));
   }
   fail(absl::NotFoundError(absl::StrCat("no such call: ", target->verb)));
 }

@@ -21,7 +21,14 @@
 //          JSON as application/x-ndjson), produced as the client reads it,
 //          with the filter language of row_filter.h.
 //
-// The engine is not owned and must outlive the DataApi. Thread-safe.
+// Error injection (with a registry): every request passes request.parsed once
+// its body is parsed; single-row writes pass mutation.before_commit and, once
+// committed, mutation.after_commit; each mutateRows entry passes
+// mutate_rows.entry; a readRows stream passes read_rows.row (see
+// injection_registry.h).
+//
+// The engine and registry are not owned and must outlive the DataApi.
+// Thread-safe.
 #ifndef KVSTORE_STORE_DATA_API_H_
 #define KVSTORE_STORE_DATA_API_H_
 
@@ -35,6 +42,7 @@
 #include "store/api_codec.h"
 #include "store/engine.h"
 #include "store/http_server.h"
+#include "store/injection_registry.h"
 #include "store/metrics.h"
 
 namespace kvstore::store {
@@ -51,7 +59,9 @@ absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
 
 class DataApi {
  public:
-  explicit DataApi(Engine* engine) : engine_(engine) {}
+  // `injection` may be null (error injection off).
+  DataApi(Engine* engine, InjectionRegistry* injection)
+      : engine_(engine), injection_(injection) {}
 
   // The metrics route of a /v1 path.
   static Route RouteOf(absl::string_view path);
@@ -61,10 +71,29 @@ class DataApi {
               HttpHandler::Respond respond);
 
  private:
+  using Info = std::shared_ptr<const RequestInfo>;
+  // Called once a single-row write has finished: `committed` says whether it
+  // was applied, `reply` is its answer.
+  using Finish = absl::AnyInvocable<void(bool committed, HttpReply reply) &&>;
+
   void MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
-                  Encoding encoding, HttpHandler::Respond respond);
+                  const Info& info, Encoding encoding,
+                  HttpHandler::Respond respond);
+  // Calls `next` with the point's verdict: at once if injection is off or the
+  // point is disarmed.
+  void Gate(PointId point, const Info& info,
+            absl::AnyInvocable<void(Verdict) &&> next);
+  // Runs `start` behind request.parsed.
+  void Gated(const Info& info, Encoding encoding, HttpHandler::Respond respond,
+             absl::AnyInvocable<void(HttpHandler::Respond) &&> start);
+  // Runs a single-row write behind mutation.before_commit and answers behind
+  // mutation.after_commit.
+  void GatedWrite(const Info& info, Encoding encoding,
+                  HttpHandler::Respond respond,
+                  absl::AnyInvocable<void(Finish) &&> start);
 
   Engine* const engine_;
+  InjectionRegistry* const injection_;
 };
 
 }  // namespace kvstore::store

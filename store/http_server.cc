@@ -110,6 +110,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Streams a reply's body (HttpReply::stream) with chunked encoding.
   void SendStream(HttpReply reply);
   void WriteNextChunk(bool keep_alive);
+  void WritePiece(ChunkSource::Piece next, bool keep_alive);
+  // Ends an event-driven stream as soon as the client closes its side (or
+  // sends anything).
+  void WatchForHangUp();
   void EndStream();
   void OnWrite(bool keep_alive, beast::error_code ec);
 
@@ -124,7 +128,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::empty_body>> stream_header_;
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
   std::unique_ptr<ChunkSource> stream_;
-  std::string chunk_;  // the piece being written
+  uint64_t stream_id_ = 0;  // tells a late NextAsync answer from a live one
+  std::string chunk_;       // the piece being written
+  char hang_up_probe_[64];  // WatchForHangUp's read buffer
   absl::Time request_start_;
   // The current I/O must finish by then (the sweeper enforces it); max() while
   // the handler works on a request.
@@ -414,7 +420,9 @@ void Session::Dispatch() {
         net::dispatch(self->worker_->ioc,
                       [self, keep_alive, reply = std::move(reply)]() mutable {
                         reply.response.keep_alive(keep_alive);
-                        if (reply.stream != nullptr) {
+                        if (reply.drop) {
+                          self->CloseNow();
+                        } else if (reply.stream != nullptr) {
                           self->SendStream(std::move(reply));
                         } else {
                           self->Send(std::move(reply.response), Route::kCount);
@@ -425,23 +433,29 @@ void Session::Dispatch() {
 
 void Session::SendStream(HttpReply reply) {
   if (closed_) return;
+  const bool event_driven = reply.stream->event_driven();
   // A stream that ends within its first piece (a point read, a short scan)
   // goes out as an ordinary response with Content-Length: one write, not
   // three.
-  std::vector<PrefetchedSource::Piece> ahead;
-  ahead.push_back(reply.stream->Next());
-  if (ahead[0].ok() && ahead[0]->has_value()) {
+  if (!event_driven) {  // (an event stream has nothing to pull ahead)
+    std::vector<PrefetchedSource::Piece> ahead;
     ahead.push_back(reply.stream->Next());
+    if (ahead[0].ok() && ahead[0]->has_value()) {
+      ahead.push_back(reply.stream->Next());
+    }
+    const PrefetchedSource::Piece& last = ahead.back();
+    if (last.ok() && !last->has_value()) {
+      if (ahead.size() == 2) reply.response.body() = std::move(**ahead[0]);
+      Send(std::move(reply.response), Route::kCount);
+      return;
+    }
+    reply.stream = std::make_unique<PrefetchedSource>(std::move(ahead),
+                                                      std::move(reply.stream));
   }
-  const PrefetchedSource::Piece& last = ahead.back();
-  if (last.ok() && !last->has_value()) {
-    if (ahead.size() == 2) reply.response.body() = std::move(**ahead[0]);
-    Send(std::move(reply.response), Route::kCount);
-    return;
-  }
-  reply.stream = std::make_unique<PrefetchedSource>(std::move(ahead),
-                                                    std::move(reply.stream));
-  bool keep_alive = reply.response.keep_alive() && !worker_->stopping;
+  // An event stream ends only when the server ends it; the connection closes
+  // then (its hang-up watch is a read that must not outlive it).
+  bool keep_alive =
+      reply.response.keep_alive() && !worker_->stopping && !event_driven;
   stream_header_.emplace(reply.response.result(), 11);
   for (const auto& field : reply.response) {
     stream_header_->set(field.name_string(), field.value());
@@ -451,6 +465,8 @@ void Session::SendStream(HttpReply reply) {
   stream_header_->chunked(true);
   stream_serializer_.emplace(*stream_header_);
   stream_ = std::move(reply.stream);
+  ++stream_id_;
+  if (event_driven) WatchForHangUp();
   deadline_ =
       Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
   http::async_write_header(
@@ -466,8 +482,37 @@ void Session::SendStream(HttpReply reply) {
 }
 
 void Session::WriteNextChunk(bool keep_alive) {
-  if (closed_) return EndStream();
-  absl::StatusOr<std::optional<std::string>> next = stream_->Next();
+  if (closed_ || stream_ == nullptr) return EndStream();
+  if (!stream_->event_driven()) return WritePiece(stream_->Next(), keep_alive);
+  // Wait for the source without a deadline (the client may wait for events
+  // as long as it likes; a hang-up is seen by WatchForHangUp).
+  deadline_ = Clock::time_point::max();
+  stream_->NextAsync([self = shared_from_this(), id = stream_id_,
+                      keep_alive](ChunkSource::Piece piece) mutable {
+    // Never inline: the source may be in the middle of a call.
+    net::post(self->worker_->ioc, [self, id, keep_alive,
+                                   piece = std::move(piece)]() mutable {
+      if (self->closed_ || self->stream_ == nullptr || self->stream_id_ != id) {
+        return;
+      }
+      self->WritePiece(std::move(piece), keep_alive);
+    });
+  });
+}
+
+void Session::WatchForHangUp() {
+  socket_.async_read_some(
+      net::buffer(hang_up_probe_),
+      [self = shared_from_this(), id = stream_id_](beast::error_code, size_t) {
+        if (self->closed_ || self->stream_ == nullptr ||
+            self->stream_id_ != id) {
+          return;
+        }
+        self->CloseNow();  // gone, or talking out of turn
+      });
+}
+
+void Session::WritePiece(ChunkSource::Piece next, bool keep_alive) {
   if (!next.ok()) {
     EndStream();
     CloseNow();  // the client sees a body cut short
@@ -539,6 +584,9 @@ void Session::OnWrite(bool keep_alive, beast::error_code ec) {
 void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
+  // The source goes now (an event stream's subscription holds this session
+  // until then); what Beast's pending writes use stays until they complete.
+  stream_.reset();
   deadline_ = Clock::time_point::max();
   beast::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);

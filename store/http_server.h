@@ -44,24 +44,48 @@ using HttpResponse =
 // previous one is written, so a slow reader holds back the producer and memory
 // stays bounded; a client that goes away ends the stream (the source is
 // destroyed without being drained). Used on the connection's I/O thread only.
+//
+// An event-driven source (event_driven() true, e.g. a Server-Sent-Events
+// stream) is asked with NextAsync instead, and the server watches its
+// connection meanwhile, so a client that goes away ends the stream (and
+// destroys the source) at once, not at the next write.
 class ChunkSource {
  public:
+  using Piece = absl::StatusOr<std::optional<std::string>>;
   virtual ~ChunkSource() = default;
   // The next non-empty piece, or nullopt at the end. An error closes the
   // connection without finishing the body, which the client sees as a cut-off
   // stream.
-  virtual absl::StatusOr<std::optional<std::string>> Next() = 0;
+  virtual Piece Next() = 0;
+
+  virtual bool event_driven() const { return false; }
+  // Calls `deliver` exactly once with the next piece (as Next()), from any
+  // thread, possibly inline, unless the source is destroyed first; never
+  // during or after the source's destruction. One call outstanding at a time.
+  virtual void NextAsync(absl::AnyInvocable<void(Piece) &&> deliver) {
+    std::move(deliver)(Next());
+  }
 };
 
-// A response: whole, or (with `stream`) status and headers now, body streamed.
+// A response: whole, or (with `stream`) status and headers now, body streamed,
+// or (Drop()) none at all: the connection is closed without an answer.
 struct HttpReply {
   HttpReply(HttpResponse r)
       : response(std::move(r)) {}  // NOLINT: implicit on purpose
   HttpReply(HttpResponse r, std::unique_ptr<ChunkSource> s)
       : response(std::move(r)), stream(std::move(s)) {}
+  // Closes the connection unanswered (counted in metrics as status 444, the
+  // code nginx logs for the same).
+  static HttpReply Drop() {
+    HttpReply reply(
+        HttpResponse{static_cast<boost::beast::http::status>(444), 11});
+    reply.drop = true;
+    return reply;
+  }
 
   HttpResponse response;
   std::unique_ptr<ChunkSource> stream;
+  bool drop = false;
 };
 
 // Application logic behind the server.

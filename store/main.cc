@@ -48,6 +48,11 @@ ABSL_FLAG(uint32_t, max_header_bytes, 16 * 1024,
 ABSL_FLAG(uint64_t, max_body_bytes, 8 * 1024 * 1024,
           "Largest request body (413 beyond)");
 ABSL_FLAG(uint64_t, max_value_bytes, 4 * 1024 * 1024, "Largest cell value");
+ABSL_FLAG(bool, error_injection, false,
+          "Serve /v2/error_injection (arm injection points, their event "
+          "stream); for tests, never in production");
+ABSL_FLAG(uint64_t, injection_history, 10000,
+          "Error-injection events kept for replay (Last-Event-ID, ?since=)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long requests in flight may take to finish");
 
@@ -99,6 +104,8 @@ int main(int argc, char** argv) {
   config.engine.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
   config.engine.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
   config.engine.memtable_bytes = absl::GetFlag(FLAGS_memtable_mb) << 20;
+  config.error_injection = absl::GetFlag(FLAGS_error_injection);
+  config.injection.events.history = absl::GetFlag(FLAGS_injection_history);
   config.http.host = absl::GetFlag(FLAGS_host);
   config.http.port = absl::GetFlag(FLAGS_port);
   config.http.threads = absl::GetFlag(FLAGS_threads);
@@ -136,6 +143,11 @@ int main(int argc, char** argv) {
           : std::string(kvstore::store::SyncModeName(config.engine.sync))
                 .c_str(),
       where.c_str(), where.c_str());
+  if (config.error_injection) {
+    std::printf(
+        "  error injection on: curl http://%s/v2/error_injection/points\n",
+        where.c_str());
+  }
   std::fflush(stdout);
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, port)) {

@@ -30,6 +30,8 @@ absl::string_view RouteName(Route route) {
       return ":sampleRowKeys";
     case Route::kOther:
       return "other";
+    case Route::kErrorInjection:
+      return "error_injection";
     case Route::kInvalid:
       return "invalid";
     case Route::kCount:

@@ -31,6 +31,7 @@ enum class Route {
   kCheckAndMutateRow,   // /v1/tables/{table}:checkAndMutateRow
   kReadModifyWriteRow,  // /v1/tables/{table}:readModifyWriteRow
   kSampleRowKeys,       // /v1/tables/{table}:sampleRowKeys
+  kErrorInjection,      // /v2/error_injection/...
   kOther,               // a path the server does not serve
   kInvalid,             // a request that could not be parsed or broke a limit
   kCount,               // number of routes; not a route

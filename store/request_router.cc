@@ -36,6 +36,19 @@ HttpHandler::Respond Counted(Metrics* metrics, Route route,
 
 }  // namespace
 
+std::string RequestRouter::InjectionMetrics() const {
+  if (injection_ == nullptr) return "";
+  return absl::StrCat(
+      "# HELP kvstore_injection_subscribers Open error-injection event "
+      "streams.\n# TYPE kvstore_injection_subscribers gauge\n"
+      "kvstore_injection_subscribers ",
+      injection_->events().subscribers(),
+      "\n# HELP kvstore_injection_events_total Error-injection events "
+      "published.\n# TYPE kvstore_injection_events_total counter\n"
+      "kvstore_injection_events_total ",
+      injection_->events().last_seq(), "\n");
+}
+
 void RequestRouter::Handle(HttpRequest request, Respond respond) {
   absl::string_view target(request.target().data(), request.target().size());
   size_t question = target.find('?');
@@ -57,6 +70,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
     respond = Counted(metrics_, DataApi::RouteOf(path), std::move(respond));
     data_api_.Handle(request, path, std::move(respond));
     return;
+  } else if (absl::StartsWith(path, kInjectionPathPrefix)) {
+    respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
+    injection_api_.Handle(request, path, query, std::move(respond));
+    return;
   }
   respond = Counted(metrics_, route, std::move(respond));
 
@@ -69,6 +86,39 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
                                         "Error: only GET is supported"));
         return;
       }
+      if (injection_ != nullptr && injection_->armed(PointId::kSeedRequest)) {
+        absl::StatusOr<SeedQuery> parsed = ParseSeedQuery(query);
+        RequestInfo info;
+        info.method = "GET";
+        info.path = std::string(path);
+        info.table = std::string(kDefaultTable);
+        if (parsed.ok())
+          info.row_key = parsed->field == "key" && route == Route::kSeedGet
+                             ? parsed->value
+                             : parsed->field;
+        auto tag = request.find("X-Test-Tag");
+        if (tag != request.end()) info.tag = std::string(tag->value());
+        injection_->Check(
+            PointId::kSeedRequest, info,
+            [this, route, query = std::string(query),
+             respond = std::move(respond)](Verdict verdict) mutable {
+              if (verdict.kind == Verdict::kProceed) {
+                HandleSeed(route, query, std::move(respond));
+              } else if (verdict.kind == Verdict::kError) {
+                HttpResponse res =
+                    TextResponse(static_cast<http::status>(verdict.http_status),
+                                 absl::StrCat("Error: ", verdict.message));
+                if (verdict.retry_after_s >= 0) {
+                  res.set(http::field::retry_after,
+                          std::to_string(verdict.retry_after_s));
+                }
+                std::move(respond)(std::move(res));
+              } else {
+                std::move(respond)(HttpReply::Drop());
+              }
+            });
+        return;
+      }
       HandleSeed(route, query, std::move(respond));
       return;
     case Route::kHealthz:
@@ -76,7 +126,9 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
       return;
     case Route::kMetrics:
       std::move(respond)(TextResponse(
-          http::status::ok, metrics_->RenderPrometheus(engine_->GetStats()),
+          http::status::ok,
+          absl::StrCat(metrics_->RenderPrometheus(engine_->GetStats()),
+                       InjectionMetrics()),
           "text/plain; version=0.0.4"));
       return;
     default:

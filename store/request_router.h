@@ -1,32 +1,46 @@
 // Routes HTTP requests to the store's APIs: the seed Simple-DB API (/set,
-// /get), /healthz and /metrics. Paths outside these get the seed's 500, as its
-// spec asks for anything not in it.
+// /get, behind the seed.request injection point), the data API (/v1/...), error
+// injection (/v2/error_injection/...), /healthz and /metrics. Paths outside
+// these get the seed's 500, as its spec asks for anything not in it.
 //
-// The engine and metrics are not owned and must outlive the router.
+// The engine, metrics and registry are not owned and must outlive the router.
 // Thread-safe.
 #ifndef KVSTORE_STORE_REQUEST_ROUTER_H_
 #define KVSTORE_STORE_REQUEST_ROUTER_H_
 
+#include <string>
+
 #include "store/data_api.h"
 #include "store/engine.h"
 #include "store/http_server.h"
+#include "store/injection_api.h"
+#include "store/injection_registry.h"
 #include "store/metrics.h"
+#include "store/seed_query.h"
 
 namespace kvstore::store {
 
 class RequestRouter final : public HttpHandler {
  public:
-  RequestRouter(Engine* engine, Metrics* metrics)
-      : engine_(engine), metrics_(metrics), data_api_(engine) {}
+  // `injection` may be null: error injection is off.
+  RequestRouter(Engine* engine, Metrics* metrics, InjectionRegistry* injection)
+      : engine_(engine),
+        metrics_(metrics),
+        injection_(injection),
+        data_api_(engine, injection),
+        injection_api_(injection) {}
 
   void Handle(HttpRequest request, Respond respond) override;
 
  private:
   void HandleSeed(Route route, absl::string_view query, Respond respond);
+  std::string InjectionMetrics() const;  // empty when injection is off
 
   Engine* const engine_;
   Metrics* const metrics_;
+  InjectionRegistry* const injection_;
   DataApi data_api_;
+  InjectionApi injection_api_;
 };
 
 }  // namespace kvstore::store

@@ -462,6 +462,7 @@ class RocksEngine final : public Engine {
         [this, info = *info, row = std::move(row), shard,
          mutations =
              std::move(mutations)](rocksdb::WriteBatchWithIndex& batch) {
+          KV_RETURN_IF_ERROR(StorageWritePoint(*info, row));
           return Apply(*info, row, mutations, shard, batch);
         },
         [this, done = std::move(done)](absl::Status status) mutable {
@@ -497,6 +498,7 @@ class RocksEngine final : public Engine {
          predicate = std::move(predicate), if_true = std::move(if_true),
          if_false = std::move(if_false)](
             rocksdb::WriteBatchWithIndex& batch) -> absl::Status {
+          KV_RETURN_IF_ERROR(StorageWritePoint(*info, row));
           KV_ASSIGN_OR_RETURN(std::vector<FilterCell> cells,
                               RowInBatch(batch, *info, row));
           *matched = predicate == nullptr
@@ -532,6 +534,7 @@ class RocksEngine final : public Engine {
         [this, info = *info, row = std::move(row), shard, result,
          rules = std::move(rules)](
             rocksdb::WriteBatchWithIndex& batch) -> absl::Status {
+          KV_RETURN_IF_ERROR(StorageWritePoint(*info, row));
           // (family, qualifier) -> the new cell, for the answer.
           std::map<std::pair<std::string, std::string>, FilterCell> touched;
           for (size_t i = 0; i < rules.size(); ++i) {
@@ -1072,6 +1075,20 @@ class RocksEngine final : public Engine {
   // concurrently.
   // Adds the mutations to `batch` (the writer group's shared batch, which
   // already holds the group's earlier writes and is read through).
+  // The storage.write injection point: runs on the writer (an error fails
+  // this write with nothing written; a delay stalls the writer).
+  absl::Status StorageWritePoint(const TableInfo& info,
+                                 const std::string& row) {
+    InjectionRegistry* injection = options_.injection;
+    if (injection == nullptr || !injection->armed(PointId::kStorageWrite)) {
+      return absl::OkStatus();
+    }
+    RequestInfo request;
+    request.table = info.schema.name();
+    request.row_key = row;
+    return injection->CheckNow(PointId::kStorageWrite, request).AsStatus();
+  }
+
   absl::Status Apply(const TableInfo& info, const std::string& row,
                      const std::vector<Mutation>& mutations, int shard,
                      rocksdb::WriteBatchWithIndex& batch) {

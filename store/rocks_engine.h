@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "store/commit_queue.h"
 #include "store/engine.h"
+#include "store/injection_registry.h"
 
 namespace kvstore::store {
 
@@ -39,6 +40,9 @@ struct EngineOptions {
   // RocksDB's cache of uncompressed data blocks: scans of data that fits run
   // from memory without decompressing.
   size_t block_cache_bytes = 256 * 1024 * 1024;
+  // The storage.write error-injection point's registry (not owned; must
+  // outlive the engine), or null.
+  InjectionRegistry* injection = nullptr;
 };
 
 // Opens (creating if needed) the database. Errors: InvalidArgument for bad

@@ -9,9 +9,14 @@ namespace kvstore::store {
 absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
     const ServerConfig& config) {
   std::unique_ptr<KvServer> server(new KvServer());
-  KV_ASSIGN_OR_RETURN(server->engine_, OpenRocksEngine(config.engine));
-  server->router_ =
-      std::make_unique<RequestRouter>(server->engine_.get(), &server->metrics_);
+  EngineOptions engine = config.engine;
+  if (config.error_injection) {
+    server->injection_ = InjectionRegistry::Create(config.injection);
+    engine.injection = server->injection_.get();
+  }
+  KV_ASSIGN_OR_RETURN(server->engine_, OpenRocksEngine(engine));
+  server->router_ = std::make_unique<RequestRouter>(
+      server->engine_.get(), &server->metrics_, server->injection_.get());
   KV_ASSIGN_OR_RETURN(
       server->http_,
       HttpServer::Start(config.http, server->router_.get(), &server->metrics_));
@@ -21,6 +26,7 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
 KvServer::~KvServer() { Shutdown(absl::ZeroDuration()).IgnoreError(); }
 
 absl::Status KvServer::Shutdown(absl::Duration grace) {
+  if (injection_ != nullptr) injection_->Shutdown();
   if (http_ != nullptr) http_->Shutdown(grace);
   return engine_ != nullptr ? engine_->Close() : absl::OkStatus();
 }

@@ -1,9 +1,10 @@
-// KvServer: the whole store server (engine + HTTP front end + metrics) as one
-// object, so main() and the tests start it the same way.
+// KvServer: the whole store server (engine + HTTP front end + metrics + error
+// injection) as one object, so main() and the tests start it the same way.
 //
 // Created running by Start(); Shutdown() (or the destructor) stops it: first
-// the HTTP side, so requests in flight finish and are answered, then the
-// engine, so queued writes are synced and the storage is closed cleanly.
+// error injection (parked requests go on, event streams end), then the HTTP
+// side, so requests in flight finish and are answered, then the engine, so
+// queued writes are synced and the storage is closed cleanly.
 // Thread-safe.
 #ifndef KVSTORE_STORE_SERVER_H_
 #define KVSTORE_STORE_SERVER_H_
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "store/engine.h"
 #include "store/http_server.h"
+#include "store/injection_registry.h"
 #include "store/metrics.h"
 #include "store/request_router.h"
 #include "store/rocks_engine.h"
@@ -22,8 +24,11 @@
 namespace kvstore::store {
 
 struct ServerConfig {
-  EngineOptions engine;
+  EngineOptions engine;  // (its `injection` is set by Start)
   HttpServerOptions http;
+  // Serve /v2/error_injection and evaluate the injection points.
+  bool error_injection = false;
+  InjectionOptions injection;
 };
 
 class KvServer {
@@ -44,6 +49,7 @@ class KvServer {
   KvServer() = default;
 
   Metrics metrics_;
+  std::unique_ptr<InjectionRegistry> injection_;  // null unless enabled
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RequestRouter> router_;
   std::unique_ptr<HttpServer> http_;
