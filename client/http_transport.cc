@@ -202,11 +202,13 @@ class HttpTransport final : public Transport {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
       done = false;
-      http::async_read(c.stream, c.buffer, parser,
-                       [&](beast::error_code e, size_t) {
-                         ec = e;
-                         done = true;
-                       });
+      // Whatever has arrived, not a full buffer: a stream of events must be
+      // handed on as it comes.
+      http::async_read_some(c.stream, c.buffer, parser,
+                            [&](beast::error_code e, size_t) {
+                              ec = e;
+                              done = true;
+                            });
       Run(c, done);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) return ErrorStatus(ec, "reading the response body");

@@ -1,0 +1,212 @@
+#include "client/injection_client.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "client/http_transport.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "store/status_http.h"
+
+namespace kvstore {
+namespace {
+
+constexpr absl::string_view kPrefix = "/v2/error_injection";
+
+class CollectSink final : public ResponseSink {
+ public:
+  void OnHead(const ResponseHead& head) override { status = head.http_status; }
+  absl::Status OnBody(absl::string_view bytes) override {
+    body.append(bytes.data(), bytes.size());
+    return absl::OkStatus();
+  }
+  int status = 0;
+  std::string body;
+};
+
+absl::StatusOr<google::protobuf::Value> ParseJson(absl::string_view text) {
+  google::protobuf::Value value;
+  auto parsed =
+      google::protobuf::util::JsonStringToMessage(std::string(text), &value);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat("unparsable JSON from the store: ",
+                                            parsed.message().as_string()));
+  }
+  return value;
+}
+
+int64_t Number(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end()
+             ? 0
+             : static_cast<int64_t>(it->second.number_value());
+}
+
+bool Bool(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it != s.fields().end() && it->second.bool_value();
+}
+
+absl::StatusOr<std::vector<std::string>> Strings(
+    const google::protobuf::Value& list) {
+  std::vector<std::string> out;
+  for (const auto& v : list.list_value().values()) {
+    out.push_back(v.string_value());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
+                           uint16_t* port) {
+  size_t colon = endpoint.rfind(':');
+  uint32_t p = 0;
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(endpoint.substr(colon + 1), &p) || p == 0 ||
+      p > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("endpoint '", endpoint, "' is not ip:port"));
+  }
+  *host = std::string(endpoint.substr(0, colon));
+  *port = static_cast<uint16_t>(p);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<InjectionClient>> InjectionClient::Create(
+    absl::string_view endpoint, absl::Duration timeout) {
+  HttpTransportOptions options;
+  absl::Status parsed = ParseEndpoint(endpoint, &options.host, &options.port);
+  if (!parsed.ok()) return parsed;
+  options.pool_size = 4;
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      NewHttpTransport(options);
+  if (!transport.ok()) return transport.status();
+  return std::unique_ptr<InjectionClient>(
+      new InjectionClient(std::move(*transport), timeout));
+}
+
+absl::StatusOr<std::string> InjectionClient::Call(const std::string& method,
+                                                  const std::string& target,
+                                                  std::string body) {
+  HttpRequestSpec spec;
+  spec.method = method;
+  spec.target = target;
+  spec.body = std::move(body);
+  spec.content_type = "application/json";
+  spec.accept = "application/json";
+  CollectSink sink;
+  absl::Status exchanged =
+      transport_->Exchange(spec, absl::Now() + timeout_, sink);
+  if (!exchanged.ok()) return exchanged;
+  if (sink.status == 200) return std::move(sink.body);
+  absl::StatusOr<google::protobuf::Value> error = ParseJson(sink.body);
+  if (error.ok() && error->has_struct_value()) {
+    const auto& fields = error->struct_value().fields();
+    auto code = fields.find("code");
+    auto message = fields.find("message");
+    if (code != fields.end() && message != fields.end()) {
+      return absl::Status(
+          static_cast<absl::StatusCode>(code->second.number_value()),
+          message->second.string_value());
+    }
+  }
+  return absl::Status(store::CodeFromHttpStatus(sink.status),
+                      absl::StrCat("HTTP ", sink.status, ": ", sink.body));
+}
+
+absl::Status InjectionClient::Arm(
+    absl::string_view point,
+    const std::map<std::string, std::string>& parameters, bool one_shot) {
+  google::protobuf::Struct body;
+  for (const auto& [key, value] : parameters) {
+    (*body.mutable_fields())[key].set_string_value(value);
+  }
+  std::string json;
+  auto printed = google::protobuf::util::MessageToJsonString(body, &json);
+  if (!printed.ok()) {
+    return absl::InvalidArgumentError(printed.message().as_string());
+  }
+  return Call("POST",
+              absl::StrCat(kPrefix, "/injection/", point,
+                           one_shot ? "?one_shot=true" : ""),
+              std::move(json))
+      .status();
+}
+
+absl::Status InjectionClient::Disarm(absl::string_view point) {
+  return Call("DELETE", absl::StrCat(kPrefix, "/injection/", point)).status();
+}
+
+absl::Status InjectionClient::DisarmAll() {
+  return Call("DELETE", absl::StrCat(kPrefix, "/injection")).status();
+}
+
+absl::Status InjectionClient::Message(absl::string_view point) {
+  return Call("POST", absl::StrCat(kPrefix, "/injection/", point, "/message"))
+      .status();
+}
+
+absl::StatusOr<InjectionState> InjectionClient::State(absl::string_view point) {
+  absl::StatusOr<std::string> body =
+      Call("GET", absl::StrCat(kPrefix, "/injection/", point));
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  if (json->list_value().values_size() != 1) {
+    return absl::DataLossError("expected a one-element list");
+  }
+  const google::protobuf::Struct& s =
+      json->list_value().values(0).struct_value();
+  InjectionState state;
+  state.enabled = Bool(s, "enabled");
+  state.exhausted = Bool(s, "exhausted");
+  state.hits = Number(s, "hits");
+  state.fires = Number(s, "fires");
+  state.waiting = Number(s, "waiting");
+  state.messages = Number(s, "messages");
+  auto params = s.fields().find("parameters");
+  if (params != s.fields().end()) {
+    for (const auto& p : params->second.list_value().values()) {
+      const auto& kv = p.struct_value().fields();
+      auto k = kv.find("key");
+      auto v = kv.find("value");
+      if (k != kv.end() && v != kv.end()) {
+        state.parameters[k->second.string_value()] = v->second.string_value();
+      }
+    }
+  }
+  return state;
+}
+
+absl::StatusOr<std::vector<std::string>> InjectionClient::Armed() {
+  absl::StatusOr<std::string> body =
+      Call("GET", absl::StrCat(kPrefix, "/injection"));
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  return Strings(*json);
+}
+
+absl::StatusOr<std::vector<std::string>> InjectionClient::Points() {
+  absl::StatusOr<std::string> body =
+      Call("GET", absl::StrCat(kPrefix, "/points"));
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  std::vector<std::string> names;
+  auto points = json->struct_value().fields().find("points");
+  if (points == json->struct_value().fields().end()) {
+    return absl::DataLossError("no 'points' in the catalog");
+  }
+  for (const auto& p : points->second.list_value().values()) {
+    auto name = p.struct_value().fields().find("name");
+    if (name != p.struct_value().fields().end()) {
+      names.push_back(name->second.string_value());
+    }
+  }
+  return names;
+}
+
+}  // namespace kvstore

@@ -1,0 +1,87 @@
+// kvstore::InjectionClient: arms, disarms, messages and reads the counters of
+// a kvstore_server's error-injection points (/v2/error_injection, see
+// store/injection_api.h; the server must run with --error_injection).
+//
+//   auto injection = kvstore::InjectionClient::Create("127.0.0.1:4000");
+//   (*injection)->Arm("mutation.before_commit",
+//                     {{"action", "error"}, {"status", "503"}, {"count",
+//                     "2"}});
+//   ... run the code under test ...
+//   auto state = (*injection)->State("mutation.before_commit");  // hits, fires
+//
+// Parameters are those of store/injection_registry.h. Errors are the store's:
+// NOT_FOUND for an unknown point (or injection turned off), INVALID_ARGUMENT
+// for a bad parameter; UNAVAILABLE if the store cannot be reached.
+//
+// Thread-safe. Owns its connections.
+#ifndef KVSTORE_CLIENT_INJECTION_CLIENT_H_
+#define KVSTORE_CLIENT_INJECTION_CLIENT_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "client/transport.h"
+
+namespace kvstore {
+
+// A point's arming and counters (GET /v2/error_injection/injection/{name}).
+struct InjectionState {
+  bool enabled = false;    // armed now
+  bool exhausted = false;  // armed, but its count is used up
+  std::map<std::string, std::string> parameters;
+  int64_t hits = 0;
+  int64_t fires = 0;
+  int64_t waiting = 0;  // requests parked at the point now
+  int64_t messages = 0;
+};
+
+class InjectionClient {
+ public:
+  // `endpoint` is "ip:port". InvalidArgument if malformed. Connects lazily.
+  static absl::StatusOr<std::unique_ptr<InjectionClient>> Create(
+      absl::string_view endpoint, absl::Duration timeout = absl::Seconds(10));
+
+  // Arms `point`, replacing any arming and resetting its counters.
+  absl::Status Arm(absl::string_view point,
+                   const std::map<std::string, std::string>& parameters,
+                   bool one_shot = false);
+  // Disarms it, releasing requests parked there. Counters stay readable.
+  absl::Status Disarm(absl::string_view point);
+  absl::Status DisarmAll();
+  // Releases every request paused at `point`; with none parked, the next one
+  // to pause passes at once (the message is latched).
+  absl::Status Message(absl::string_view point);
+  absl::StatusOr<InjectionState> State(absl::string_view point);
+  // The names of the armed points.
+  absl::StatusOr<std::vector<std::string>> Armed();
+  // Every point of the catalog, by name.
+  absl::StatusOr<std::vector<std::string>> Points();
+
+ private:
+  InjectionClient(std::unique_ptr<Transport> transport, absl::Duration timeout)
+      : transport_(std::move(transport)), timeout_(timeout) {}
+
+  // One request; the body of a 200 answer, else the store's error.
+  absl::StatusOr<std::string> Call(const std::string& method,
+                                   const std::string& target,
+                                   std::string body = "");
+
+  const std::unique_ptr<Transport> transport_;
+  const absl::Duration timeout_;
+};
+
+// Parses "ip:port" into the options' host and port. InvalidArgument if
+// malformed. (Shared by the clients of this directory.)
+absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
+                           uint16_t* port);
+
+}  // namespace kvstore
+
+#endif  // KVSTORE_CLIENT_INJECTION_CLIENT_H_

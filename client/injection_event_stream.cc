@@ -1,0 +1,285 @@
+#include "client/injection_event_stream.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/http_transport.h"
+#include "client/injection_client.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "store/status_http.h"
+
+namespace kvstore {
+namespace {
+
+// One subscription lasts at most this long before it is renewed (with
+// Last-Event-ID, so nothing is lost).
+constexpr absl::Duration kExchangeSpan = absl::Hours(1);
+
+std::string Field(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+}  // namespace
+
+// Splits the SSE body into events and hands each to the stream. Stops the
+// exchange once the stream is stopping, or to replay after a gap.
+class InjectionEventStream::Sink final : public ResponseSink {
+ public:
+  explicit Sink(InjectionEventStream* stream) : stream_(stream) {}
+
+  void OnHead(const ResponseHead& head) override {
+    http_status_ = head.http_status;
+  }
+
+  absl::Status OnBody(absl::string_view bytes) override {
+    if (http_status_ != 200) {
+      error_body_.append(bytes.data(), bytes.size());
+      return absl::OkStatus();
+    }
+    buffer_.append(bytes.data(), bytes.size());
+    size_t start = 0;
+    while (true) {
+      size_t end = buffer_.find("\n\n", start);
+      if (end == std::string::npos) break;
+      Dispatch(absl::string_view(buffer_).substr(start, end - start));
+      start = end + 2;
+    }
+    buffer_.erase(0, start);
+    absl::MutexLock lock(&stream_->mu_);
+    if (stream_->stopping_) return absl::CancelledError("stopping");
+    if (stream_->resubscribe_) {
+      stream_->resubscribe_ = false;
+      return absl::AbortedError("events were lost: replaying");
+    }
+    return absl::OkStatus();
+  }
+
+  int http_status() const { return http_status_; }
+  const std::string& error_body() const { return error_body_; }
+
+ private:
+  void Dispatch(absl::string_view block) {
+    absl::string_view name = "message", id, data;
+    std::string joined;  // several data: lines join with '\n'
+    int data_lines = 0;
+    while (!block.empty()) {
+      size_t eol = block.find('\n');
+      absl::string_view line = block.substr(0, eol);
+      block = eol == absl::string_view::npos ? absl::string_view()
+                                             : block.substr(eol + 1);
+      if (line.empty() || line[0] == ':') continue;  // a comment: heartbeat
+      size_t colon = line.find(':');
+      absl::string_view field = line.substr(0, colon);
+      absl::string_view value =
+          colon == absl::string_view::npos ? "" : line.substr(colon + 1);
+      absl::ConsumePrefix(&value, " ");
+      if (field == "event") {
+        name = value;
+      } else if (field == "id") {
+        id = value;
+      } else if (field == "data") {
+        if (data_lines++ > 0) joined += "\n";
+        joined.append(value.data(), value.size());
+      }
+    }
+    data = joined;
+    stream_->OnEvent(name, id, data);
+  }
+
+  InjectionEventStream* const stream_;
+  int http_status_ = 0;
+  std::string buffer_;
+  std::string error_body_;
+};
+
+InjectionEventStream::InjectionEventStream(
+    const InjectionEventStreamOptions& options,
+    std::unique_ptr<Transport> transport)
+    : options_(options), transport_(std::move(transport)) {}
+
+absl::StatusOr<std::unique_ptr<InjectionEventStream>>
+InjectionEventStream::Connect(const InjectionEventStreamOptions& options) {
+  HttpTransportOptions transport_options;
+  absl::Status parsed = ParseEndpoint(options.endpoint, &transport_options.host,
+                                      &transport_options.port);
+  if (!parsed.ok()) return parsed;
+  transport_options.pool_size = 1;
+  transport_options.connect_timeout = options.connect_timeout;
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      NewHttpTransport(transport_options);
+  if (!transport.ok()) return transport.status();
+  std::unique_ptr<InjectionEventStream> stream(
+      new InjectionEventStream(options, std::move(*transport)));
+  stream->reader_ = std::thread([s = stream.get()] { s->Run(); });
+  absl::MutexLock lock(&stream->mu_);
+  auto settled = [s = stream.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+    return s->subscribed_ || !s->failure_.ok();
+  };
+  if (!stream->mu_.AwaitWithTimeout(absl::Condition(&settled),
+                                    options.connect_timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "no hello from ", options.endpoint, "'s event stream within ",
+        absl::FormatDuration(options.connect_timeout)));
+  }
+  if (!stream->subscribed_) return stream->failure_;  // (destructor joins)
+  return stream;
+}
+
+InjectionEventStream::~InjectionEventStream() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (reader_.joinable()) reader_.join();
+}
+
+void InjectionEventStream::Run() {
+  for (bool first = true;; first = false) {
+    HttpRequestSpec spec;
+    spec.method = "GET";
+    spec.accept = "text/event-stream";
+    spec.target = absl::StrCat("/v2/error_injection/events?heartbeat_ms=",
+                               absl::ToInt64Milliseconds(options_.heartbeat));
+    if (!options_.injections.empty()) {
+      absl::StrAppend(&spec.target,
+                      "&injection=", absl::StrJoin(options_.injections, ","));
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      if (!first) {
+        ++reconnects_;
+        spec.headers.emplace_back("Last-Event-ID", absl::StrCat(last_seq_));
+      } else if (options_.since.has_value()) {
+        absl::StrAppend(&spec.target, "&since=", *options_.since);
+      }
+    }
+    Sink sink(this);
+    absl::Status exchanged =
+        transport_->Exchange(spec, absl::Now() + kExchangeSpan, sink);
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    if (!subscribed_) {  // the first subscription failed: report, give up
+      if (sink.http_status() != 0 && sink.http_status() != 200) {
+        failure_ = absl::Status(
+            store::CodeFromHttpStatus(sink.http_status()),
+            absl::StrCat("subscribing to events: HTTP ", sink.http_status(),
+                         ": ", sink.error_body()));
+      } else {
+        failure_ = exchanged.ok()
+                       ? absl::UnavailableError("event stream ended at once")
+                       : exchanged;
+      }
+      return;
+    }
+    if (exchanged.code() != absl::StatusCode::kAborted) {  // not a replay
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           options_.reconnect_delay);
+      if (stopping_) return;
+    }
+  }
+}
+
+void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
+                                   absl::string_view data) {
+  absl::MutexLock lock(&mu_);
+  // After a gap, what follows is dropped: the replay resends it in order.
+  if (resubscribe_) return;
+  if (name == "hello") {
+    subscribed_ = true;
+    return;
+  }
+  google::protobuf::Struct object;
+  auto parsed =
+      google::protobuf::util::JsonStringToMessage(std::string(data), &object);
+  if (name == "gap") {
+    // Events were dropped for this subscriber: reconnect and let the server
+    // replay them from its history (those that left it are gone for good).
+    resubscribe_ = true;
+    return;
+  }
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(id, &seq) || seq <= last_seq_) return;  // seen
+  last_seq_ = seq;
+  InjectionEventRecord record;
+  record.seq = seq;
+  record.phase = std::string(name);
+  record.data = std::string(data);
+  if (parsed.ok()) {
+    record.injection = Field(object, "injection");
+    record.type = Field(object, "type");
+  }
+  events_.push_back(std::move(record));
+  consumed_.push_back(false);
+}
+
+absl::StatusOr<InjectionEventRecord> InjectionEventStream::WaitFor(
+    absl::string_view injection, absl::string_view phase,
+    absl::Duration timeout) {
+  absl::StatusOr<std::vector<InjectionEventRecord>> one =
+      WaitForCount(injection, phase, 1, timeout);
+  if (!one.ok()) return one.status();
+  return std::move(one->front());
+}
+
+absl::StatusOr<std::vector<InjectionEventRecord>>
+InjectionEventStream::WaitForCount(absl::string_view injection,
+                                   absl::string_view phase, int count,
+                                   absl::Duration timeout) {
+  auto matches = [&](const InjectionEventRecord& e) {
+    return e.injection == injection && (phase.empty() || e.phase == phase);
+  };
+  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int n = 0;
+    for (size_t i = 0; i < events_.size(); ++i) {
+      if (!consumed_[i] && matches(events_[i])) ++n;
+    }
+    return n >= count;
+  };
+  absl::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithTimeout(absl::Condition(&enough), timeout)) {
+    int n = 0;
+    for (size_t i = 0; i < events_.size(); ++i) {
+      if (!consumed_[i] && matches(events_[i])) ++n;
+    }
+    return absl::DeadlineExceededError(
+        absl::StrCat("waited ", absl::FormatDuration(timeout), " for ", count,
+                     " '", phase, "' event(s) of ", injection, "; got ", n));
+  }
+  std::vector<InjectionEventRecord> out;
+  for (size_t i = 0; i < events_.size() && static_cast<int>(out.size()) < count;
+       ++i) {
+    if (!consumed_[i] && matches(events_[i])) {
+      consumed_[i] = true;
+      out.push_back(events_[i]);
+    }
+  }
+  return out;
+}
+
+int InjectionEventStream::Count(absl::string_view injection,
+                                absl::string_view phase) {
+  absl::MutexLock lock(&mu_);
+  int n = 0;
+  for (const InjectionEventRecord& e : events_) {
+    if (e.injection == injection && (phase.empty() || e.phase == phase)) ++n;
+  }
+  return n;
+}
+
+std::vector<InjectionEventRecord> InjectionEventStream::Events() {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+
+int InjectionEventStream::reconnects() {
+  absl::MutexLock lock(&mu_);
+  return reconnects_;
+}
+
+}  // namespace kvstore

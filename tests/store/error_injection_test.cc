@@ -1,0 +1,475 @@
+// Error injection over HTTP against the real binary: the control routes, each
+// point where it sits (seed, data requests, before/after commit, bulk entries,
+// readRows streams, storage writes), the actions, and the event stream with
+// the C++ InjectionClient and InjectionEventStream. No sleeps: tests wait on
+// events.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/builders.h"
+#include "client/client.h"
+#include "client/injection_client.h"
+#include "client/injection_event_stream.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/common/http_test_client.h"
+#include "tests/common/server_process.h"
+
+namespace kvstore {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HttpResult;
+using testing::HttpTestClient;
+using testing::ServerProcess;
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+
+TEST(ErrorInjectionOffTest, EveryRouteSaysHowToTurnItOn) {
+  auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto http = HttpTestClient::Connect((*server)->port());
+  ASSERT_TRUE(http.ok());
+  for (const char* target :
+       {"/v2/error_injection/points", "/v2/error_injection/injection",
+        "/v2/error_injection/events", "/v2/error_injection/injection/x"}) {
+    auto res = (*http)->Get(target);
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(res->status, 404) << target;
+    EXPECT_THAT(res->body, HasSubstr("--error_injection")) << target;
+  }
+}
+
+class ErrorInjectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(
+        KVSTORE_SERVER_BINARY,
+        {"--in_memory", "--error_injection", "--injection_history=100000"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    endpoint_ = absl::StrCat("127.0.0.1:", server_->port());
+    auto injection = InjectionClient::Create(endpoint_);
+    ASSERT_TRUE(injection.ok());
+    injection_ = std::move(*injection);
+    InjectionEventStreamOptions options;
+    options.endpoint = endpoint_;
+    auto events = InjectionEventStream::Connect(options);
+    ASSERT_TRUE(events.ok()) << events.status();
+    events_ = std::move(*events);
+    ClientOptions client_options;
+    client_options.endpoint = endpoint_;
+    client_options.retry.max_attempts = 1;  // see each failure as it is
+    auto client = Client::Create(client_options);
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+    auto http = HttpTestClient::Connect(server_->port());
+    ASSERT_TRUE(http.ok());
+    http_ = std::move(*http);
+    v1::Table table;
+    table.set_name("t");
+    table.add_column_families()->set_name("f");
+    ASSERT_TRUE(client_->CreateTable(table).ok());
+  }
+
+  InjectionState State(const std::string& point) {
+    auto state = injection_->State(point);
+    EXPECT_TRUE(state.ok()) << state.status();
+    return state.value_or(InjectionState{});
+  }
+
+  // Whether the row holds value `v` in f:q.
+  std::string Value(const std::string& row) {
+    auto got = client_->ReadRow("t", row);
+    EXPECT_TRUE(got.ok()) << got.status();
+    if (!got.ok() || !got->has_value()) return "";
+    return (*got)->families(0).columns(0).cells(0).value();
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::string endpoint_;
+  std::unique_ptr<InjectionClient> injection_;
+  std::unique_ptr<InjectionEventStream> events_;
+  std::unique_ptr<Client> client_;
+  std::unique_ptr<HttpTestClient> http_;
+};
+
+TEST_F(ErrorInjectionTest, TheCatalogListsEveryPoint) {
+  auto points = injection_->Points();
+  ASSERT_TRUE(points.ok()) << points.status();
+  EXPECT_THAT(*points, ::testing::UnorderedElementsAre(
+                           "request.parsed", "mutation.before_commit",
+                           "mutation.after_commit", "mutate_rows.entry",
+                           "read_rows.row", "storage.write", "seed.request"));
+  auto raw = http_->Get("/v2/error_injection/points");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_THAT(raw->body,
+              HasSubstr("\"actions\":[\"error\",\"delay\",\"pause\""));
+}
+
+TEST_F(ErrorInjectionTest, ControlErrorsAreExplicit) {
+  EXPECT_EQ(injection_->Arm("no.such.point", {}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(injection_->Arm("seed.request", {{"action", "explode"}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  auto bad_json = http_->Request(
+      "POST", "/v2/error_injection/injection/seed.request", "{not json");
+  ASSERT_TRUE(bad_json.ok());
+  EXPECT_EQ(bad_json->status, 400);
+  auto enters = http_->Get("/v2/error_injection/injection/nope/enters");
+  ASSERT_TRUE(enters.ok());
+  EXPECT_EQ(enters->status, 404);
+}
+
+TEST_F(ErrorInjectionTest, ScyllaStyleRoutesWork) {
+  // ?one_shot=true and a JSON object of string parameters, as ScyllaDB's.
+  auto armed = http_->Request(
+      "POST", "/v2/error_injection/injection/seed.request?one_shot=True",
+      "{\"status\":\"500\"}");
+  ASSERT_TRUE(armed.ok());
+  EXPECT_EQ(armed->status, 200);
+  auto list = http_->Get("/v2/error_injection/injection");
+  EXPECT_EQ(list->body, "[\"seed.request\"]");
+  EXPECT_EQ(http_->Get("/set?k=v")->status, 500);
+  EXPECT_EQ(http_->Get("/set?k=v")->status, 200);  // one shot
+  EXPECT_EQ(
+      http_->Get("/v2/error_injection/injection/seed.request/enters")->body,
+      "2");
+  auto state = http_->Get("/v2/error_injection/injection/seed.request");
+  EXPECT_THAT(state->body, HasSubstr("\"enabled\":true"));
+  EXPECT_THAT(state->body,
+              HasSubstr("{\"key\":\"one_shot\",\"value\":\"true\"}"));
+  EXPECT_EQ(http_->Request("DELETE", "/v2/error_injection/injection")->status,
+            200);
+  EXPECT_EQ(http_->Get("/v2/error_injection/injection")->body, "[]");
+}
+
+TEST_F(ErrorInjectionTest, SeedErrorCarriesRetryAfterAndCountersOutliveDisarm) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("seed.request",
+                {{"status", "503"}, {"retry_after", "3"}, {"count", "2"}})
+          .ok());
+  for (int i = 0; i < 2; ++i) {
+    auto res = http_->Get("/get?key=a");
+    ASSERT_TRUE(res.ok());
+    EXPECT_EQ(res->status, 503);
+    EXPECT_EQ(res->headers["retry-after"], "3");
+  }
+  EXPECT_EQ(http_->Get("/get?key=a")->status, 404);  // through: no such key
+  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
+  InjectionState state = State("seed.request");
+  EXPECT_FALSE(state.enabled);
+  EXPECT_EQ(state.hits, 3);
+  EXPECT_EQ(state.fires, 2);
+  ASSERT_TRUE(events_->WaitForCount("seed.request", "hit", 3, kWait).ok());
+  ASSERT_TRUE(events_->WaitForCount("seed.request", "fired", 2, kWait).ok());
+  auto disarmed = events_->WaitFor("seed.request", "disarmed", kWait);
+  ASSERT_TRUE(disarmed.ok());
+  EXPECT_EQ(events_->Count("seed.request", "hit"), 3);  // nothing after
+}
+
+TEST_F(ErrorInjectionTest, EventsCarryTheMatchedRequest) {
+  ASSERT_TRUE(injection_->Arm("request.parsed", {{"count", "1"}}).ok());
+  auto res = http_->Request(
+      "POST", "/v1/tables/t:mutateRow",
+      "{\"rowKey\":\"cm93\",\"mutations\":[{\"deleteFromRow\":{}}]}",
+      {{"Content-Type", "application/json"}, {"X-Test-Tag", "case-7"}});
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 503);
+  auto fired = events_->WaitFor("request.parsed", "fired", kWait);
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(fired->type, "error");
+  EXPECT_THAT(fired->data, HasSubstr("\"row_key\":\"row\""));
+  EXPECT_THAT(fired->data, HasSubstr("\"tag\":\"case-7\""));
+  EXPECT_THAT(fired->data, HasSubstr("\"table\":\"t\""));
+  EXPECT_THAT(fired->data, HasSubstr("\"ts_us\":"));
+  EXPECT_THAT(fired->data, HasSubstr("\"shard\":0"));
+}
+
+TEST_F(ErrorInjectionTest, BeforeCommitErrorLeavesTheRowUntouched) {
+  ASSERT_TRUE(injection_->Arm("mutation.before_commit", {{"count", "1"}}).ok());
+  absl::Status failed =
+      client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Value("r"), "");
+}
+
+TEST_F(ErrorInjectionTest, AfterCommitErrorIsFailedButApplied) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("mutation.after_commit", {{"count", "1"}, {"status", "500"}})
+          .ok());
+  absl::Status failed =
+      client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Value("r"), "v");
+}
+
+TEST_F(ErrorInjectionTest, BulkEntryFailsOnlyTheMatchingEntry) {
+  ASSERT_TRUE(injection_->Arm("mutate_rows.entry", {{"row_key", "b"}}).ok());
+  std::vector<BulkEntry> entries;
+  for (const char* row : {"a", "b", "c"}) {
+    entries.push_back({row, {SetCell("f", "q", "v", 1)}});
+  }
+  auto results = client_->MutateRows("t", std::move(entries));
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_EQ((*results)[1].code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE((*results)[2].ok());
+  EXPECT_EQ(Value("b"), "");
+  EXPECT_EQ(Value("c"), "v");
+}
+
+TEST_F(ErrorInjectionTest, StorageWriteErrorWritesNothing) {
+  ASSERT_TRUE(injection_->Arm("storage.write", {{"count", "1"}}).ok());
+  EXPECT_EQ(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Value("r"), "");
+  EXPECT_TRUE(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).ok());
+  EXPECT_EQ(Value("r"), "v");
+}
+
+class ReadRowsInjectionTest : public ErrorInjectionTest {
+ protected:
+  void SetUp() override {
+    ErrorInjectionTest::SetUp();
+    std::vector<BulkEntry> entries;
+    for (int i = 0; i < 10; ++i) {
+      entries.push_back(
+          {absl::StrCat("row", i), {SetCell("f", "q", absl::StrCat(i), 1)}});
+    }
+    ASSERT_TRUE(client_->MutateRows("t", std::move(entries)).ok());
+  }
+
+  // The rows a scan delivers before it ends, and how it ends.
+  absl::Status Scan(std::vector<std::string>* keys) {
+    return client_->ReadRows("t", ReadRowsQuery{}, [&](v1::Row row) {
+      keys->push_back(row.key());
+      return true;
+    });
+  }
+};
+
+TEST_F(ReadRowsInjectionTest, TruncateCutsTheStreamAfterNRows) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("read_rows.row", {{"action", "truncate"}, {"after_rows", "4"}})
+          .ok());
+  std::vector<std::string> keys;
+  EXPECT_EQ(Scan(&keys).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(keys.size(), 4u);
+}
+
+TEST_F(ReadRowsInjectionTest, AnErrorEndsTheStreamInBand) {
+  ASSERT_TRUE(injection_
+                  ->Arm("read_rows.row", {{"status", "503"},
+                                          {"after_rows", "3"},
+                                          {"message", "shard moved"}})
+                  .ok());
+  std::vector<std::string> keys;
+  absl::Status ended = Scan(&keys);
+  EXPECT_EQ(ended.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ended.message(), "shard moved");
+  EXPECT_EQ(keys.size(), 3u);
+}
+
+TEST_F(ReadRowsInjectionTest, TheResilientClientResumesWithoutDuplicates) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("read_rows.row",
+                {{"action", "truncate"}, {"after_rows", "4"}, {"count", "1"}})
+          .ok());
+  ClientOptions options;
+  options.endpoint = endpoint_;
+  auto resilient = Client::Create(options);
+  ASSERT_TRUE(resilient.ok());
+  std::vector<std::string> keys;
+  ASSERT_TRUE((*resilient)
+                  ->ReadRows("t", ReadRowsQuery{},
+                             [&](v1::Row row) {
+                               keys.push_back(row.key());
+                               return true;
+                             })
+                  .ok());
+  ASSERT_EQ(keys.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(keys[i], absl::StrCat("row", i));
+}
+
+TEST_F(ErrorInjectionTest, PauseParksUntilAMessageAndPausedMeansParked) {
+  ASSERT_TRUE(injection_->Arm("request.parsed", {{"action", "pause"}}).ok());
+  absl::Status result = absl::UnknownError("not run");
+  std::thread call([&] {
+    result = client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
+  });
+  auto paused = events_->WaitFor("request.parsed", "paused", kWait);
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_EQ(State("request.parsed").waiting, 1);  // parked when announced
+  ASSERT_TRUE(injection_->Message("request.parsed").ok());
+  call.join();
+  EXPECT_TRUE(result.ok()) << result;
+  ASSERT_TRUE(events_->WaitFor("request.parsed", "released", kWait).ok());
+  ASSERT_TRUE(injection_->Disarm("request.parsed").ok());  // (reads pass it)
+  EXPECT_EQ(Value("r"), "v");
+}
+
+TEST_F(ErrorInjectionTest, ManyParkedRequestsShowConcurrency) {
+  ASSERT_TRUE(injection_->Arm("request.parsed", {{"action", "pause"}}).ok());
+  constexpr int kCalls = 8;
+  std::vector<std::thread> calls;
+  std::vector<absl::Status> results(kCalls);
+  for (int i = 0; i < kCalls; ++i) {
+    calls.emplace_back([&, i] {
+      results[i] = client_->MutateRow("t", absl::StrCat("r", i),
+                                      {SetCell("f", "q", "v", 1)});
+    });
+  }
+  ASSERT_TRUE(
+      events_->WaitForCount("request.parsed", "paused", kCalls, kWait).ok());
+  EXPECT_EQ(State("request.parsed").waiting, kCalls);
+  ASSERT_TRUE(injection_->Message("request.parsed").ok());  // releases all
+  for (auto& t : calls) t.join();
+  for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
+}
+
+TEST_F(ErrorInjectionTest, ATimedOutPauseGoesOnWithATimeoutEvent) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("seed.request", {{"action", "pause"}, {"timeout_ms", "50"}})
+          .ok());
+  EXPECT_EQ(http_->Get("/set?k=v")->status, 200);
+  ASSERT_TRUE(events_->WaitFor("seed.request", "timeout", kWait).ok());
+}
+
+TEST_F(ErrorInjectionTest, DisarmingReleasesADelay) {
+  ASSERT_TRUE(
+      injection_
+          ->Arm("seed.request", {{"action", "delay"}, {"delay_ms", "3600000"}})
+          .ok());
+  std::thread call([&] {
+    auto other = HttpTestClient::Connect(server_->port());
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ((*other)->Get("/set?k=v")->status, 200);
+  });
+  ASSERT_TRUE(events_->WaitFor("seed.request", "fired", kWait).ok());
+  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
+  call.join();  // an hour's delay, ended by the disarm
+}
+
+TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
+  ASSERT_TRUE(injection_->Arm("seed.request", {{"action", "drop"}}).ok());
+  auto res = http_->Get("/get?key=a");
+  EXPECT_FALSE(res.ok());
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(ErrorInjectionTest, ALateSubscriberReplaysFilteredHistory) {
+  ASSERT_TRUE(injection_->Arm("seed.request", {{"count", "1"}}).ok());
+  ASSERT_TRUE(injection_->Arm("request.parsed", {{"count", "1"}}).ok());
+  EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
+  ASSERT_TRUE(events_->WaitFor("seed.request", "fired", kWait).ok());
+  InjectionEventStreamOptions options;
+  options.endpoint = endpoint_;
+  options.injections = {"seed.request"};
+  options.since = 0;
+  auto late = InjectionEventStream::Connect(options);
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_TRUE((*late)->WaitFor("seed.request", "fired", kWait).ok());
+  std::vector<InjectionEventRecord> seen = (*late)->Events();
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].injection, "seed.request");  // filtered on the server
+    if (i > 0) {
+      EXPECT_GT(seen[i].seq, seen[i - 1].seq);
+    }
+  }
+  EXPECT_EQ(seen.front().phase, "armed");  // from the start of history
+}
+
+// Reads from a raw connection until `want` shows up (or `timeout` passes).
+std::string ReadUntil(uint16_t port, const std::string& request,
+                      const std::string& want, absl::Duration timeout) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string got;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      send(fd, request.data(), request.size(), 0) ==
+          static_cast<ssize_t>(request.size())) {
+    timeval tv{0, 100 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    absl::Time end = absl::Now() + timeout;
+    char buf[4096];
+    while (absl::Now() < end && !absl::StrContains(got, want)) {
+      ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n == 0) break;
+      if (n > 0) got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return got;
+}
+
+TEST_F(ErrorInjectionTest, StreamsSayHelloAndSendHeartbeats) {
+  std::string got = ReadUntil(
+      server_->port(),
+      "GET /v2/error_injection/events?heartbeat_ms=50 HTTP/1.1\r\nHost: "
+      "x\r\n\r\n",
+      ": heartbeat", kWait);
+  EXPECT_THAT(got, HasSubstr("Content-Type: text/event-stream"));
+  EXPECT_THAT(got, HasSubstr("retry: 1000\n"));
+  EXPECT_THAT(got, HasSubstr("event: hello\ndata: {\"current_seq\":"));
+  EXPECT_THAT(got, HasSubstr(": heartbeat\n\n"));
+}
+
+TEST_F(ErrorInjectionTest, TheStreamResumesWithLastEventId) {
+  ASSERT_TRUE(injection_->Arm("seed.request", {{"count", "1"}}).ok());
+  auto armed = events_->WaitFor("seed.request", "armed", kWait);
+  ASSERT_TRUE(armed.ok());
+  EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
+  std::string got = ReadUntil(
+      server_->port(),
+      absl::StrCat("GET /v2/error_injection/events HTTP/1.1\r\nHost: x\r\n"
+                   "Last-Event-ID: ",
+                   armed->seq, "\r\n\r\n"),
+      "event: fired", kWait);
+  EXPECT_THAT(got, HasSubstr(absl::StrCat("id: ", armed->seq + 1, "\n")));
+  EXPECT_THAT(
+      got, ::testing::Not(HasSubstr(absl::StrCat("id: ", armed->seq, "\n"))));
+  EXPECT_THAT(got, HasSubstr("event: fired"));
+}
+
+TEST_F(ErrorInjectionTest, SubscribersAreCleanedUpAfterAThousandCycles) {
+  for (int i = 0; i < 1000; ++i) {
+    auto raw = HttpTestClient::Connect(server_->port());
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE((*raw)
+                    ->SendRaw("GET /v2/error_injection/events HTTP/1.1\r\n"
+                              "Host: x\r\n\r\n")
+                    .ok());
+  }  // each closes its socket
+  // The server notices each hang-up on its own; wait for it to settle (this
+  // test's own stream stays).
+  std::string body;
+  for (int i = 0; i < 400; ++i) {
+    body = http_->Get("/v2/error_injection/points")->body;
+    if (absl::StrContains(body, "\"subscribers\":1,")) break;
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_THAT(body, HasSubstr("\"subscribers\":1,"));
+  auto metrics = http_->Get("/metrics");
+  EXPECT_THAT(metrics->body, HasSubstr("kvstore_injection_subscribers 1\n"));
+}
+
+}  // namespace
+}  // namespace kvstore
