@@ -1,0 +1,154 @@
+"""Tests of kvstore_injection against the real kvstore_server.
+
+Run: KVSTORE_SERVER_BINARY=build/default/store/kvstore_server \
+         python3 -m unittest client/python/test_kvstore_injection.py
+(ctest runs it so.)
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import kvstore_injection as inj  # noqa: E402
+
+SERVER = os.environ.get("KVSTORE_SERVER_BINARY", "kvstore_server")
+
+
+async def http_get(port, target):
+    """A plain GET on its own connection: (status, body)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                 "\r\n".encode())
+    await writer.drain()
+    status, headers = await inj._read_head(reader)
+    body = await inj._read_body(reader, headers)
+    writer.close()
+    return status, body
+
+
+class InjectionTest(unittest.IsolatedAsyncioTestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        port_file = os.path.join(cls.dir.name, "port")
+        cls.server = subprocess.Popen(
+            [SERVER, "--in_memory", "--error_injection", "--port=0",
+             f"--port_file={port_file}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        port = ""
+        while time.monotonic() < deadline and not port:
+            if cls.server.poll() is not None:
+                raise RuntimeError("kvstore_server exited")
+            if os.path.exists(port_file):
+                with open(port_file) as f:
+                    port = f.read().strip()
+            if not port:
+                time.sleep(0.02)
+        cls.port = int(port)
+        cls.host = f"127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        cls.server.wait(timeout=30)
+        cls.dir.cleanup()
+
+    async def asyncTearDown(self):
+        await inj.disable_all_injections(self.host)
+
+    async def test_wait_for_injection_sees_a_fired_point(self):
+        async with inj.injection_event_stream(self.host) as stream:
+            await inj.enable_injection(self.host, "seed.request",
+                                       one_shot=True)
+            status, _ = await http_get(self.port, "/set?a=1")
+            self.assertEqual(status, 503)
+            event = await stream.wait_for_injection("seed.request", timeout=10)
+            self.assertEqual(event["phase"], "fired")
+            self.assertEqual(event["type"], "error")
+            self.assertEqual(event["shard"], 0)
+            self.assertEqual(event["request"]["row_key"], "a")
+            self.assertGreater(event["seq"], 0)
+        self.assertEqual(await inj.injection_enters(self.host, "seed.request"),
+                         1)
+
+    async def test_waiting_for_one_point_keeps_the_others(self):
+        async with inj.injection_event_stream(self.host) as stream:
+            await inj.enable_injection(self.host, "seed.request",
+                                       parameters={"row_key": "b"})
+            await inj.enable_injection(self.host, "request.parsed")
+            await http_get(self.port, "/set?b=1")  # fires seed.request first
+            await stream.wait_for_injection("seed.request", timeout=10,
+                                            phase="fired")
+            # Events of another point that came meanwhile are still there.
+            armed = await stream.wait_for_injection("request.parsed",
+                                                    timeout=10, phase="armed")
+            self.assertEqual(armed["injection"], "request.parsed")
+
+    async def test_pause_and_message(self):
+        async with inj.injection_event_stream(
+                self.host, injections=["seed.request"]) as stream:
+            await inj.enable_injection(self.host, "seed.request",
+                                       parameters={"action": "pause"})
+            call = asyncio.create_task(http_get(self.port, "/set?c=1"))
+            parked = await stream.wait_for_injection("seed.request",
+                                                     timeout=10,
+                                                     phase="paused")
+            self.assertEqual(parked["request"]["row_key"], "c")
+            state = await inj.get_injection(self.host, "seed.request")
+            self.assertEqual(state["waiting"], 1)
+            self.assertFalse(call.done())
+            await inj.message_injection(self.host, "seed.request")
+            status, _ = await asyncio.wait_for(call, 10)
+            self.assertEqual(status, 200)
+            await stream.wait_for_injection("seed.request", timeout=10,
+                                            phase="released")
+
+    async def test_a_wait_times_out(self):
+        async with inj.injection_event_stream(self.host) as stream:
+            with self.assertRaises(asyncio.TimeoutError):
+                await stream.wait_for_injection("storage.write", timeout=0.2)
+
+    async def test_unknown_points_are_errors(self):
+        with self.assertRaises(inj.InjectionError) as raised:
+            await inj.enable_injection(self.host, "no.such.point")
+        self.assertEqual(raised.exception.status, 404)
+        with self.assertRaises(inj.InjectionError) as bad:
+            await inj.enable_injection(self.host, "seed.request",
+                                       parameters={"count": "-1"})
+        self.assertEqual(bad.exception.status, 400)
+
+    async def test_replay_from_history(self):
+        await inj.enable_injection(self.host, "storage.write",
+                                   parameters={"count": "1"})
+        async with inj.injection_event_stream(
+                self.host, injections=["storage.write"], since=0) as stream:
+            event = await stream.wait_for_injection("storage.write",
+                                                    timeout=10,
+                                                    phase="armed")
+            self.assertEqual(event["parameters"], {"count": "1"})
+
+    async def test_the_stream_reconnects_with_last_event_id(self):
+        async with inj.injection_event_stream(self.host) as stream:
+            await inj.enable_injection(self.host, "seed.request",
+                                       one_shot=True)
+            await stream.wait_for_injection("seed.request", timeout=10,
+                                            phase="armed")
+            stream._writer.close()  # the connection breaks
+            await http_get(self.port, "/set?d=1")
+            # Fired while the stream was away: replayed on reconnect.
+            event = await stream.wait_for_injection("seed.request",
+                                                    timeout=10)
+            self.assertEqual(event["request"]["row_key"], "d")
+            self.assertGreaterEqual(stream.reconnects, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
