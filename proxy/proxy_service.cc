@@ -74,10 +74,8 @@ grpc::Status ProxyService::RunCall(absl::string_view method,
     Log(method, request.client_id(), rpc, nullptr);
     return rpc;
   }
-  absl::Status outcome =
-      entry->closed.load()
-          ? absl::FailedPreconditionError("the client is closed")
-          : call(*entry->client);
+  // (A closed client answers FAILED_PRECONDITION itself.)
+  absl::Status outcome = call(*entry->client);
   SetStatus(outcome, result->mutable_status());
   Log(method, request.client_id(), rpc, &result->status());
   return grpc::Status::OK;
@@ -127,7 +125,7 @@ grpc::Status ProxyService::CloseClient(grpc::ServerContext*,
                                        tpv1::CloseClientResponse*) {
   std::shared_ptr<Entry> entry;
   grpc::Status rpc = Find(request->client_id(), &entry);
-  if (rpc.ok()) entry->closed.store(true);
+  if (rpc.ok()) entry->client->Close();  // in-flight calls finish
   Log("CloseClient", request->client_id(), rpc, nullptr);
   return rpc;
 }
@@ -148,7 +146,7 @@ grpc::Status ProxyService::RemoveClient(
                          absl::StrCat("no client '", id, "'"));
     } else {
       removed = std::move(it->second);
-      removed->closed.store(true);
+      removed->client->Close();
       clients_.erase(it);
     }
   }

@@ -69,8 +69,7 @@ class ProxyService final : public tpv1::TestProxy::Service {
 
  private:
   struct Entry {
-    std::unique_ptr<Client> client;
-    std::atomic<bool> closed{false};
+    std::unique_ptr<Client> client;  // CloseClient calls its Close()
   };
 
   // The named client, or the RPC status to return (INVALID_ARGUMENT for an

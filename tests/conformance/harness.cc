@@ -66,8 +66,8 @@ const std::string& ProxyEnvironment::Address() { return Proxy().address; }
 
 void ConformanceTest::SetUp() {
   ASSERT_NE(Proxy().stub, nullptr) << "the proxy did not start";
-  auto store =
-      testing::ServerProcess::Start(Config().store_binary, {"--in_memory"});
+  auto store = testing::ServerProcess::Start(
+      Config().store_binary, {"--in_memory", "--error_injection"});
   ASSERT_TRUE(store.ok()) << store.status();
   store_ = std::move(*store);
   auto http = testing::HttpTestClient::Connect(store_->port());
@@ -82,13 +82,62 @@ void ConformanceTest::SetUp() {
       << (created.ok() ? created->body : created.status().ToString());
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   client_id_ = absl::StrCat(info->test_suite_name(), ".", info->name());
+  caller_ = client_id_;
   ASSERT_TRUE(CreateClient(client_id_).ok());
   extra_clients_.clear();  // CreateClient recorded it; it is ours
 }
 
 void ConformanceTest::TearDown() {
+  // Nothing stays parked in the store when the test ends.
+  if (injection_ != nullptr) injection_->DisarmAll().IgnoreError();
+  events_.reset();
   if (!client_id_.empty()) RemoveClient(client_id_).ok();
   for (const std::string& id : extra_clients_) RemoveClient(id).ok();
+}
+
+InjectionClient& ConformanceTest::Injection() {
+  if (injection_ == nullptr) {
+    auto made = InjectionClient::Create(StoreTarget());
+    EXPECT_TRUE(made.ok()) << made.status();
+    injection_ = std::move(*made);
+  }
+  return *injection_;
+}
+
+InjectionEventStream& ConformanceTest::Events() {
+  if (events_ == nullptr) {
+    InjectionEventStreamOptions options;
+    options.endpoint = StoreTarget();
+    options.since = 0;
+    auto made = InjectionEventStream::Connect(options);
+    EXPECT_TRUE(made.ok()) << made.status();
+    events_ = std::move(*made);
+  }
+  return *events_;
+}
+
+void ConformanceTest::Arm(
+    const std::string& point,
+    const std::map<std::string, std::string>& parameters) {
+  absl::Status armed = Injection().Arm(point, parameters);
+  ASSERT_TRUE(armed.ok()) << point << ": " << armed;
+}
+
+int ConformanceTest::CountUntilDisarmed(const std::string& point,
+                                        const std::string& phase) {
+  EXPECT_TRUE(Injection().Disarm(point).ok());
+  auto disarmed = Events().WaitFor(point, "disarmed", absl::Seconds(30));
+  EXPECT_TRUE(disarmed.ok()) << disarmed.status();
+  return Events().Count(point, phase);
+}
+
+grpc::Status ConformanceTest::CloseClient(const std::string& id) {
+  tpv1::CloseClientRequest request;
+  request.set_client_id(id);
+  tpv1::CloseClientResponse response;
+  grpc::ClientContext context;
+  Prepare(&context);
+  return stub().CloseClient(&context, request, &response);
 }
 
 std::string ConformanceTest::StoreTarget() const {
@@ -127,7 +176,7 @@ tpv1::MutateRowResult ConformanceTest::Mutate(
     const std::string& key, std::vector<v1::Mutation> mutations,
     const std::string& table) {
   tpv1::MutateRowRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   request.mutable_request()->set_row_key(key);
   for (v1::Mutation& m : mutations) {
@@ -145,7 +194,7 @@ tpv1::RowResult ConformanceTest::ReadRow(const std::string& key,
                                          const v1::RowFilter* filter,
                                          const std::string& table) {
   tpv1::ReadRowRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   request.set_row_key(key);
   if (filter != nullptr) *request.mutable_filter() = *filter;
@@ -161,7 +210,7 @@ tpv1::RowsResult ConformanceTest::ReadRows(const v1::ReadRowsRequest& read,
                                            int cancel_after_rows,
                                            const std::string& table) {
   tpv1::ReadRowsRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   *request.mutable_request() = read;
   request.set_cancel_after_rows(cancel_after_rows);
@@ -176,7 +225,7 @@ tpv1::RowsResult ConformanceTest::ReadRows(const v1::ReadRowsRequest& read,
 tpv1::MutateRowsResult ConformanceTest::Bulk(const v1::MutateRowsRequest& bulk,
                                              const std::string& table) {
   tpv1::MutateRowsRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   *request.mutable_request() = bulk;
   tpv1::MutateRowsResult result;
@@ -190,7 +239,7 @@ tpv1::MutateRowsResult ConformanceTest::Bulk(const v1::MutateRowsRequest& bulk,
 tpv1::CheckAndMutateRowResult ConformanceTest::CheckAndMutate(
     const v1::CheckAndMutateRowRequest& cam, const std::string& table) {
   tpv1::CheckAndMutateRowRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   *request.mutable_request() = cam;
   tpv1::CheckAndMutateRowResult result;
@@ -205,7 +254,7 @@ tpv1::RowResult ConformanceTest::ReadModifyWrite(
     const std::string& key, std::vector<v1::ReadModifyWriteRule> rules,
     const std::string& table) {
   tpv1::ReadModifyWriteRowRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   request.mutable_request()->set_row_key(key);
   for (v1::ReadModifyWriteRule& r : rules) {
@@ -221,7 +270,7 @@ tpv1::RowResult ConformanceTest::ReadModifyWrite(
 
 tpv1::SampleRowKeysResult ConformanceTest::Sample(const std::string& table) {
   tpv1::SampleRowKeysRequest request;
-  request.set_client_id(client_id_);
+  request.set_client_id(caller_);
   request.set_table_name(table);
   tpv1::SampleRowKeysResult result;
   grpc::ClientContext context;

@@ -1,16 +1,20 @@
 // The conformance harness's plumbing: where the proxy is, how to start stores,
 // and a fixture that gives each test a fresh store, its table and a proxy
 // client. Tests talk to the proxy only over gRPC, and to their store only to
-// set it up (HTTP table admin).
+// set it up (HTTP table admin) and to script faults (its error-injection API
+// and event stream: each store runs with --error_injection).
 #ifndef KVSTORE_TESTS_CONFORMANCE_HARNESS_H_
 #define KVSTORE_TESTS_CONFORMANCE_HARNESS_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "client/builders.h"
+#include "client/injection_client.h"
+#include "client/injection_event_stream.h"
 #include "gtest/gtest.h"
 #include "kvstore/testproxy/v1/test_proxy.grpc.pb.h"
 #include "tests/common/server_process.h"
@@ -55,6 +59,21 @@ class ConformanceTest : public ::testing::Test {
   grpc::Status CreateClient(const std::string& id, int timeout_ms = 0,
                             const std::string& target = "");
   grpc::Status RemoveClient(const std::string& id);
+  grpc::Status CloseClient(const std::string& id);
+  // Makes the call helpers below use client `id` (default: client_id()).
+  void CallWith(const std::string& id) { caller_ = id; }
+
+  // The test store's error injection, and its event stream (subscribed on
+  // first use, replaying the store's whole history, so no event is missed).
+  InjectionClient& Injection();
+  InjectionEventStream& Events();
+  // Arms a point (the test fails if that fails).
+  void Arm(const std::string& point,
+           const std::map<std::string, std::string>& parameters);
+  // Disarms `point` and waits for its `disarmed` event: every earlier event of
+  // the point has then arrived. Returns how many `phase` events it had.
+  int CountUntilDisarmed(const std::string& point,
+                         const std::string& phase = "hit");
 
   // One call each through the proxy, on client_id() and table "t" unless
   // given. The RPC must succeed (the test fails otherwise); the library's
@@ -87,7 +106,10 @@ class ConformanceTest : public ::testing::Test {
 
  private:
   std::string client_id_;
+  std::string caller_;  // the client the call helpers use
   std::vector<std::string> extra_clients_;
+  std::unique_ptr<InjectionClient> injection_;
+  std::unique_ptr<InjectionEventStream> events_;
 };
 
 }  // namespace kvstore::conformance
