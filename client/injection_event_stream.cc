@@ -8,20 +8,32 @@
 #include "absl/strings/strip.h"
 #include "client/http_transport.h"
 #include "client/injection_client.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "store/status_http.h"
 
 namespace kvstore {
 namespace {
 
-// One subscription lasts at most this long before it is renewed (with
-// Last-Event-ID, so nothing is lost).
-constexpr absl::Duration kExchangeSpan = absl::Hours(1);
-
-std::string Field(const google::protobuf::Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? "" : it->second.string_value();
+// The value of a top-level string field of an event's data, whose shape the
+// store fixes (store/injection_events.cc): `"key":"value"` with JSON escapes.
+// Cheap on purpose: it runs on the reader for every event, and a full JSON
+// parse there would delay delivery to every other subscriber on the machine.
+// (The whole object stays in InjectionEventRecord::data.)
+std::string StringField(absl::string_view json, absl::string_view key) {
+  std::string needle = absl::StrCat("\"", key, "\":\"");
+  size_t at = json.find(needle);
+  if (at == absl::string_view::npos) return "";
+  std::string out;
+  for (size_t i = at + needle.size(); i < json.size(); ++i) {
+    char c = json[i];
+    if (c == '"') return out;
+    if (c == '\\' && i + 1 < json.size()) {
+      char e = json[++i];
+      out.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -50,8 +62,10 @@ class InjectionEventStream::Sink final : public ResponseSink {
       start = end + 2;
     }
     buffer_.erase(0, start);
+    if (stream_->stopping_now_.load()) return absl::CancelledError("stopping");
+    if (!saw_gap_) return absl::OkStatus();
+    saw_gap_ = false;
     absl::MutexLock lock(&stream_->mu_);
-    if (stream_->stopping_) return absl::CancelledError("stopping");
     if (stream_->resubscribe_) {
       stream_->resubscribe_ = false;
       return absl::AbortedError("events were lost: replaying");
@@ -88,11 +102,13 @@ class InjectionEventStream::Sink final : public ResponseSink {
       }
     }
     data = joined;
+    if (name == "gap") saw_gap_ = true;
     stream_->OnEvent(name, id, data);
   }
 
   InjectionEventStream* const stream_;
   int http_status_ = 0;
+  bool saw_gap_ = false;
   std::string buffer_;
   std::string error_body_;
 };
@@ -134,6 +150,7 @@ InjectionEventStream::~InjectionEventStream() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    stopping_now_.store(true);
   }
   if (reader_.joinable()) reader_.join();
 }
@@ -161,7 +178,7 @@ void InjectionEventStream::Run() {
     }
     Sink sink(this);
     absl::Status exchanged =
-        transport_->Exchange(spec, absl::Now() + kExchangeSpan, sink);
+        transport_->Exchange(spec, absl::Now() + options_.renew_after, sink);
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     if (!subscribed_) {  // the first subscription failed: report, give up
@@ -177,7 +194,9 @@ void InjectionEventStream::Run() {
       }
       return;
     }
-    if (exchanged.code() != absl::StatusCode::kAborted) {  // not a replay
+    // A replay (after a gap) or a renewal reconnects at once.
+    if (exchanged.code() != absl::StatusCode::kAborted &&
+        exchanged.code() != absl::StatusCode::kDeadlineExceeded) {
       mu_.AwaitWithTimeout(absl::Condition(&stopping_),
                            options_.reconnect_delay);
       if (stopping_) return;
@@ -187,6 +206,7 @@ void InjectionEventStream::Run() {
 
 void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
                                    absl::string_view data) {
+  const absl::Time received = absl::Now();
   absl::MutexLock lock(&mu_);
   // After a gap, what follows is dropped: the replay resends it in order.
   if (resubscribe_) return;
@@ -194,9 +214,6 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
     subscribed_ = true;
     return;
   }
-  google::protobuf::Struct object;
-  auto parsed =
-      google::protobuf::util::JsonStringToMessage(std::string(data), &object);
   if (name == "gap") {
     // Events were dropped for this subscriber: reconnect and let the server
     // replay them from its history (those that left it are gone for good).
@@ -210,10 +227,9 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
   record.seq = seq;
   record.phase = std::string(name);
   record.data = std::string(data);
-  if (parsed.ok()) {
-    record.injection = Field(object, "injection");
-    record.type = Field(object, "type");
-  }
+  record.received = received;
+  record.injection = StringField(data, "injection");
+  record.type = StringField(data, "type");
   events_.push_back(std::move(record));
   consumed_.push_back(false);
 }
@@ -234,9 +250,10 @@ InjectionEventStream::WaitForCount(absl::string_view injection,
   auto matches = [&](const InjectionEventRecord& e) {
     return e.injection == injection && (phase.empty() || e.phase == phase);
   };
+  // (Evaluated by whichever thread releases mu_: kept cheap.)
   auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     int n = 0;
-    for (size_t i = 0; i < events_.size(); ++i) {
+    for (size_t i = scan_from_; i < events_.size() && n < count; ++i) {
       if (!consumed_[i] && matches(events_[i])) ++n;
     }
     return n >= count;
@@ -244,7 +261,7 @@ InjectionEventStream::WaitForCount(absl::string_view injection,
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&enough), timeout)) {
     int n = 0;
-    for (size_t i = 0; i < events_.size(); ++i) {
+    for (size_t i = scan_from_; i < events_.size(); ++i) {
       if (!consumed_[i] && matches(events_[i])) ++n;
     }
     return absl::DeadlineExceededError(
@@ -252,13 +269,14 @@ InjectionEventStream::WaitForCount(absl::string_view injection,
                      " '", phase, "' event(s) of ", injection, "; got ", n));
   }
   std::vector<InjectionEventRecord> out;
-  for (size_t i = 0; i < events_.size() && static_cast<int>(out.size()) < count;
-       ++i) {
+  for (size_t i = scan_from_;
+       i < events_.size() && static_cast<int>(out.size()) < count; ++i) {
     if (!consumed_[i] && matches(events_[i])) {
       consumed_[i] = true;
       out.push_back(events_[i]);
     }
   }
+  while (scan_from_ < events_.size() && consumed_[scan_from_]) ++scan_from_;
   return out;
 }
 

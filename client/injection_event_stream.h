@@ -21,6 +21,7 @@
 #ifndef KVSTORE_CLIENT_INJECTION_EVENT_STREAM_H_
 #define KVSTORE_CLIENT_INJECTION_EVENT_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,6 +49,9 @@ struct InjectionEventStreamOptions {
   absl::Duration heartbeat = absl::Milliseconds(200);
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration reconnect_delay = absl::Milliseconds(100);
+  // A subscription is renewed (reconnecting with Last-Event-ID, nothing lost)
+  // after this long.
+  absl::Duration renew_after = absl::Hours(1);
 };
 
 // One event: the SSE event name (phase), id (seq) and its JSON data.
@@ -57,6 +61,7 @@ struct InjectionEventRecord {
   std::string injection;  // the point
   std::string type;       // the action: error, delay, pause, ...
   std::string data;       // the whole JSON object, as sent
+  absl::Time received;    // when this client parsed it
 };
 
 class InjectionEventStream {
@@ -105,11 +110,15 @@ class InjectionEventStream {
   absl::Mutex mu_;
   std::vector<InjectionEventRecord> events_ ABSL_GUARDED_BY(mu_);
   std::vector<bool> consumed_ ABSL_GUARDED_BY(mu_);
+  // Every event before this index is consumed: waits scan from here, so a
+  // long-lived stream's waits do not slow down as its history grows.
+  size_t scan_from_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;     // highest seq seen
   bool subscribed_ ABSL_GUARDED_BY(mu_) = false;   // a hello arrived
   bool resubscribe_ ABSL_GUARDED_BY(mu_) = false;  // a gap: replay
   absl::Status failure_ ABSL_GUARDED_BY(mu_);  // why the first subscribe failed
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stopping_now_{false};  // stopping_, read without mu_
   int reconnects_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

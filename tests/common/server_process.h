@@ -3,7 +3,9 @@
 // --port_file, so tests never race for ports.
 //
 // Not thread-safe; one object per child. The destructor kills a child still
-// running (SIGKILL).
+// running (SIGKILL), and the child is killed too if the test process dies
+// (PR_SET_PDEATHSIG, which follows the thread that called Start: call it
+// from a thread that outlives the child, such as the test's own).
 #ifndef KVSTORE_TESTS_COMMON_SERVER_PROCESS_H_
 #define KVSTORE_TESTS_COMMON_SERVER_PROCESS_H_
 

@@ -6,8 +6,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <memory>
 #include <string>
 #include <thread>
@@ -23,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/temp_dir.h"
 
 namespace kvstore {
 namespace {
@@ -447,6 +450,67 @@ TEST_F(ErrorInjectionTest, TheStreamResumesWithLastEventId) {
   EXPECT_THAT(
       got, ::testing::Not(HasSubstr(absl::StrCat("id: ", armed->seq, "\n"))));
   EXPECT_THAT(got, HasSubstr("event: fired"));
+}
+
+TEST_F(ErrorInjectionTest, TheCppStreamRenewsWithoutLosingOrRepeatingEvents) {
+  InjectionEventStreamOptions options;
+  options.endpoint = endpoint_;
+  options.injections = {"seed.request"};
+  options.renew_after = absl::Milliseconds(100);  // reconnect often
+  auto stream = InjectionEventStream::Connect(options);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  ASSERT_TRUE(injection_->Arm("seed.request", {{"status", "503"}}).ok());
+  constexpr int kEvents = 40;
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
+    absl::SleepFor(absl::Milliseconds(10));  // spread over several renewals
+  }
+  auto fired = (*stream)->WaitForCount("seed.request", "fired", kEvents, kWait);
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  for (int i = 1; i < kEvents; ++i) {
+    EXPECT_GT((*fired)[i].seq, (*fired)[i - 1].seq);  // in order, no repeats
+  }
+  EXPECT_GE((*stream)->reconnects(), 2);
+  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
+  ASSERT_TRUE((*stream)->WaitFor("seed.request", "disarmed", kWait).ok());
+  EXPECT_EQ((*stream)->Count("seed.request", "fired"), kEvents);
+}
+
+TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
+  testing::TempDir dir;
+  std::vector<std::string> args = {"--data_dir=" + dir.File("db"),
+                                   "--error_injection"};
+  auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, args);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string endpoint = absl::StrCat("127.0.0.1:", (*server)->port());
+  auto injection = InjectionClient::Create(endpoint);
+  ASSERT_TRUE(injection.ok());
+  ASSERT_TRUE((*injection)
+                  ->Arm("mutation.after_commit",
+                        {{"action", "crash"}, {"table", "default"}})
+                  .ok());
+  ClientOptions options;
+  options.endpoint = endpoint;
+  options.retry.max_attempts = 1;
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.ok());
+  // Committed and synced, then the process dies before answering.
+  EXPECT_EQ(
+      (*client)->MutateRow("default", "k", {SetCell("cf", "", "v", 7)}).code(),
+      absl::StatusCode::kUnavailable);
+  absl::StatusOr<int> exit = (*server)->Signal(0);  // just wait for it
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_TRUE(WIFSIGNALED(*exit));
+  EXPECT_EQ(WTERMSIG(*exit), SIGKILL);
+
+  auto restarted = ServerProcess::Start(KVSTORE_SERVER_BINARY, args);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  auto http = HttpTestClient::Connect((*restarted)->port());
+  ASSERT_TRUE(http.ok());
+  auto got = (*http)->Get("/get?key=k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "v");
 }
 
 TEST_F(ErrorInjectionTest, SubscribersAreCleanedUpAfterAThousandCycles) {
