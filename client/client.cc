@@ -129,9 +129,11 @@ class RowStreamSink final : public ResponseSink {
     return absl::OkStatus();
   }
 
-  // The call's outcome once the exchange ended with `exchanged`.
+  // The call's outcome once the exchange ended with `exchanged`. A final
+  // status that arrived wins over a connection that broke after it.
   absl::Status Outcome(const absl::Status& exchanged) const {
     if (stopped_) return absl::OkStatus();
+    if (final_status_.has_value() && http_status_ == 200) return *final_status_;
     if (!exchanged.ok()) return exchanged;
     if (http_status_ != 200) {
       return ErrorFromResponse(http_status_, content_type_, buffer_);
@@ -244,7 +246,8 @@ absl::Status Client::Run(
     absl::Time deadline =
         std::min(overall, absl::Now() + options_.attempt_timeout);
     Attempt result = attempt(deadline);
-    if (result.status.ok() || !idempotent || !IsTransient(result.status)) {
+    if (result.status.ok() || !idempotent || !result.retryable ||
+        !IsTransient(result.status)) {
       return result.status;
     }
     if (absl::Now() >= overall) {
@@ -348,15 +351,19 @@ absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
     BufferSink sink;
     absl::Status exchanged = transport_->Exchange(
         Spec("POST", target, request.SerializeAsString()), deadline, sink);
+    // Whether a failure of the whole request may be retried: only if some
+    // entry could be resent (never an empty request).
+    bool any_idempotent = false;
+    for (size_t i : pending) any_idempotent = any_idempotent || idempotent[i];
     if (!exchanged.ok()) {
       for (size_t i : pending) results[i] = exchanged;
-      return {exchanged, std::nullopt};
+      return {exchanged, std::nullopt, any_idempotent};
     }
     if (sink.http_status() != 200) {
       absl::Status error = ErrorFromResponse(sink.http_status(),
                                              sink.content_type(), sink.body());
       for (size_t i : pending) results[i] = error;
-      return {error, sink.retry_after()};
+      return {error, sink.retry_after(), any_idempotent};
     }
     v1::MutateRowsResponse response;
     if (!response.ParseFromString(sink.body())) {
@@ -385,8 +392,8 @@ absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
     pending = std::move(failed);
     bool retryable = false;
     for (size_t i : pending) retryable = retryable || idempotent[i];
-    if (!retryable) return {absl::OkStatus(), std::nullopt};
-    return {results[pending[0]], sink.retry_after()};
+    if (!retryable) return {absl::OkStatus(), std::nullopt, false};
+    return {results[pending[0]], sink.retry_after(), true};
   });
   if (answered) return results;  // per-entry outcomes, the call's included
   if (!call.ok()) return call;

@@ -41,6 +41,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -160,8 +161,13 @@ class Client {
  private:
   // One attempt's outcome.
   struct Attempt {
+    Attempt(absl::Status s,  // NOLINT: implicit, so `return status;` works
+            std::optional<absl::Duration> after = std::nullopt,
+            bool may_retry = true)
+        : status(std::move(s)), retry_after(after), retryable(may_retry) {}
     absl::Status status;
     std::optional<absl::Duration> retry_after;
+    bool retryable;  // false: nothing in it may be tried again
   };
 
   Client(const ClientOptions& options, std::unique_ptr<Transport> transport);

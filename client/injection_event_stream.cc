@@ -1,5 +1,6 @@
 #include "client/injection_event_stream.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -34,6 +35,18 @@ std::string StringField(absl::string_view json, absl::string_view key) {
     }
   }
   return "";
+}
+
+// The value of a top-level unsigned field of an event's data (0 if absent).
+uint64_t NumberField(absl::string_view json, absl::string_view key) {
+  std::string needle = absl::StrCat("\"", key, "\":");
+  size_t at = json.find(needle);
+  if (at == absl::string_view::npos) return 0;
+  absl::string_view rest = json.substr(at + needle.size());
+  size_t end = rest.find_first_not_of("0123456789");
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(rest.substr(0, end), &value)) return 0;
+  return value;
 }
 
 }  // namespace
@@ -208,18 +221,33 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
                                    absl::string_view data) {
   const absl::Time received = absl::Now();
   absl::MutexLock lock(&mu_);
-  // After a gap, what follows is dropped: the replay resends it in order.
+  // After a live gap, what follows is dropped: the replay resends it in order.
   if (resubscribe_) return;
-  if (name == "hello") {
+  if (name == "hello") {  // each subscription starts with one
+    const uint64_t current = NumberField(data, "current_seq");
+    if (!subscribed_ && !options_.since.has_value()) {
+      last_seq_ = current;  // only what happens from now on
+    } else if (current < last_seq_) {
+      last_seq_ = current;  // a restarted server: its seqs start again
+    }
     subscribed_ = true;
+    events_this_subscription_ = 0;
     return;
   }
   if (name == "gap") {
-    // Events were dropped for this subscriber: reconnect and let the server
-    // replay them from its history (those that left it are gone for good).
-    resubscribe_ = true;
+    ++gaps_;
+    const uint64_t lost_to = NumberField(data, "lost_to");
+    if (events_this_subscription_ == 0) {
+      // A replay's gap: those events left the server's history; gone.
+      last_seq_ = std::max(last_seq_, lost_to);
+    } else {
+      // This subscriber fell behind and the server dropped events: reconnect
+      // and have them replayed from the history.
+      resubscribe_ = true;
+    }
     return;
   }
+  ++events_this_subscription_;
   uint64_t seq = 0;
   if (!absl::SimpleAtoi(id, &seq) || seq <= last_seq_) return;  // seen
   last_seq_ = seq;
@@ -293,6 +321,11 @@ int InjectionEventStream::Count(absl::string_view injection,
 std::vector<InjectionEventRecord> InjectionEventStream::Events() {
   absl::MutexLock lock(&mu_);
   return events_;
+}
+
+int InjectionEventStream::gaps() {
+  absl::MutexLock lock(&mu_);
+  return gaps_;
 }
 
 int InjectionEventStream::reconnects() {

@@ -13,9 +13,10 @@
 // `hello` arrived), so nothing that happens afterwards can be missed. Every
 // event is kept: WaitFor consumes only the first unconsumed event it matches
 // and leaves the others for later waits. A background thread reads the
-// stream; if the connection breaks (or the server reports a gap) it
-// reconnects with Last-Event-ID and the server replays what was missed from
-// its history (duplicates are dropped by seq).
+// stream; if the connection breaks (or the server reports that this reader
+// fell behind) it reconnects with Last-Event-ID and the server replays what
+// was missed from its history (duplicates are dropped by seq); what has left
+// the history is reported by gaps().
 //
 // Thread-safe. The destructor stops the reader (within one heartbeat).
 #ifndef KVSTORE_CLIENT_INJECTION_EVENT_STREAM_H_
@@ -50,8 +51,9 @@ struct InjectionEventStreamOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration reconnect_delay = absl::Milliseconds(100);
   // A subscription is renewed (reconnecting with Last-Event-ID, nothing lost)
-  // after this long.
-  absl::Duration renew_after = absl::Hours(1);
+  // after this long. Also bounds how long the destructor may wait for a
+  // server that stopped sending.
+  absl::Duration renew_after = absl::Seconds(5);
 };
 
 // One event: the SSE event name (phase), id (seq) and its JSON data.
@@ -93,6 +95,9 @@ class InjectionEventStream {
   std::vector<InjectionEventRecord> Events();
   // How often the stream reconnected.
   int reconnects();
+  // Gap events seen: a live gap is replayed from the server's history; one
+  // that a replay reports means those events are gone.
+  int gaps();
 
  private:
   class Sink;
@@ -120,6 +125,8 @@ class InjectionEventStream {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<bool> stopping_now_{false};  // stopping_, read without mu_
   int reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  int gaps_ ABSL_GUARDED_BY(mu_) = 0;
+  int events_this_subscription_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kvstore

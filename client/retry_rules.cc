@@ -18,11 +18,20 @@ bool IsTransient(const absl::Status& status) {
 
 namespace {
 
+// An end bound of "" means "to the last row" (as the store reads it).
+bool EndUnbounded(const v1::RowRange& range) {
+  return (!range.has_end_open() && !range.has_end_closed()) ||
+         (range.has_end_open() && range.end_open().empty()) ||
+         (range.has_end_closed() && range.end_closed().empty());
+}
+
 // `range` cut to keys > last (forward) or < last (reversed); false if empty.
 bool CutRange(v1::RowRange* range, const std::string& last, bool reversed) {
+  const bool unbounded_end = EndUnbounded(*range);
   if (!reversed) {
-    if ((range->has_end_open() && range->end_open() <= last) ||
-        (range->has_end_closed() && range->end_closed() <= last)) {
+    if (!unbounded_end &&
+        ((range->has_end_open() && range->end_open() <= last) ||
+         (range->has_end_closed() && range->end_closed() <= last))) {
       return false;
     }
     bool keep_start =
@@ -35,8 +44,9 @@ bool CutRange(v1::RowRange* range, const std::string& last, bool reversed) {
       (range->has_start_open() && range->start_open() >= last)) {
     return false;
   }
-  bool keep_end = (range->has_end_closed() && range->end_closed() < last) ||
-                  (range->has_end_open() && range->end_open() <= last);
+  bool keep_end = !unbounded_end &&
+                  ((range->has_end_closed() && range->end_closed() < last) ||
+                   (range->has_end_open() && range->end_open() <= last));
   if (!keep_end) range->set_end_open(last);
   return true;
 }

@@ -1,5 +1,6 @@
 #include "store/injection_api.h"
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <string>
@@ -89,9 +90,11 @@ absl::StatusOr<std::map<std::string, std::string>> ParseParameters(
         break;
       case google::protobuf::Value::kNumberValue: {
         double n = value.number_value();
-        out[key] = n == static_cast<double>(static_cast<int64_t>(n))
-                       ? absl::StrCat(static_cast<int64_t>(n))
-                       : absl::StrCat(n);
+        // Whole numbers in int64's range print as integers; the rest as
+        // doubles (and fail integer parameters with a clear message).
+        bool whole = n >= -9.2e18 && n <= 9.2e18 && n == std::trunc(n);
+        out[key] =
+            whole ? absl::StrCat(static_cast<int64_t>(n)) : absl::StrCat(n);
         break;
       }
       default:
@@ -128,12 +131,20 @@ class EventStreamSource final : public ChunkSource {
   }
   bool event_driven() const override { return true; }
   void NextAsync(absl::AnyInvocable<void(Piece) &&> deliver) override {
-    // The readiness callback runs inline or under the hub's lock, which the
-    // Subscription's destructor also takes: `this` is alive while it runs.
-    sub_->NotifyWhenReady([this, deliver = std::move(deliver)]() mutable {
-      std::optional<std::string> text = sub_->Take();
+    Await(sub_.get(), std::move(deliver));
+  }
+
+ private:
+  // The readiness callback runs inline or under the hub's lock, which
+  // ~Subscription takes before its members go: `sub` is whole while it runs
+  // (the source around it may already be being destroyed, so the callback
+  // uses only `sub`).
+  static void Await(Subscription* sub,
+                    absl::AnyInvocable<void(Piece) &&> deliver) {
+    sub->NotifyWhenReady([sub, deliver = std::move(deliver)]() mutable {
+      std::optional<std::string> text = sub->Take();
       if (text.has_value() && text->empty()) {  // nothing after all: wait on
-        NextAsync(std::move(deliver));
+        Await(sub, std::move(deliver));
         return;
       }
       std::move(deliver)(text.has_value() ? Piece(std::move(*text))
@@ -141,7 +152,6 @@ class EventStreamSource final : public ChunkSource {
     });
   }
 
- private:
   std::unique_ptr<Subscription> sub_;
 };
 

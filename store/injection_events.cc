@@ -82,12 +82,14 @@ std::optional<std::string> Subscription::Take() {
   absl::MutexLock lock(&mu_);
   std::string out = std::move(text_);
   text_.clear();
+  // Queued events precede the lost ones (nothing is queued while events are
+  // being lost), so the gap comes last: the stream stays in seq order.
+  for (const auto& event : queue_) out += event->frame;
+  queue_.clear();
   if (lost_from_ != 0) {
     out += GapFrame(lost_from_, lost_to_);
     lost_from_ = lost_to_ = 0;
   }
-  for (const auto& event : queue_) out += event->frame;
-  queue_.clear();
   if (out.empty() && heartbeat_due_) out = ": heartbeat\n\n";
   heartbeat_due_ = false;
   if (out.empty() && closed_) return std::nullopt;

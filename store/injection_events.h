@@ -8,7 +8,8 @@
 //    sees events in seq order;
 //  - a publisher never blocks on a reader: each subscriber has a bounded queue,
 //    and what does not fit is dropped and reported to that subscriber as one
-//    `gap` event (lost_from, lost_to) before its next events;
+//    `gap` event (lost_from, lost_to) after the events queued before it (a
+//    client may then replay the lost range from the history);
 //  - replay: a subscriber may ask for every event after a seq; what has left
 //  the
 //    history is reported as a gap;
@@ -72,7 +73,7 @@ class Subscription {
   // Subscription is destroyed first. One call outstanding at a time.
   void NotifyWhenReady(absl::AnyInvocable<void() &&> ready);
 
-  // Everything queued, as SSE text (a gap event first if events were lost, a
+  // Everything queued, as SSE text (then a gap event if events were lost; a
   // heartbeat comment if one is due and nothing else is queued); nullopt once
   // the hub has closed and the queue is drained.
   std::optional<std::string> Take();

@@ -126,14 +126,18 @@ class InjectionRegistry::Loop {
   }
   ~Loop() { Stop(); }
 
-  // Runs `fn` on the loop's thread; inline once the loop has stopped.
+  // Runs `fn` on the loop's thread; inline once the loop has stopped (so
+  // nothing posted is ever left unrun).
   void Post(absl::AnyInvocable<void() &&> fn) {
-    if (stopped_.load()) {
-      std::move(fn)();
-      return;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!stopped_) {
+        net::post(ioc_, [fn = std::make_shared<absl::AnyInvocable<void() &&>>(
+                             std::move(fn))]() mutable { std::move (*fn)(); });
+        return;
+      }
     }
-    net::post(ioc_, [fn = std::make_shared<absl::AnyInvocable<void() &&>>(
-                         std::move(fn))]() mutable { std::move (*fn)(); });
+    std::move(fn)();
   }
 
   // Runs `fn` on the loop's thread after `delay` (never, if it stops first).
@@ -149,8 +153,12 @@ class InjectionRegistry::Loop {
 
   // Runs what was posted so far, then stops and joins. Idempotent.
   void Stop() {
-    if (stopped_.exchange(true)) return;
-    net::post(ioc_, [this] { ioc_.stop(); });
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      net::post(ioc_, [this] { ioc_.stop(); });  // after everything posted
+    }
     if (thread_.joinable()) thread_.join();
   }
 
@@ -170,7 +178,8 @@ class InjectionRegistry::Loop {
   net::executor_work_guard<net::io_context::executor_type> work_{
       ioc_.get_executor()};
   net::steady_timer ticker_{ioc_};
-  std::atomic<bool> stopped_{false};
+  absl::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
@@ -246,7 +255,9 @@ absl::Status InjectionRegistry::Arm(
                          "' (it supports: ", absl::StrJoin(names, ", "), ")"));
       }
     } else if (key == "status") {
-      status = ParseInt(key, value, 100, 599, &arming->http_status);
+      // Errors only: a 1xx/2xx/3xx "error" would pass as success (or be an
+      // answer HTTP forbids a body for).
+      status = ParseInt(key, value, 400, 599, &arming->http_status);
     } else if (key == "retry_after") {
       status = ParseInt(key, value, 0, 86400, &arming->retry_after_s);
     } else if (key == "message") {

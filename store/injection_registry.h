@@ -6,7 +6,8 @@
 // object of ScyllaDB's API):
 //   action       error | delay | pause | drop | truncate | crash (default
 //                error; each point lists the actions it supports)
-//   status       error: the HTTP status (default 503); retry_after: seconds
+//   status       error: the HTTP status, 400-599 (default 503); retry_after:
+//   seconds
 //                for a Retry-After header; message: the error text
 //   delay_ms     delay: how long (default 1000)
 //   timeout_ms   pause: how long a request stays parked without a message
@@ -29,7 +30,9 @@
 // Pause: a firing request is parked until a message, a disarm, or its timeout.
 // A message releases every request parked at the point; sent when none is
 // parked it is latched, and the next request to pause there passes at once.
-// Delays are parked too, so disarming releases them at once.
+// Delays at points checked with Check() are parked too, so disarming releases
+// them at once; CheckNow() points (storage.write) sleep on the caller's
+// thread.
 //
 // Every hit, fire, park, release, timeout, arming and disarming is published to
 // events() in the order it happened at the point; `paused` only once the

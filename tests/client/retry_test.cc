@@ -241,6 +241,35 @@ TEST_F(RetryTest, MutateRowsRetriesOnlyItsTransientlyFailedEntries) {
   EXPECT_EQ(retried.entries(0).row_key(), "b");
 }
 
+TEST_F(RetryTest, AFailedBulkOfServerTimeEntriesIsNotResentEmpty) {
+  Client& client = Make({Unavailable503(), Ok()});
+  std::vector<BulkEntry> entries;
+  entries.push_back({"a", {SetCell("f", "q", "v")}});  // server time
+  entries.push_back({"b", {SetCell("f", "q", "v")}});
+  absl::StatusOr<std::vector<absl::Status>> results =
+      client.MutateRows("t", std::move(entries));
+  EXPECT_EQ(results.status().code(), kUnavailable);
+  EXPECT_EQ(transport_->requests().size(), 1u);
+}
+
+TEST_F(RetryTest, AFinalStatusWinsOverALaterBrokenConnection) {
+  ScriptedResponse done;  // the whole stream, then the connection breaks
+  done.pieces = {RowMessage("a", "1") +
+                 StatusMessage(absl::StatusCode::kOk, "")};
+  done.transport_error = absl::UnavailableError("reset after the last byte");
+  Client& client = Make({done});
+  int rows = 0;
+  EXPECT_TRUE(client
+                  .ReadRows("t", ReadRowsQuery{},
+                            [&](v1::Row) {
+                              ++rows;
+                              return true;
+                            })
+                  .ok());
+  EXPECT_EQ(rows, 1);
+  EXPECT_EQ(transport_->requests().size(), 1u);  // no resume
+}
+
 TEST_F(RetryTest, CloseRejectsNewCalls) {
   Client& client = Make({Ok()});
   client.Close();
@@ -288,6 +317,21 @@ TEST(RetryRulesTest, RowSetAfterCutsKeysAndRanges) {
 
   EXPECT_FALSE(RowSetAfter(rows, "zz", false).has_value());  // nothing left
   EXPECT_FALSE(RowSetAfter(rows, "a", true).has_value());
+}
+
+TEST(RetryRulesTest, AnEmptyEndKeyMeansToTheLastRow) {
+  v1::RowSet rows;
+  v1::RowRange* open_end = rows.add_row_ranges();  // [a, "") = [a, end)
+  open_end->set_start_closed("a");
+  open_end->set_end_open("");
+  std::optional<v1::RowSet> after = RowSetAfter(rows, "r13", false);
+  ASSERT_TRUE(after.has_value());  // not dropped: rows after r13 remain
+  EXPECT_EQ(after->row_ranges(0).start_open(), "r13");
+  EXPECT_EQ(after->row_ranges(0).end_open(), "");
+  std::optional<v1::RowSet> before = RowSetAfter(rows, "r13", true);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->row_ranges(0).start_closed(), "a");
+  EXPECT_EQ(before->row_ranges(0).end_open(), "r13");  // not to the end again
 }
 
 TEST(RetryRulesTest, AnEmptyRowSetResumesAsAnOpenRange) {

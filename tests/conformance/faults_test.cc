@@ -36,7 +36,7 @@ class FaultTest : public ConformanceTest {
     ConformanceTest::SetUp();
     if (HasFatalFailure()) return;
     Put({"a", "b", "c"});
-    Events();  // subscribed before any fault
+    ASSERT_TRUE(SubscribeToEvents());
   }
 
   // The methods, each making a call that succeeds on a healthy store.

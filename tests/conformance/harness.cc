@@ -83,6 +83,9 @@ void ConformanceTest::SetUp() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   client_id_ = absl::StrCat(info->test_suite_name(), ".", info->name());
   caller_ = client_id_;
+  auto injection = InjectionClient::Create(StoreTarget());
+  ASSERT_TRUE(injection.ok()) << injection.status();
+  injection_ = std::move(*injection);
   ASSERT_TRUE(CreateClient(client_id_).ok());
   extra_clients_.clear();  // CreateClient recorded it; it is ours
 }
@@ -95,25 +98,18 @@ void ConformanceTest::TearDown() {
   for (const std::string& id : extra_clients_) RemoveClient(id).ok();
 }
 
-InjectionClient& ConformanceTest::Injection() {
-  if (injection_ == nullptr) {
-    auto made = InjectionClient::Create(StoreTarget());
-    EXPECT_TRUE(made.ok()) << made.status();
-    injection_ = std::move(*made);
+bool ConformanceTest::SubscribeToEvents() {
+  if (events_ != nullptr) return true;
+  InjectionEventStreamOptions options;
+  options.endpoint = StoreTarget();
+  options.since = 0;
+  auto made = InjectionEventStream::Connect(options);
+  if (!made.ok()) {
+    ADD_FAILURE() << "subscribing to the store's events: " << made.status();
+    return false;
   }
-  return *injection_;
-}
-
-InjectionEventStream& ConformanceTest::Events() {
-  if (events_ == nullptr) {
-    InjectionEventStreamOptions options;
-    options.endpoint = StoreTarget();
-    options.since = 0;
-    auto made = InjectionEventStream::Connect(options);
-    EXPECT_TRUE(made.ok()) << made.status();
-    events_ = std::move(*made);
-  }
-  return *events_;
+  events_ = std::move(*made);
+  return true;
 }
 
 void ConformanceTest::Arm(

@@ -63,10 +63,13 @@ class ConformanceTest : public ::testing::Test {
   // Makes the call helpers below use client `id` (default: client_id()).
   void CallWith(const std::string& id) { caller_ = id; }
 
-  // The test store's error injection, and its event stream (subscribed on
-  // first use, replaying the store's whole history, so no event is missed).
-  InjectionClient& Injection();
-  InjectionEventStream& Events();
+  // The test store's error injection (set up by SetUp), and its event stream:
+  // SubscribeToEvents() (false, with a test failure, if it cannot) before
+  // Events(). The stream replays the store's whole history, so no event is
+  // missed whenever it subscribes.
+  InjectionClient& Injection() { return *injection_; }
+  bool SubscribeToEvents();
+  InjectionEventStream& Events() { return *events_; }
   // Arms a point (the test fails if that fails).
   void Arm(const std::string& point,
            const std::map<std::string, std::string>& parameters);

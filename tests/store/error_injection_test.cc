@@ -465,6 +465,7 @@ TEST_F(ErrorInjectionTest, TheCppStreamRenewsWithoutLosingOrRepeatingEvents) {
     EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
     absl::SleepFor(absl::Milliseconds(10));  // spread over several renewals
   }
+  EXPECT_EQ((*stream)->gaps(), 0);
   auto fired = (*stream)->WaitForCount("seed.request", "fired", kEvents, kWait);
   ASSERT_TRUE(fired.ok()) << fired.status();
   for (int i = 1; i < kEvents; ++i) {
@@ -474,6 +475,31 @@ TEST_F(ErrorInjectionTest, TheCppStreamRenewsWithoutLosingOrRepeatingEvents) {
   ASSERT_TRUE(injection_->Disarm("seed.request").ok());
   ASSERT_TRUE((*stream)->WaitFor("seed.request", "disarmed", kWait).ok());
   EXPECT_EQ((*stream)->Count("seed.request", "fired"), kEvents);
+}
+
+TEST(ErrorInjectionHistoryTest, EventsGoneFromHistoryAreReportedOnceAsAGap) {
+  auto server = ServerProcess::Start(
+      KVSTORE_SERVER_BINARY,
+      {"--in_memory", "--error_injection", "--injection_history=5"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string endpoint = absl::StrCat("127.0.0.1:", (*server)->port());
+  auto injection = InjectionClient::Create(endpoint);
+  ASSERT_TRUE(injection.ok());
+  for (int i = 0; i < 6; ++i) {  // 6 "armed" events; the history keeps 5
+    ASSERT_TRUE((*injection)->Arm("seed.request", {}).ok());
+  }
+  InjectionEventStreamOptions options;
+  options.endpoint = endpoint;
+  options.since = 0;  // asks for seq 1, which is gone
+  auto stream = InjectionEventStream::Connect(options);
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  auto replayed = (*stream)->WaitForCount("seed.request", "armed", 5, kWait);
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(replayed->front().seq, 2u);
+  ASSERT_TRUE((*injection)->Disarm("seed.request").ok());  // a live event
+  ASSERT_TRUE((*stream)->WaitFor("seed.request", "disarmed", kWait).ok());
+  EXPECT_EQ((*stream)->gaps(), 1);
+  EXPECT_EQ((*stream)->reconnects(), 0);  // no replay loop
 }
 
 TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
