@@ -52,8 +52,8 @@ wrk_rps() {  # port
     -- kv-get 10000 | grep '^RESULT' | sed -E 's/.*rps=([0-9.]+).*non2xx=([0-9]+).*/\1 \2/'
 }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-seconds=1 wrk_rps "$port_off" >/dev/null  # warm-up
-seconds=1 wrk_rps "$port_on" >/dev/null
+seconds=5 wrk_rps "$port_off" >/dev/null  # warm-up
+seconds=5 wrk_rps "$port_on" >/dev/null
 off="" on="" ratios="" bad=0
 for round in $(seq 1 "$repeat"); do
   # Alternate which goes first, so drift in the machine favours neither.
