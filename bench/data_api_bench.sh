@@ -60,18 +60,10 @@ cat >"$work/filtered.json" <<'JSON'
   {"columnQualifierRegex": "cQ=="}, {"valueRegex": "eC4q"},
   {"cellsPerColumnLimit": 1}, {"cellsPerRowLimit": 5}]}}}
 JSON
-# Measure a settled store: wait for flushes and compactions to finish, and warm
-# the block cache with full scans (the first ones also trigger compactions).
-settle() {
-  for _ in $(seq 1 120); do
-    jobs=$(curl -s "http://127.0.0.1:$kv_port/metrics" |
-      awk '/^kvstore_storage_background_jobs /{print $2}')
-    [ "$jobs" = 0 ] && return
-    sleep 0.5
-  done
-}
-settle
-for _ in 1 2 3; do read -r scan_bytes _ < <(scan "$work/all.json"); settle; done
+# Measure a settled store (settle, in lib.sh), with the block cache warmed by full scans (the
+# first ones also trigger compactions).
+settle "$kv_port"
+for _ in 1 2 3; do read -r scan_bytes _ < <(scan "$work/all.json"); settle "$kv_port"; done
 echo "scan body: $scan_bytes bytes" >&2
 
 mkdir -p "$work/nginx/www"
@@ -103,7 +95,7 @@ labels="get read_pb read_json set mutate_pb mutate_json"  # reads first: same st
 for label in $labels; do rps[$label]=""; done
 bad=0
 for round in $(seq 1 "$repeat"); do
-  settle  # the last round's writes are flushed and compacted before reads
+  settle "$kv_port"  # the last round's writes are flushed and compacted before reads
   for label in $labels; do
     case $label in
       get) args=(bench/wrk_keys.lua kv-get) ;;
@@ -128,13 +120,7 @@ build/default/store/kvstore_server --port="$es_port" --data_dir="$work/kv-everys
   --fsync=everysec </dev/null >"$work/kv-everysec.log" 2>&1 &
 pids+=($!)
 wait_port "$es_port"
-python3 - "$es_port" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-for i in range(10000):
-    c.request("GET", f"/set?k{i}={'v' * 100}"); r = c.getresponse(); r.read()
-    assert r.status == 200
-PY
+load_seed_keys "$es_port"
 for label in es_get es_mutate; do rps[$label]=""; done
 for round in $(seq 1 "$repeat"); do
   read -r r e < <(wrk_rps bench/wrk_keys.lua kv-get "$es_port"); rps[es_get]+="$r "; bad=$((bad + e))

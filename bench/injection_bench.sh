@@ -24,26 +24,13 @@ start_store() {  # name, extra flags... -> sets port_<name>
     </dev/null >"$work/$name.log" 2>&1 &
   pids+=($!)
   wait_port "$port"
-  python3 - "$port" <<'PY'
-import http.client, sys
-c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
-for i in range(10000):
-    c.request("GET", f"/set?k{i}={'v' * 100}"); r = c.getresponse(); r.read()
-    assert r.status == 200
-PY
+  load_seed_keys "$port"
   printf -v "port_$name" '%s' "$port"
 }
 start_store off
 start_store on --error_injection
 
 # Both stores settled (no flush or compaction running) and warm before measuring.
-settle() {
-  for _ in $(seq 1 120); do
-    jobs=$(curl -s "http://127.0.0.1:$1/metrics" | awk '/^kvstore_storage_background_jobs /{print $2}')
-    [ "$jobs" = 0 ] && return
-    sleep 0.5
-  done
-}
 settle "$port_off"
 settle "$port_on"
 

@@ -51,3 +51,25 @@ CONF
   pids+=($!)
   wait_port "$port"
 }
+
+# Writes the seed keys k0..k9999 (100-byte values) through /set on 127.0.0.1:$1.
+load_seed_keys() {
+  python3 - "$1" <<'PY'
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]))
+for i in range(10000):
+    c.request("GET", f"/set?k{i}={'v' * 100}"); r = c.getresponse(); r.read()
+    assert r.status == 200
+PY
+}
+
+# Waits (up to a minute) until the store on 127.0.0.1:$1 has no flush or compaction running or
+# due, so a measurement starts from a settled store.
+settle() {
+  for _ in $(seq 1 120); do
+    jobs=$(curl -s "http://127.0.0.1:$1/metrics" |
+      awk '/^kvstore_storage_background_jobs /{print $2}')
+    [ "$jobs" = 0 ] && return
+    sleep 0.5
+  done
+}
