@@ -30,6 +30,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "client/client.h"
+#include "client/http_transport.h"
 #include "client/injection_client.h"
 #include "client/injection_event_stream.h"
 #include "google/protobuf/struct.pb.h"

@@ -5,7 +5,6 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/http_transport.h"
 #include "client/retry_rules.h"
@@ -179,17 +178,10 @@ void AddMutations(std::vector<v1::Mutation> mutations, Container* out) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(
     const ClientOptions& options) {
-  size_t colon = options.endpoint.rfind(':');
-  uint32_t port = 0;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(options.endpoint.substr(colon + 1), &port) ||
-      port == 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("endpoint '", options.endpoint, "' is not ip:port"));
-  }
   HttpTransportOptions transport_options;
-  transport_options.host = options.endpoint.substr(0, colon);
-  transport_options.port = static_cast<uint16_t>(port);
+  absl::Status parsed = ParseEndpoint(options.endpoint, &transport_options.host,
+                                      &transport_options.port);
+  if (!parsed.ok()) return parsed;
   transport_options.connect_timeout = options.connect_timeout;
   transport_options.pool_size = options.pool_size;
   absl::StatusOr<std::unique_ptr<Transport>> transport =

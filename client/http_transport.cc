@@ -233,6 +233,21 @@ class HttpTransport final : public Transport {
 
 }  // namespace
 
+absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
+                           uint16_t* port) {
+  size_t colon = endpoint.rfind(':');
+  uint32_t p = 0;
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(endpoint.substr(colon + 1), &p) || p == 0 ||
+      p > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("endpoint '", endpoint, "' is not ip:port"));
+  }
+  *host = std::string(endpoint.substr(0, colon));
+  *port = static_cast<uint16_t>(p);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Transport>> NewHttpTransport(
     const HttpTransportOptions& options) {
   if (options.pool_size < 1) {

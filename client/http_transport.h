@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/transport.h"
 
@@ -28,6 +29,11 @@ struct HttpTransportOptions {
   int pool_size = 16;  // >= 1
   absl::Duration max_idle = absl::Seconds(30);
 };
+
+// Parses an endpoint "ip:port" into `host` and `port`. InvalidArgument if
+// malformed (what every client of this directory takes as its target).
+absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
+                           uint16_t* port);
 
 // InvalidArgument for a bad host or pool size.
 absl::StatusOr<std::unique_ptr<Transport>> NewHttpTransport(

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/http_transport.h"
 #include "google/protobuf/struct.pb.h"
@@ -58,21 +57,6 @@ absl::StatusOr<std::vector<std::string>> Strings(
 }
 
 }  // namespace
-
-absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
-                           uint16_t* port) {
-  size_t colon = endpoint.rfind(':');
-  uint32_t p = 0;
-  if (colon == absl::string_view::npos ||
-      !absl::SimpleAtoi(endpoint.substr(colon + 1), &p) || p == 0 ||
-      p > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("endpoint '", endpoint, "' is not ip:port"));
-  }
-  *host = std::string(endpoint.substr(0, colon));
-  *port = static_cast<uint16_t>(p);
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::unique_ptr<InjectionClient>> InjectionClient::Create(
     absl::string_view endpoint, absl::Duration timeout) {

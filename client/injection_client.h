@@ -77,11 +77,6 @@ class InjectionClient {
   const absl::Duration timeout_;
 };
 
-// Parses "ip:port" into the options' host and port. InvalidArgument if
-// malformed. (Shared by the clients of this directory.)
-absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
-                           uint16_t* port);
-
 }  // namespace kvstore
 
 #endif  // KVSTORE_CLIENT_INJECTION_CLIENT_H_

@@ -278,23 +278,23 @@ InjectionEventStream::WaitForCount(absl::string_view injection,
   auto matches = [&](const InjectionEventRecord& e) {
     return e.injection == injection && (phase.empty() || e.phase == phase);
   };
-  // (Evaluated by whichever thread releases mu_: kept cheap.)
-  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Unconsumed matches, counting no further than `limit`. (Evaluated by
+  // whichever thread releases mu_ while a wait is on: kept cheap.)
+  auto unconsumed = [&](int limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     int n = 0;
-    for (size_t i = scan_from_; i < events_.size() && n < count; ++i) {
+    for (size_t i = scan_from_; i < events_.size() && n < limit; ++i) {
       if (!consumed_[i] && matches(events_[i])) ++n;
     }
-    return n >= count;
+    return n;
+  };
+  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return unconsumed(count) >= count;
   };
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&enough), timeout)) {
-    int n = 0;
-    for (size_t i = scan_from_; i < events_.size(); ++i) {
-      if (!consumed_[i] && matches(events_[i])) ++n;
-    }
-    return absl::DeadlineExceededError(
-        absl::StrCat("waited ", absl::FormatDuration(timeout), " for ", count,
-                     " '", phase, "' event(s) of ", injection, "; got ", n));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "waited ", absl::FormatDuration(timeout), " for ", count, " '", phase,
+        "' event(s) of ", injection, "; got ", unconsumed(count)));
   }
   std::vector<InjectionEventRecord> out;
   for (size_t i = scan_from_;

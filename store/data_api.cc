@@ -279,30 +279,34 @@ void DataApi::Gated(const Info& info, Encoding encoding,
 void DataApi::GatedWrite(const Info& info, Encoding encoding,
                          HttpHandler::Respond respond,
                          absl::AnyInvocable<void(Finish) &&> start) {
-  Gate(PointId::kBeforeCommit, info,
-       [this, info, encoding, respond = std::move(respond),
-        start = std::move(start)](Verdict verdict) mutable {
-         if (verdict.kind != Verdict::kProceed) {
-           std::move(respond)(VerdictReply(verdict, encoding));
-           return;
-         }
-         std::move(start)([this, info, encoding, respond = std::move(respond)](
+  Gated(
+      info, encoding, std::move(respond),
+      [this, info, encoding,
+       start = std::move(start)](HttpHandler::Respond parsed) mutable {
+        Gate(PointId::kBeforeCommit, info,
+             [this, info, encoding, respond = std::move(parsed),
+              start = std::move(start)](Verdict verdict) mutable {
+               if (verdict.kind != Verdict::kProceed) {
+                 std::move(respond)(VerdictReply(verdict, encoding));
+                 return;
+               }
+               std::move(
+                   start)([this, info, encoding, respond = std::move(respond)](
                               bool committed, HttpReply reply) mutable {
-           if (!committed) {
-             std::move(respond)(std::move(reply));
-             return;
-           }
-           Gate(PointId::kAfterCommit, info,
-                [encoding, respond = std::move(respond),
-                 reply = std::move(reply)](Verdict after) mutable {
-                  if (after.kind == Verdict::kProceed) {
-                    std::move(respond)(std::move(reply));
-                  } else {
-                    std::move(respond)(VerdictReply(after, encoding));
-                  }
-                });
-         });
-       });
+                 if (!committed) {
+                   std::move(respond)(std::move(reply));
+                   return;
+                 }
+                 Gate(PointId::kAfterCommit, info,
+                      [encoding, respond = std::move(respond),
+                       reply = std::move(reply)](Verdict after) mutable {
+                        std::move(respond)(after.kind == Verdict::kProceed
+                                               ? std::move(reply)
+                                               : VerdictReply(after, encoding));
+                      });
+               });
+             });
+      });
 }
 
 void DataApi::MutateRows(const std::string& table, v1::MutateRowsRequest bulk,
@@ -487,12 +491,7 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
             }
           });
     };
-    return Gated(
-        info, encoding, std::move(respond),
-        [this, info, encoding,
-         write = std::move(write)](HttpHandler::Respond answer) mutable {
-          GatedWrite(info, encoding, std::move(answer), std::move(write));
-        });
+    return GatedWrite(info, encoding, std::move(respond), std::move(write));
   }
   if (target->verb == "mutateRows") {
     if (method != http::verb::post)
@@ -573,12 +572,7 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
             std::move(finish)(true, MessageResponse(200, response, encoding));
           });
     };
-    return Gated(
-        info, encoding, std::move(respond),
-        [this, info, encoding,
-         write = std::move(write)](HttpHandler::Respond answer) mutable {
-          GatedWrite(info, encoding, std::move(answer), std::move(write));
-        });
+    return GatedWrite(info, encoding, std::move(respond), std::move(write));
   }
   if (target->verb == "readModifyWriteRow") {
     if (method != http::verb::post)
@@ -606,12 +600,7 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
             std::move(finish)(true, MessageResponse(200, response, encoding));
           });
     };
-    return Gated(
-        info, encoding, std::move(respond),
-        [this, info, encoding,
-         write = std::move(write)](HttpHandler::Respond answer) mutable {
-          GatedWrite(info, encoding, std::move(answer), std::move(write));
-        });
+    return GatedWrite(info, encoding, std::move(respond), std::move(write));
   }
   if (target->verb == "readRows") {
     if (method != http::verb::post)

@@ -86,8 +86,8 @@ class DataApi {
   // Runs `start` behind request.parsed.
   void Gated(const Info& info, Encoding encoding, HttpHandler::Respond respond,
              absl::AnyInvocable<void(HttpHandler::Respond) &&> start);
-  // Runs a single-row write behind mutation.before_commit and answers behind
-  // mutation.after_commit.
+  // Runs a single-row write behind request.parsed and
+  // mutation.before_commit, and answers behind mutation.after_commit.
   void GatedWrite(const Info& info, Encoding encoding,
                   HttpHandler::Respond respond,
                   absl::AnyInvocable<void(Finish) &&> start);
