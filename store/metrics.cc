@@ -149,7 +149,18 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
       "by grouped "
       "writes).\n# TYPE kvstore_storage_wal_syncs_total counter\n"
       "kvstore_storage_wal_syncs_total ",
-      storage.wal_syncs, "\n");
+      storage.wal_syncs, "\n",
+      "# HELP kvstore_row_cache_hits_total One-row reads served by the row "
+      "cache.\n# TYPE kvstore_row_cache_hits_total counter\n"
+      "kvstore_row_cache_hits_total ",
+      storage.row_cache_hits, "\n",
+      "# HELP kvstore_row_cache_misses_total One-row reads that went to "
+      "storage.\n# TYPE kvstore_row_cache_misses_total counter\n"
+      "kvstore_row_cache_misses_total ",
+      storage.row_cache_misses, "\n",
+      "# HELP kvstore_row_cache_bytes Bytes charged to cached rows.\n"
+      "# TYPE kvstore_row_cache_bytes gauge\nkvstore_row_cache_bytes ",
+      storage.row_cache_bytes, "\n");
   return out;
 }
 

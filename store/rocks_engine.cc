@@ -24,6 +24,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "store/key_codec.h"
+#include "store/row_cache.h"
 #include "store/row_set.h"
 #include "store/status_macros.h"
 
@@ -241,6 +242,57 @@ class IteratorPool {
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// Invalidates, in a row cache, every row a write batch touches (see RowCache).
+class RowInvalidator final : public rocksdb::WriteBatch::Handler {
+ public:
+  explicit RowInvalidator(RowCache* cache) : cache_(cache) {}
+
+  rocksdb::Status PutCF(uint32_t, const rocksdb::Slice& key,
+                        const rocksdb::Slice&) override {
+    Touch(key);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t, const rocksdb::Slice& key) override {
+    Touch(key);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status SingleDeleteCF(uint32_t, const rocksdb::Slice& key) override {
+    Touch(key);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice& key,
+                          const rocksdb::Slice&) override {
+    Touch(key);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    const size_t row = RowPrefixLength(begin);
+    const std::string row_end =
+        row == 0 ? "" : PrefixSuccessor(std::string(begin.data(), row));
+    if (row != 0 && ToView(end) <= row_end) {
+      Touch(begin);
+    } else {
+      cache_->InvalidateAll();  // a range of rows
+    }
+    return rocksdb::Status::OK();
+  }
+  void LogData(const rocksdb::Slice&) override {}
+
+ private:
+  void Touch(const rocksdb::Slice& key) {
+    const size_t length = RowPrefixLength(key);
+    if (length == 0) return;  // metadata
+    absl::string_view row(key.data(), length);
+    if (row == last_) return;  // the batch's cells come row by row
+    last_.assign(row.data(), row.size());
+    cache_->Invalidate(row);
+  }
+
+  RowCache* const cache_;
+  std::string last_;
+};
+
 // True if the interval holds exactly one row key.
 bool IsSingleRow(const KeyInterval& interval) {
   return !interval.end_unbounded &&
@@ -250,17 +302,18 @@ bool IsSingleRow(const KeyInterval& interval) {
 }
 
 // Scans rows interval by interval on one snapshot. See RowScanner. A read of
-// one row needs no snapshot (one iterator is a consistent view) and uses a
-// pooled prefix-mode iterator, which bloom filters steer past files that lack
-// the row.
+// one row needs no snapshot (one iterator is a consistent view): it is served
+// by the row cache, or else read with a pooled prefix-mode iterator, which
+// bloom filters steer past files that lack the row.
 class RocksRowScanner final : public RowScanner {
  public:
-  // `pool` must outlive the scanner.
-  RocksRowScanner(rocksdb::DB* db, IteratorPool* pool,
+  // `pool` and `cache` (null: none) must outlive the scanner.
+  RocksRowScanner(rocksdb::DB* db, IteratorPool* pool, RowCache* cache,
                   std::shared_ptr<const TableInfo> table,
                   std::vector<KeyInterval> intervals, bool reversed)
       : db_(db),
         pool_(pool),
+        cache_(cache),
         table_(std::move(table)),
         intervals_(std::move(intervals)),
         reversed_(reversed),
@@ -274,6 +327,7 @@ class RocksRowScanner final : public RowScanner {
   ~RocksRowScanner() override { CloseIterator(); }
 
   absl::StatusOr<bool> Next(ScannedRow* row) override {
+    if (!snapshot_.has_value()) return NextPointRow(row);
     while (true) {
       if (it_ == nullptr) {
         if (next_interval_ >= intervals_.size()) return false;
@@ -295,6 +349,65 @@ class RocksRowScanner final : public RowScanner {
                   : absl::InternalError(absl::StrCat("scan: ", s.ToString()));
   }
 
+  // The one row of a one-row read, from the cache or from storage.
+  absl::StatusOr<bool> NextPointRow(ScannedRow* row) {
+    if (next_interval_ >= intervals_.size()) return false;
+    const KeyInterval& interval = intervals_[next_interval_++];
+    std::string prefix = RowPrefix(table_->id, interval.start);
+    uint64_t ticket = 0;
+    std::shared_ptr<const RowCache::Row> cached;
+    // The ticket must predate the read (see RowCache).
+    if (cache_ != nullptr) cached = cache_->Lookup(prefix, &ticket);
+    std::vector<Cell> owned;  // the cells read, when not cached
+    if (cached == nullptr) {
+      KV_ASSIGN_OR_RETURN(owned, LoadRow(prefix));
+      size_t bytes = 0;
+      for (const Cell& cell : owned) bytes += RowCache::CellBytes(cell);
+      if (cache_ != nullptr && cache_->Admits(bytes)) {
+        auto loaded = std::make_shared<RowCache::Row>();
+        loaded->cells = std::move(owned);
+        owned.clear();
+        cache_->Insert(prefix, loaded, ticket);
+        cached = std::move(loaded);
+      }
+    }
+    row->key = interval.start;
+    row->cells.clear();
+    if (cached != nullptr) {
+      for (const Cell& cell : cached->cells) {
+        if (Expired(*table_, cell, now_micros_)) continue;
+        row->cells.push_back(FilterCell{cell.family,
+                                        cell.qualifier,
+                                        cell.timestamp_micros,
+                                        cell.value,
+                                        {}});
+      }
+    } else {
+      for (Cell& cell : owned) {
+        if (Expired(*table_, cell, now_micros_)) continue;
+        row->cells.push_back(ToFilterCell(std::move(cell)));
+      }
+    }
+    return !row->cells.empty();
+  }
+
+  // Every stored cell of the row whose key prefix is `prefix`, unfiltered.
+  absl::StatusOr<std::vector<Cell>> LoadRow(const std::string& prefix) {
+    std::unique_ptr<rocksdb::Iterator> it = pool_->Take();
+    std::vector<Cell> cells;
+    for (it->Seek(prefix); it->Valid(); it->Next()) {
+      absl::string_view key = ToView(it->key());
+      if (!absl::StartsWith(key, prefix)) break;
+      KV_ASSIGN_OR_RETURN(CellKey decoded, DecodeCellKey(key));
+      KV_ASSIGN_OR_RETURN(Cell cell,
+                          ToCell(std::move(decoded), ToView(it->value())));
+      cells.push_back(std::move(cell));
+    }
+    KV_RETURN_IF_ERROR(FromRocksStatus(it->status()));
+    pool_->Return(std::move(it));
+    return cells;
+  }
+
   void Open(const KeyInterval& interval) {
     backward_ = reversed_;
     if (IsSingleRow(interval)) {
@@ -302,15 +415,10 @@ class RocksRowScanner final : public RowScanner {
       // files without it. Forward even when reversed: it is one row.
       backward_ = false;
       lower_ = RowPrefix(table_->id, interval.start);
-      if (!snapshot_.has_value()) {
-        it_ = pool_->Take();
-        pooled_ = true;
-      } else {
-        rocksdb::ReadOptions options;
-        options.prefix_same_as_start = true;
-        options.snapshot = snapshot_->snapshot();
-        it_.reset(db_->NewIterator(options));
-      }
+      rocksdb::ReadOptions options;
+      options.prefix_same_as_start = true;
+      options.snapshot = snapshot_->snapshot();
+      it_.reset(db_->NewIterator(options));
       it_->Seek(lower_);
       return;
     }
@@ -337,11 +445,7 @@ class RocksRowScanner final : public RowScanner {
     }
   }
 
-  void CloseIterator() {
-    if (pooled_ && it_ != nullptr) pool_->Return(std::move(it_));
-    it_.reset();
-    pooled_ = false;
-  }
+  void CloseIterator() { it_.reset(); }
 
   // Reads every cell of the row under the iterator into *row and leaves the
   // iterator on the next row. False if all its cells have expired. Decodes
@@ -387,6 +491,7 @@ class RocksRowScanner final : public RowScanner {
 
   rocksdb::DB* const db_;
   IteratorPool* const pool_;
+  RowCache* const cache_;
   // Unset for a one-row read.
   std::optional<rocksdb::ManagedSnapshot> snapshot_;
   const std::shared_ptr<const TableInfo> table_;
@@ -398,7 +503,6 @@ class RocksRowScanner final : public RowScanner {
   std::string lower_, upper_;
   rocksdb::Slice lower_slice_, upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
-  bool pooled_ = false;     // it_ came from pool_ and goes back to it
   bool backward_ = false;   // it_ walks the current interval backwards
   std::string row_prefix_;  // the encoded key prefix of the row being read
 };
@@ -439,8 +543,11 @@ class RocksEngine final : public Engine {
         [this](rocksdb::WriteBatchWithIndex& batch) {
           rocksdb::WriteOptions write_options;
           write_options.sync = false;  // the commit queue syncs once per group
-          return FromRocks(db_->Write(write_options, batch.GetWriteBatch()),
-                           "write");
+          absl::Status written = FromRocks(
+              db_->Write(write_options, batch.GetWriteBatch()), "write");
+          // Before the write is acknowledged, and whatever its outcome.
+          InvalidateCachedRows(*batch.GetWriteBatch());
+          return written;
         },
         [this] { return FromRocks(db_->SyncWAL(), "sync write-ahead log"); });
   }
@@ -708,8 +815,8 @@ class RocksEngine final : public Engine {
     KV_ASSIGN_OR_RETURN(std::vector<KeyInterval> intervals,
                         NormalizeRowSet(rows));
     return std::unique_ptr<RowScanner>(
-        new RocksRowScanner(db_.get(), &iterators_, std::move(info),
-                            std::move(intervals), reversed));
+        new RocksRowScanner(db_.get(), &iterators_, row_cache_.get(),
+                            std::move(info), std::move(intervals), reversed));
   }
 
   absl::Status CreateTable(const TableSchema& schema) override {
@@ -790,6 +897,12 @@ class RocksEngine final : public Engine {
     stats.background_jobs = flushes + compactions + pending;
     stats.writes_committed = writes_committed_.load(std::memory_order_relaxed);
     stats.wal_syncs = commits_->syncs();
+    if (row_cache_ != nullptr) {
+      RowCache::Stats cache = row_cache_->GetStats();
+      stats.row_cache_hits = cache.hits;
+      stats.row_cache_misses = cache.misses;
+      stats.row_cache_bytes = cache.bytes;
+    }
     return stats;
   }
 
@@ -1205,6 +1318,13 @@ class RocksEngine final : public Engine {
     return absl::OkStatus();
   }
 
+  // Forgets every row `batch` touched in the row cache, if any.
+  void InvalidateCachedRows(rocksdb::WriteBatch& batch) {
+    if (row_cache_ == nullptr) return;
+    RowInvalidator invalidator(row_cache_.get());
+    batch.Iterate(&invalidator).PermitUncheckedError();
+  }
+
   const EngineOptions options_;
   std::unique_ptr<rocksdb::Env>
       env_;  // the in-memory environment, if any; outlives db_
@@ -1227,6 +1347,13 @@ class RocksEngine final : public Engine {
   std::atomic<bool> closed_{false};
 
   IteratorPool iterators_{db_.get()};  // after db_, which it reads
+  // Null when disabled. Before the commit queue (created in the constructor's
+  // body), whose writes invalidate it.
+  std::unique_ptr<RowCache> row_cache_ =
+      options_.row_cache_bytes == 0
+          ? nullptr
+          : std::make_unique<RowCache>(
+                RowCache::Options{options_.row_cache_bytes, 64 << 10, 16});
 };
 
 }  // namespace

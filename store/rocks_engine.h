@@ -40,6 +40,8 @@ struct EngineOptions {
   // RocksDB's cache of uncompressed data blocks: scans of data that fits run
   // from memory without decompressing.
   size_t block_cache_bytes = 256 * 1024 * 1024;
+  // The row cache for one-row reads (store/row_cache.h); 0 turns it off.
+  size_t row_cache_bytes = 32 * 1024 * 1024;
   // The storage.write error-injection point's registry (not owned; must
   // outlive the engine), or null.
   InjectionRegistry* injection = nullptr;
