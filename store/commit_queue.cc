@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "store/end_of_turn.h"
 
 namespace kvstore::store {
 
@@ -32,13 +33,18 @@ absl::string_view SyncModeName(SyncMode mode) {
 }
 
 std::unique_ptr<CommitQueue> CommitQueue::Create(const Options& options,
-                                                 WriteFn write, SyncFn sync) {
-  return std::unique_ptr<CommitQueue>(
-      new CommitQueue(options, std::move(write), std::move(sync)));
+                                                 WriteFn write, SyncFn sync,
+                                                 FlushFn flush) {
+  return std::unique_ptr<CommitQueue>(new CommitQueue(
+      options, std::move(write), std::move(sync), std::move(flush)));
 }
 
-CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync)
-    : options_(options), write_(std::move(write)), sync_(std::move(sync)) {
+CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync,
+                         FlushFn flush)
+    : options_(options),
+      write_(std::move(write)),
+      flush_(std::move(flush)),
+      sync_(std::move(sync)) {
   int shards = options.shards < 1 ? 1 : options.shards;
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
@@ -125,6 +131,7 @@ absl::Status CommitQueue::StickyError() {
 
 void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
   absl::Status status;
+  bool wrote = false;
   {
     absl::MutexLock lock(&shard.mu);
     if (shard.closing) {
@@ -141,13 +148,57 @@ void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
         if (written.ok()) {
           written_seq_.fetch_add(1, std::memory_order_acq_rel);
           dirty_.store(true, std::memory_order_relaxed);
+          wrote = true;
         } else {
           status = FailWrite(written);
         }
       }
     }
   }
+  if (wrote && options_.defer_acks) {
+    DeferAck(std::move(done));
+    return;
+  }
   std::move(done)(std::move(status));
+}
+
+namespace {
+// The acknowledgements this thread deferred to the end of its loop's turn.
+struct DeferredAcks {
+  CommitQueue* queue = nullptr;
+  std::vector<CommitQueue::DoneFn> dones;
+};
+thread_local std::shared_ptr<DeferredAcks> thread_acks;
+}  // namespace
+
+void CommitQueue::DeferAck(DoneFn done) {
+  if (thread_acks != nullptr && thread_acks->queue == this) {
+    thread_acks->dones.push_back(std::move(done));  // already scheduled
+    return;
+  }
+  // (A batch of another queue keeps its own scheduled flush.)
+  auto acks = std::make_shared<DeferredAcks>();
+  acks->queue = this;
+  acks->dones.push_back(std::move(done));
+  thread_acks = acks;
+  bool deferred = DeferToEndOfTurn([acks] {
+    if (thread_acks == acks) thread_acks.reset();
+    acks->queue->FlushAndAck(std::move(acks->dones));
+  });
+  if (!deferred) {
+    thread_acks.reset();
+    FlushAndAck(std::move(acks->dones));
+  }
+}
+
+void CommitQueue::FlushAndAck(std::vector<DoneFn> dones) {
+  absl::Status status = StickyError();
+  if (status.ok()) {
+    absl::Status flushed = flush_();
+    flushes_.fetch_add(1, std::memory_order_relaxed);
+    if (!flushed.ok()) status = FailWrite(flushed);
+  }
+  for (DoneFn& done : dones) std::move(done)(status);
 }
 
 absl::Status CommitQueue::FailWrite(const absl::Status& written) {

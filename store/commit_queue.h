@@ -19,6 +19,16 @@
 // That saves two thread hand-offs per write; the price is that a RocksDB write
 // stall holds up the submitting (I/O) thread.
 //
+// With `defer_acks` as well (the engine sets it with RocksDB's manual WAL
+// flush, where a write lands in the log's user-space buffer), a successful
+// write is acknowledged only after `flush` has handed that buffer to the OS.
+// On a thread that runs an event loop (end_of_turn.h) the flush and the
+// acknowledgements wait for the end of the loop's turn, so every write of the
+// turn shares one flush, as Redis shares one AOF write() per loop iteration;
+// elsewhere they happen at once. Either way an acknowledged write survives a
+// crash of the process. It is visible to readers from the moment it is
+// applied, a moment before it is acknowledged.
+//
 // A failed sync is sticky: that group and every later task fail with Internal,
 // since the log's state is then unknown. Thread-safe. The queue must outlive no
 // one: Close() (or the destructor) drains every queued task before returning.
@@ -61,15 +71,21 @@ class CommitQueue {
   using DoneFn = absl::AnyInvocable<void(absl::Status) &&>;
   // Makes every write applied so far durable. Called from several threads.
   using SyncFn = absl::AnyInvocable<absl::Status()>;
+  // Hands every write applied so far to the OS (see defer_acks). Called from
+  // several threads at once.
+  using FlushFn = absl::AnyInvocable<absl::Status() const>;
 
   struct Options {
     SyncMode sync = SyncMode::kAlways;
     int shards = 1;  // writer threads (or, inline, lock stripes), >= 1
     bool inline_writes = false;  // see the header comment
+    bool defer_acks = false;     // inline only; needs a FlushFn
   };
 
+  // `flush` may be null unless options.defer_acks.
   static std::unique_ptr<CommitQueue> Create(const Options& options,
-                                             WriteFn write, SyncFn sync);
+                                             WriteFn write, SyncFn sync,
+                                             FlushFn flush = nullptr);
   ~CommitQueue();
 
   CommitQueue(const CommitQueue&) = delete;
@@ -84,6 +100,8 @@ class CommitQueue {
   void Close();
 
   uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
+  // Calls of the FlushFn (with defer_acks, one per batch of acknowledgements).
+  uint64_t flushes() const { return flushes_.load(std::memory_order_relaxed); }
 
  private:
   struct Task {
@@ -100,9 +118,15 @@ class CommitQueue {
         rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
   };
 
-  CommitQueue(const Options& options, WriteFn write, SyncFn sync);
+  CommitQueue(const Options& options, WriteFn write, SyncFn sync,
+              FlushFn flush);
   void RunShard(Shard* shard);
   void RunInline(Shard& shard, ApplyFn apply, DoneFn done);
+  // Acknowledges a written task after a flush: at the end of the calling
+  // thread's loop turn, together with the turn's other writes, or at once.
+  void DeferAck(DoneFn done);
+  // Flushes, then runs each `done` with the flush's outcome.
+  void FlushAndAck(std::vector<DoneFn> dones);
   // Marks the log's state unknown after a failed write; returns the error.
   absl::Status FailWrite(const absl::Status& written)
       ABSL_LOCKS_EXCLUDED(sync_mu_);
@@ -115,6 +139,7 @@ class CommitQueue {
 
   const Options options_;
   const WriteFn write_;  // called by every shard's thread, concurrently
+  const FlushFn flush_;  // null unless options_.defer_acks
   std::vector<std::unique_ptr<Shard>> shards_;
 
   absl::Mutex
@@ -131,6 +156,7 @@ class CommitQueue {
 
   std::atomic<bool> dirty_{false};  // written since the last periodic sync
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> flushes_{0};
   std::atomic<bool> closed_{false};
 };
 

@@ -99,6 +99,9 @@ struct EngineStats {
   uint64_t background_jobs = 0;
   uint64_t writes_committed = 0;  // MutateRow calls acknowledged OK
   uint64_t wal_syncs = 0;         // fsyncs of the write-ahead log
+  // Hand-offs of the log's buffer to the OS, each shared by one I/O-loop
+  // turn's writes (0 with --fsync=always, where each write syncs).
+  uint64_t wal_flushes = 0;
   uint64_t row_cache_hits = 0;    // one-row reads served from the row cache
   uint64_t row_cache_misses = 0;  // one-row reads that went to storage
   uint64_t row_cache_bytes = 0;   // bytes the row cache holds now

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -29,6 +30,7 @@
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/write.hpp"
+#include "store/end_of_turn.h"
 
 namespace kvstore::store {
 namespace {
@@ -179,6 +181,11 @@ class ServerImpl final : public HttpServer {
       Sweep(w.get());
       w->thread = std::thread([w = w.get()] {
         pthread_setname_np(pthread_self(), "kv-http-io");
+        // Work deferred by the handlers (a shared log flush) runs after the
+        // other handlers this loop turn has ready.
+        EndOfTurnScope turn([w](std::function<void()> fn) {
+          net::post(w->ioc, std::move(fn));
+        });
         w->ioc.run();
       });
     }

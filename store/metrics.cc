@@ -150,6 +150,11 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
       "writes).\n# TYPE kvstore_storage_wal_syncs_total counter\n"
       "kvstore_storage_wal_syncs_total ",
       storage.wal_syncs, "\n",
+      "# HELP kvstore_storage_wal_flushes_total Write-ahead log buffer "
+      "flushes to the OS (one per I/O-loop turn with writes, without "
+      "--fsync=always).\n# TYPE kvstore_storage_wal_flushes_total counter\n"
+      "kvstore_storage_wal_flushes_total ",
+      storage.wal_flushes, "\n",
       "# HELP kvstore_row_cache_hits_total One-row reads served by the row "
       "cache.\n# TYPE kvstore_row_cache_hits_total counter\n"
       "kvstore_row_cache_hits_total ",

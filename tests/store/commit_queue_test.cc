@@ -1,6 +1,7 @@
 #include "store/commit_queue.h"
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/options.h"
+#include "store/end_of_turn.h"
 
 namespace kvstore::store {
 namespace {
@@ -223,6 +225,109 @@ TEST(CommitQueueTest, InlineWritesOfOneShardAreSerialized) {
   }
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(counter, 4000);
+}
+
+// A stand-in for an event loop: what is deferred to the end of the turn waits
+// in `posted` until the test runs it.
+struct FakeLoop {
+  std::vector<std::function<void()>> posted;
+  void RunTurnEnd() {
+    std::vector<std::function<void()>> now;
+    now.swap(posted);
+    for (auto& fn : now) fn();
+  }
+};
+
+CommitQueue::Options DeferringOptions() {
+  CommitQueue::Options options{SyncMode::kEverySecond, 2};
+  options.inline_writes = true;
+  options.defer_acks = true;
+  return options;
+}
+
+TEST(CommitQueueTest, DeferredAcksWaitForOneSharedFlushAtTurnEnd) {
+  WriteLog log;
+  int flushes = 0;
+  auto queue = CommitQueue::Create(
+      DeferringOptions(), log.Fn(), [] { return absl::OkStatus(); },
+      [&] {
+        ++flushes;
+        return absl::OkStatus();
+      });
+  FakeLoop loop;
+  EndOfTurnScope scope(
+      [&](std::function<void()> fn) { loop.posted.push_back(std::move(fn)); });
+  std::vector<absl::Status> acks;
+  for (const char* key : {"a", "b", "c"}) {
+    queue->Submit(absl::string_view(key) == "b" ? 1 : 2, PutKey(key),
+                  [&](absl::Status s) { acks.push_back(std::move(s)); });
+  }
+  // Written (and so visible) at once, each in its own write...
+  EXPECT_EQ(log.groups().size(), 3u);
+  // ...but acknowledged only after the turn's one flush.
+  EXPECT_TRUE(acks.empty());
+  EXPECT_EQ(flushes, 0);
+  ASSERT_EQ(loop.posted.size(), 1u);
+  loop.RunTurnEnd();
+  EXPECT_EQ(flushes, 1);
+  EXPECT_EQ(queue->flushes(), 1u);
+  ASSERT_EQ(acks.size(), 3u);
+  for (const absl::Status& s : acks) EXPECT_TRUE(s.ok()) << s;
+  // A failed task is answered at once: it wrote nothing to flush.
+  absl::Status failed = absl::UnknownError("not run");
+  queue->Submit(
+      1, [](Batch&) { return absl::InvalidArgumentError("bad"); },
+      [&](absl::Status s) { failed = std::move(s); });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(loop.posted.empty());
+  // The next turn's writes get a flush of their own.
+  queue->Submit(1, PutKey("d"), [&](absl::Status s) { acks.push_back(s); });
+  loop.RunTurnEnd();
+  EXPECT_EQ(flushes, 2);
+  EXPECT_EQ(acks.size(), 4u);
+}
+
+TEST(CommitQueueTest, DeferredAcksWithoutALoopFlushAtOnce) {
+  int flushes = 0;
+  auto queue = CommitQueue::Create(
+      DeferringOptions(), [](Batch&) { return absl::OkStatus(); },
+      [] { return absl::OkStatus(); },
+      [&] {
+        ++flushes;
+        return absl::OkStatus();
+      });
+  EXPECT_TRUE(SubmitAndWait(*queue, 1, PutKey("a")).ok());
+  EXPECT_TRUE(SubmitAndWait(*queue, 1, PutKey("b")).ok());
+  EXPECT_EQ(flushes, 2);
+}
+
+TEST(CommitQueueTest, FailedFlushFailsItsTurnAndIsSticky) {
+  int writes = 0;
+  auto queue = CommitQueue::Create(
+      DeferringOptions(),
+      [&](Batch&) {
+        ++writes;
+        return absl::OkStatus();
+      },
+      [] { return absl::OkStatus(); },
+      [] { return absl::UnavailableError("disk full"); });
+  FakeLoop loop;
+  EndOfTurnScope scope(
+      [&](std::function<void()> fn) { loop.posted.push_back(std::move(fn)); });
+  std::vector<absl::Status> acks;
+  queue->Submit(1, PutKey("a"), [&](absl::Status s) { acks.push_back(s); });
+  queue->Submit(2, PutKey("b"), [&](absl::Status s) { acks.push_back(s); });
+  loop.RunTurnEnd();
+  ASSERT_EQ(acks.size(), 2u);
+  for (const absl::Status& s : acks) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+    EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("disk full"));
+  }
+  // Nothing more is written once the log's state is unknown.
+  queue->Submit(1, PutKey("c"), [&](absl::Status s) { acks.push_back(s); });
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[2].code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(writes, 2);
 }
 
 TEST(CommitQueueTest, InlineWriteFailureIsSticky) {

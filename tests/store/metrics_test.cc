@@ -44,6 +44,7 @@ TEST(MetricsTest, ConnectionsAndStorage) {
   EngineStats stats;
   stats.writes_committed = 12;
   stats.wal_syncs = 3;
+  stats.wal_flushes = 5;
   stats.row_cache_hits = 7;
   stats.row_cache_misses = 2;
   stats.row_cache_bytes = 4096;
@@ -52,6 +53,7 @@ TEST(MetricsTest, ConnectionsAndStorage) {
   EXPECT_THAT(text, HasSubstr("kvstore_http_rejected_connections_total 1\n"));
   EXPECT_THAT(text, HasSubstr("kvstore_storage_writes_total 12\n"));
   EXPECT_THAT(text, HasSubstr("kvstore_storage_wal_syncs_total 3\n"));
+  EXPECT_THAT(text, HasSubstr("kvstore_storage_wal_flushes_total 5\n"));
   EXPECT_THAT(text, HasSubstr("kvstore_row_cache_hits_total 7\n"));
   EXPECT_THAT(text, HasSubstr("kvstore_row_cache_misses_total 2\n"));
   EXPECT_THAT(text, HasSubstr("kvstore_row_cache_bytes 4096\n"));
