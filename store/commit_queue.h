@@ -15,7 +15,8 @@
 //
 // With `inline_writes` (the engine sets it when nothing is fsynced per write:
 // there is no fsync to share) a task instead runs at once on the thread that
-// submits it, under its shard's lock, and `done` runs before Submit returns.
+// submits it, under its shard's lock, and `done` runs before Submit returns
+// (unless deferred, below).
 // That saves two thread hand-offs per write; the price is that a RocksDB write
 // stall holds up the submitting (I/O) thread.
 //
@@ -27,7 +28,9 @@
 // turn shares one flush, as Redis shares one AOF write() per loop iteration;
 // elsewhere they happen at once. Either way an acknowledged write survives a
 // crash of the process. It is visible to readers from the moment it is
-// applied, a moment before it is acknowledged.
+// applied, a moment before it is acknowledged. A deferred acknowledgement
+// holds a pointer to the queue: the loop must have stopped running deferred
+// work (the HTTP server is shut down first) before the queue is destroyed.
 //
 // A failed sync is sticky: that group and every later task fail with Internal,
 // since the log's state is then unknown. Thread-safe. The queue must outlive no
