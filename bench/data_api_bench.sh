@@ -77,16 +77,22 @@ ng_port=$nginx_port
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", b / t / 1e6}'; }
 
-# A scan takes a tenth of a second, so it gets more rounds than the wrk runs; each round
-# runs the three back to back, and the ratios are taken per round (then the median), so the
-# host's drift cancels out.
+# One transfer takes about a tenth of a second, too short to time alone on this host (single
+# transfers ranged from 0.35x to 0.96x of nginx's), so each figure times 3 transfers back to
+# back; each round measures the three kinds in turn, and the ratios are taken per round (then
+# the median), so the host's drift cancels out.
+nginx_get() {
+  curl -s -o /dev/null -w '%{size_download} %{time_total}\n' "http://127.0.0.1:$ng_port/blob.bin"
+}
+times3() {  # command... -> "bytes seconds" summed over 3 runs
+  for _ in 1 2 3; do "$@"; done | awk '{b += $1; t += $2} END {print b, t}'
+}
 declare -A results
 for label in scan nginx filtered scan_ratio filtered_ratio; do results[$label]=""; done
 for round in $(seq 1 "${BENCH_SCAN_ROUNDS:-9}"); do
-  read -r b t < <(scan "$work/all.json"); s=$(mbps "$b" "$t")
-  read -r b t < <(curl -s -o /dev/null -w '%{size_download} %{time_total}\n' \
-    "http://127.0.0.1:$ng_port/blob.bin"); n=$(mbps "$b" "$t")
-  read -r b t < <(scan "$work/filtered.json"); f=$(mbps "$b" "$t")
+  read -r b t < <(times3 scan "$work/all.json"); s=$(mbps "$b" "$t")
+  read -r b t < <(times3 nginx_get); n=$(mbps "$b" "$t")
+  read -r b t < <(times3 scan "$work/filtered.json"); f=$(mbps "$b" "$t")
   results[scan]+="$s "; results[nginx]+="$n "; results[filtered]+="$f "
   results[scan_ratio]+="$(awk -v a="$s" -v b="$n" 'BEGIN{printf "%.2f", a / b}') "
   results[filtered_ratio]+="$(awk -v a="$f" -v b="$s" 'BEGIN{printf "%.2f", a / b}') "
