@@ -155,7 +155,7 @@ void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
       }
     }
   }
-  if (wrote && options_.defer_acks) {
+  if (wrote && options_.defer_acks && flush_ != nullptr) {
     DeferAck(std::move(done));
     return;
   }

@@ -82,7 +82,7 @@ class CommitQueue {
     SyncMode sync = SyncMode::kAlways;
     int shards = 1;  // writer threads (or, inline, lock stripes), >= 1
     bool inline_writes = false;  // see the header comment
-    bool defer_acks = false;     // inline only; needs a FlushFn
+    bool defer_acks = false;     // inline only; ignored without a FlushFn
   };
 
   // `flush` may be null unless options.defer_acks.

@@ -19,8 +19,6 @@
 
 namespace kvstore::store {
 
-bool DeferToEndOfTurn(std::function<void()> fn);
-
 class EndOfTurnScope {
  public:
   // Queues a function to run on this thread after the turn's ready handlers.

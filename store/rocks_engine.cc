@@ -507,6 +507,13 @@ class RocksRowScanner final : public RowScanner {
   std::string row_prefix_;  // the encoded key prefix of the row being read
 };
 
+// Whether writes are acknowledged without an fsync each: then they run inline
+// on the I/O thread, and the log's buffer is flushed by hand once per I/O-loop
+// turn (RocksDB's manual_wal_flush; defer_acks in commit_queue.h).
+bool FlushesLogByHand(const EngineOptions& options) {
+  return options.in_memory || options.sync != SyncMode::kAlways;
+}
+
 class RocksEngine final : public Engine {
  public:
   // `persisted` are the largest ceilings earlier runs persisted (see
@@ -536,10 +543,9 @@ class RocksEngine final : public Engine {
     queue_options.sync = options.in_memory ? SyncMode::kNever : options.sync;
     queue_options.shards = options.write_shards;
     // With no fsync per write there is nothing for a group to share: write on
-    // the caller's thread and save the hand-offs.
-    queue_options.inline_writes = queue_options.sync != SyncMode::kAlways;
-    // The log is then flushed by hand (OpenRocksEngine sets manual_wal_flush):
-    // once per I/O-loop turn, before that turn's writes are acknowledged.
+    // the caller's thread and save the hand-offs. The log is then flushed by
+    // hand, once per I/O-loop turn, before that turn's writes are acknowledged.
+    queue_options.inline_writes = FlushesLogByHand(options);
     queue_options.defer_acks = queue_options.inline_writes;
     commits_ = CommitQueue::Create(
         queue_options,
@@ -1382,11 +1388,8 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   db_options.IncreaseParallelism(2);
   db_options.keep_log_file_num = 3;
   db_options.write_buffer_size = options.memtable_bytes;
-  // Without an fsync per write, the commit queue flushes the log's buffer to
-  // the OS once per I/O-loop turn instead of once per write (defer_acks in
-  // commit_queue.h): one write() shared by every request of the turn.
-  db_options.manual_wal_flush =
-      options.in_memory || options.sync != SyncMode::kAlways;
+  // One write() of the log per I/O-loop turn instead of one per write.
+  db_options.manual_wal_flush = FlushesLogByHand(options);
   db_options.prefix_extractor = std::make_shared<RowPrefixTransform>();
   db_options.memtable_prefix_bloom_size_ratio = 0.05;
   // Caches whole point-read results from SST files, so a hot single-version
