@@ -75,6 +75,7 @@ start_nginx "$work/nginx/www"
 ng_port=$nginx_port
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median_of() { tr ' ' '\n' <<<"$1" | grep . | median; }  # "v1 v2 ..." -> median
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN{printf "%.1f", b / t / 1e6}'; }
 
 # One transfer takes about a tenth of a second, too short to time alone on this host (single
@@ -97,7 +98,7 @@ for round in $(seq 1 "${BENCH_SCAN_ROUNDS:-9}"); do
   results[scan_ratio]+="$(awk -v a="$s" -v b="$n" 'BEGIN{printf "%.2f", a / b}') "
   results[filtered_ratio]+="$(awk -v a="$f" -v b="$s" 'BEGIN{printf "%.2f", a / b}') "
 done
-rmed() { tr ' ' '\n' <<<"${results[$1]}" | grep . | median; }
+rmed() { median_of "${results[$1]}"; }
 scan_mbps=$(rmed scan); nginx_mbps=$(rmed nginx); filtered_mbps=$(rmed filtered)
 scan_ratio=$(rmed scan_ratio); filtered_ratio=$(rmed filtered_ratio)
 
@@ -123,7 +124,7 @@ for round in $(seq 1 "$repeat"); do
     read -r r e < <(wrk_rps "${args[@]}"); rps[$label]+="$r "; bad=$((bad + e))
   done
 done
-med() { tr ' ' '\n' <<<"${rps[$1]}" | grep . | median; }
+med() { median_of "${rps[$1]}"; }
 get_rps=$(med get); set_rps=$(med set)
 mutate_pb=$(med mutate_pb); read_pb=$(med read_pb)
 mutate_json=$(med mutate_json); read_json=$(med read_json)

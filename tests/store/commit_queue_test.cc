@@ -227,10 +227,13 @@ TEST(CommitQueueTest, InlineWritesOfOneShardAreSerialized) {
   EXPECT_EQ(counter, 4000);
 }
 
-// A stand-in for an event loop: what is deferred to the end of the turn waits
-// in `posted` until the test runs it.
+// A stand-in for an event loop on the test's thread, installed for its
+// lifetime: what is deferred to the end of the turn waits in `posted` until the
+// test runs it.
 struct FakeLoop {
   std::vector<std::function<void()>> posted;
+  EndOfTurnScope scope{
+      [this](std::function<void()> fn) { posted.push_back(std::move(fn)); }};
   void RunTurnEnd() {
     std::vector<std::function<void()>> now;
     now.swap(posted);
@@ -255,8 +258,6 @@ TEST(CommitQueueTest, DeferredAcksWaitForOneSharedFlushAtTurnEnd) {
         return absl::OkStatus();
       });
   FakeLoop loop;
-  EndOfTurnScope scope(
-      [&](std::function<void()> fn) { loop.posted.push_back(std::move(fn)); });
   std::vector<absl::Status> acks;
   for (const char* key : {"a", "b", "c"}) {
     queue->Submit(absl::string_view(key) == "b" ? 1 : 2, PutKey(key),
@@ -312,8 +313,6 @@ TEST(CommitQueueTest, FailedFlushFailsItsTurnAndIsSticky) {
       [] { return absl::OkStatus(); },
       [] { return absl::UnavailableError("disk full"); });
   FakeLoop loop;
-  EndOfTurnScope scope(
-      [&](std::function<void()> fn) { loop.posted.push_back(std::move(fn)); });
   std::vector<absl::Status> acks;
   queue->Submit(1, PutKey("a"), [&](absl::Status s) { acks.push_back(s); });
   queue->Submit(2, PutKey("b"), [&](absl::Status s) { acks.push_back(s); });
