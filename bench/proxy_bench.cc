@@ -12,7 +12,8 @@
 // are shown too, for comparison.
 //
 // Usage: kvstore_proxy_bench --store=127.0.0.1:P --proxy=127.0.0.1:Q
-//        [--seconds=3]   (bench/proxy_bench.sh starts both and runs this)
+//        [--seconds=2] [--rounds=3]
+//        (bench/proxy_bench.sh starts both and runs this)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -43,7 +44,9 @@
 
 ABSL_FLAG(std::string, store, "127.0.0.1:4000", "kvstore_server address");
 ABSL_FLAG(std::string, proxy, "127.0.0.1:9999", "kvstore_test_proxy address");
-ABSL_FLAG(int, seconds, 3, "Duration of each measurement");
+ABSL_FLAG(int, seconds, 2, "Duration of each measurement");
+ABSL_FLAG(int, rounds, 3,
+          "Rounds of every measurement; the table gives medians over them");
 
 namespace {
 
@@ -56,6 +59,12 @@ struct Result {
   double p99_us = 0;
   int errors = 0;
 };
+
+// The median of `values` (not empty).
+double MedianOf(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
 
 // Throughput and latency percentiles of `latencies` (us) over `seconds`.
 Result Summarize(std::vector<double> latencies, double seconds, int errors) {
@@ -174,6 +183,10 @@ int main(int argc, char** argv) {
   // takes many) would consult a global lock graph.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const int seconds = absl::GetFlag(FLAGS_seconds);
+  if (seconds < 1 || absl::GetFlag(FLAGS_rounds) < 1) {
+    std::fprintf(stderr, "--seconds and --rounds must be >= 1\n");
+    return 2;
+  }
 
   kvstore::ClientOptions options;
   options.endpoint = absl::GetFlag(FLAGS_store);
@@ -294,56 +307,92 @@ int main(int argc, char** argv) {
   std::function<bool(const grpc::ByteBuffer&)> noop_ok =
       [](const grpc::ByteBuffer&) { return true; };
 
+  // One table row as measured in one round.
   struct Row {
     std::string label;
     int callers;
     Result direct, proxy, blocking;  // proxy: async caller; blocking: threads
   };
-  std::vector<Row> rows;
+  std::vector<std::vector<Row>> rounds;
   int errors = 0;
-  for (int callers : {1, 16}) {
-    // Interleaved, so drift on this noisy machine hits all alike.
-    Row read{"ReadRow", callers, Measure(callers, seconds, direct_read),
-             MeasureAsync(callers, seconds, async_read, read_ok),
-             Measure(callers, seconds, proxy_read)};
-    Row mutate{"MutateRow", callers, Measure(callers, seconds, direct_mutate),
-               MeasureAsync(callers, seconds, async_mutate, mutate_ok),
-               Measure(callers, seconds, proxy_mutate)};
-    Row ceiling{"no-op gRPC (health Check)", callers, Result{},
-                MeasureAsync(callers, seconds, async_noop, noop_ok),
-                Measure(callers, seconds, noop)};
-    for (const Row* r : {&read, &mutate, &ceiling}) {
-      errors += r->direct.errors + r->proxy.errors + r->blocking.errors;
+  for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
+    std::vector<Row>& rows = rounds.emplace_back();
+    for (int callers : {1, 16}) {
+      // Interleaved, so drift on this noisy machine hits all alike.
+      rows.push_back({"ReadRow", callers,
+                      Measure(callers, seconds, direct_read),
+                      MeasureAsync(callers, seconds, async_read, read_ok),
+                      Measure(callers, seconds, proxy_read)});
+      rows.push_back({"MutateRow", callers,
+                      Measure(callers, seconds, direct_mutate),
+                      MeasureAsync(callers, seconds, async_mutate, mutate_ok),
+                      Measure(callers, seconds, proxy_mutate)});
+      rows.push_back({"no-op gRPC (health Check)", callers, Result{},
+                      MeasureAsync(callers, seconds, async_noop, noop_ok),
+                      Measure(callers, seconds, noop)});
     }
-    rows.push_back(read);
-    rows.push_back(mutate);
-    rows.push_back(ceiling);
+    for (const Row& r : rows) {
+      errors += r.direct.errors + r.proxy.errors + r.blocking.errors;
+    }
   }
 
+  // Each cell: the median over the rounds. Ratios and added latency: the
+  // median of the rounds' own, listed after it.
   std::printf(
       "| call | callers | direct req/s (median / p99 us) | proxy req/s (median "
-      "/ p99 us) | proxy/direct | added median us | proxy, blocking caller "
-      "threads: req/s (ratio) |\n|---|---|---|---|---|---|---|\n");
-  for (const Row& r : rows) {
+      "/ p99 us) | proxy/direct (rounds) | added median us (rounds) | proxy, "
+      "blocking caller threads: req/s (ratio) |\n"
+      "|---|---|---|---|---|---|---|\n");
+  for (size_t i = 0; i < rounds[0].size(); ++i) {
+    auto each = [&](auto field) {
+      std::vector<double> values;
+      for (const auto& rows : rounds) values.push_back(field(rows[i]));
+      return values;
+    };
+    const Row& first = rounds[0][i];
+    const bool has_direct = first.direct.rps > 0;
+    auto cell = [&](auto result) {
+      return absl::StrFormat(
+          "%.0f (%.0f / %.0f)",
+          MedianOf(each([&](const Row& r) { return result(r).rps; })),
+          MedianOf(each([&](const Row& r) { return result(r).median_us; })),
+          MedianOf(each([&](const Row& r) { return result(r).p99_us; })));
+    };
+    auto with_rounds = [](const std::vector<double>& values,
+                          const char* format) {
+      std::string out = absl::StrFormat(format, MedianOf(values)) + " (";
+      for (size_t k = 0; k < values.size(); ++k) {
+        out += absl::StrFormat(format, values[k]);
+        out += k + 1 < values.size() ? " " : ")";
+      }
+      return out;
+    };
     std::string direct_cell =
-        r.direct.rps > 0 ? absl::StrFormat("%.0f (%.0f / %.0f)", r.direct.rps,
-                                           r.direct.median_us, r.direct.p99_us)
-                         : "-";
+        has_direct ? cell([](const Row& r) { return r.direct; }) : "-";
+    std::string proxy_cell = cell([](const Row& r) { return r.proxy; });
     std::string ratio =
-        r.direct.rps > 0 ? absl::StrFormat("%.2f", r.proxy.rps / r.direct.rps)
-                         : "-";
-    std::string added =
-        r.direct.rps > 0
-            ? absl::StrFormat("%.0f", r.proxy.median_us - r.direct.median_us)
+        has_direct
+            ? with_rounds(
+                  each([](const Row& r) { return r.proxy.rps / r.direct.rps; }),
+                  "%.2f")
             : "-";
-    std::string blocking = r.direct.rps > 0
-                               ? absl::StrFormat("%.0f (%.2f)", r.blocking.rps,
-                                                 r.blocking.rps / r.direct.rps)
-                               : absl::StrFormat("%.0f", r.blocking.rps);
-    std::printf("| %s | %d | %s | %.0f (%.0f / %.0f) | %s | %s | %s |\n",
-                r.label.c_str(), r.callers, direct_cell.c_str(), r.proxy.rps,
-                r.proxy.median_us, r.proxy.p99_us, ratio.c_str(), added.c_str(),
-                blocking.c_str());
+    std::string added = has_direct ? with_rounds(each([](const Row& r) {
+                                                   return r.proxy.median_us -
+                                                          r.direct.median_us;
+                                                 }),
+                                                 "%.0f")
+                                   : "-";
+    double blocking_rps =
+        MedianOf(each([](const Row& r) { return r.blocking.rps; }));
+    std::string blocking =
+        has_direct ? absl::StrFormat("%.0f (%.2f)", blocking_rps,
+                                     MedianOf(each([](const Row& r) {
+                                       return r.blocking.rps / r.direct.rps;
+                                     })))
+                   : absl::StrFormat("%.0f", blocking_rps);
+    std::printf("| %s | %d | %s | %s | %s | %s | %s |\n", first.label.c_str(),
+                first.callers, direct_cell.c_str(), proxy_cell.c_str(),
+                ratio.c_str(), added.c_str(), blocking.c_str());
   }
   std::printf(
       "targets: proxy/direct >= 0.6 at 16 callers; added median latency <= 150 "

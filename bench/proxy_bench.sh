@@ -4,10 +4,12 @@
 # kvstore_test_proxy on free ports, then runs build/default/bench/kvstore_proxy_bench: ReadRow
 # and MutateRow directly with kvstore::Client and through the proxy at 1 and 16 callers, and a
 # no-op gRPC call (health Check) on the proxy's server as the ceiling.
-# Usage: bench/proxy_bench.sh   (BENCH_SECONDS=3 per cell; about 40 seconds)
+# Usage: bench/proxy_bench.sh   (BENCH_SECONDS=2 per cell, BENCH_ROUNDS=3 rounds of every cell;
+#        about 100 seconds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${BENCH_SECONDS:-3}"
+seconds="${BENCH_SECONDS:-2}"
+rounds="${BENCH_ROUNDS:-3}"
 
 source bench/lib.sh
 
@@ -23,4 +25,4 @@ pids+=($!)
 wait_port "$proxy_port"
 
 build/default/bench/kvstore_proxy_bench --store="127.0.0.1:$kv_port" \
-  --proxy="127.0.0.1:$proxy_port" --seconds="$seconds"
+  --proxy="127.0.0.1:$proxy_port" --seconds="$seconds" --rounds="$rounds"
