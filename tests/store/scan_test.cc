@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -227,6 +229,60 @@ TEST_F(ScanTest, ManyRowsAcrossFlushes) {
   ASSERT_EQ(rows.size(), 2000u);
   for (size_t i = 1; i < rows.size(); ++i)
     EXPECT_LT(rows[i - 1].key(), rows[i].key());
+}
+
+// A scan far larger than the block cache, of rows with two cells larger than a
+// block, read both ways: every value must come back whole and in its row, as
+// blocks are evicted and freed behind the iterator.
+TEST(LongScanTest, EveryValueComesBackWhole) {
+  EngineOptions options;
+  options.in_memory = true;
+  options.memtable_bytes = 1 << 20;  // most rows in SST files, some in memory
+  options.block_cache_bytes = 64 * 1024;
+  options.row_cache_bytes = 0;
+  auto opened = OpenRocksEngine(options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Engine& engine = **opened;
+  TableSchema schema;
+  schema.set_name("t");
+  schema.add_column_families()->set_name("a");
+  schema.add_column_families()->set_name("b");
+  ASSERT_TRUE(engine.CreateTable(schema).ok());
+  constexpr int kRows = 400;  // 2 cells of 16 KiB each: 12.8 MB
+  auto value_of = [](int row, const std::string& family) {
+    std::string tag = absl::StrCat(family, row, ";");
+    std::string value;
+    while (value.size() < 16 * 1024) value += tag;
+    return value;
+  };
+  auto key_of = [](int row) { return absl::StrFormat("row%05d", row); };
+  for (int i = 0; i < kRows; ++i) {
+    ASSERT_TRUE(engine
+                    .MutateRowAndWait(
+                        "t", key_of(i),
+                        {Mutation::SetCell("a", "q", 1, value_of(i, "a")),
+                         Mutation::SetCell("b", "q", 1, value_of(i, "b"))})
+                    .ok());
+  }
+  for (bool reversed : {false, true}) {
+    SCOPED_TRACE(reversed ? "reversed" : "forward");
+    auto scanner = engine.ScanRows("t", v1::RowSet(), reversed);
+    ASSERT_TRUE(scanner.ok()) << scanner.status();
+    ScannedRow row;
+    int seen = 0;
+    while (true) {
+      auto more = (*scanner)->Next(&row);
+      ASSERT_TRUE(more.ok()) << more.status();
+      if (!*more) break;
+      const int i = reversed ? kRows - 1 - seen : seen;
+      ASSERT_EQ(row.key, key_of(i));
+      ASSERT_EQ(row.cells.size(), 2u);
+      ASSERT_EQ(row.cells[0].value, value_of(i, "a")) << row.key;
+      ASSERT_EQ(row.cells[1].value, value_of(i, "b")) << row.key;
+      ++seen;
+    }
+    EXPECT_EQ(seen, kRows);
+  }
 }
 
 }  // namespace
