@@ -1383,6 +1383,9 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   if (options.write_shards < 1) {
     return absl::InvalidArgumentError("write_shards must be >= 1");
   }
+  if (options.block_bytes < 1024 || options.block_bytes > (1 << 20)) {
+    return absl::InvalidArgumentError("block_bytes must be 1 KiB to 1 MiB");
+  }
   rocksdb::Options db_options;
   db_options.create_if_missing = true;
   db_options.IncreaseParallelism(2);
@@ -1397,11 +1400,11 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   db_options.row_cache = rocksdb::NewLRUCache(32 << 20);
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  // 64 KiB blocks, as Bigtable's SSTables use (RocksDB's default is 4): a scan
-  // pays a block-cache lookup and a block switch per 64 KiB, not per 4 or 16
-  // (16 -> 64 took a full scan from ~1.1 to ~0.75 s per 10 in an A/B; see
-  // bench/README.md); point reads stay cheap with the hash index below.
-  table_options.block_size = 64 * 1024;
+  // 64 KiB by default (RocksDB's is 4): a scan pays a block-cache lookup and a
+  // block switch per block (16 -> 64 KiB took a full scan from ~0.9 to ~0.75 s
+  // per 10 in an A/B; see bench/README.md); point reads stay cheap with the
+  // hash index below.
+  table_options.block_size = options.block_bytes;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table_options.whole_key_filtering =
       false;  // reads seek by column, never by whole key

@@ -281,6 +281,51 @@ TEST(EngineTest, DataSurvivesReopen) {
   EXPECT_THAT(Row(**engine, "k"), ElementsAre(Cell{kCf, "", 9, "durable"}));
 }
 
+TEST(EngineTest, BadOptionsAreInvalidArgument) {
+  kvstore::testing::TempDir dir;
+  for (size_t block_bytes : {size_t{0}, size_t{1023}, size_t{(1 << 20) + 1}}) {
+    EngineOptions options;
+    options.data_dir = dir.File("db");
+    options.block_bytes = block_bytes;
+    auto engine = OpenRocksEngine(options);
+    EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument)
+        << block_bytes;
+  }
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  options.write_shards = 0;
+  EXPECT_EQ(OpenRocksEngine(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Files keep the block size they were written with, so a restart with another
+// --block_kb reads them all.
+TEST(EngineTest, BlockSizeMayChangeBetweenRuns) {
+  kvstore::testing::TempDir dir;
+  EngineOptions options;
+  options.data_dir = dir.File("db");
+  options.memtable_bytes = 64 * 1024;  // so the rows reach SST files
+  options.block_bytes = 1024;
+  const std::string value(1000, 'v');
+  {
+    auto engine = OpenRocksEngine(options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (int i = 0; i < 500; ++i) {
+      ASSERT_TRUE(Write(**engine, "k" + std::to_string(i),
+                        {Mutation::SetCell(kCf, "", 1, value)})
+                      .ok());
+    }
+    ASSERT_TRUE((*engine)->Close().ok());
+  }
+  options.block_bytes = 1 << 20;
+  auto engine = OpenRocksEngine(options);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  for (int i = 0; i < 500; i += 49) {
+    EXPECT_THAT(Row(**engine, "k" + std::to_string(i)),
+                ElementsAre(Cell{kCf, "", 1, value}));
+  }
+}
+
 // Tiny memtables force many flushes, so reads go through SST files and their
 // per-column bloom filters, with versions and tombstones of one column spread
 // over several files.
