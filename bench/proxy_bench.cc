@@ -272,6 +272,8 @@ int main(int argc, char** argv) {
            mutate_ok(result);
   };
   const std::string health_check = "/grpc.health.v1.Health/Check";
+  const grpc::internal::RpcMethod health_check_method(
+      health_check.c_str(), grpc::internal::RpcMethod::NORMAL_RPC);
   grpc::GenericStub generic(channel);
   auto empty_request = [] {
     grpc::Slice empty("");  // HealthCheckRequest{} serializes to no bytes
@@ -282,10 +284,8 @@ int main(int argc, char** argv) {
     grpc::ClientContext context;
     return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer,
                                              grpc::ByteBuffer>(
-               channel.get(),
-               grpc::internal::RpcMethod(health_check.c_str(),
-                                         grpc::internal::RpcMethod::NORMAL_RPC),
-               &context, empty_request(), &response)
+               channel.get(), health_check_method, &context, empty_request(),
+               &response)
         .ok();
   };
   // Calls kept in flight from one thread.

@@ -1400,10 +1400,8 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   db_options.row_cache = rocksdb::NewLRUCache(32 << 20);
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  // 64 KiB by default (RocksDB's is 4): a scan pays a block-cache lookup and a
-  // block switch per block (16 -> 64 KiB took a full scan from ~0.9 to ~0.75 s
-  // per 10 in an A/B; see bench/README.md); point reads stay cheap with the
-  // hash index below.
+  // See EngineOptions::block_bytes and bench/README.md; point reads stay cheap
+  // with the hash index below.
   table_options.block_size = options.block_bytes;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table_options.whole_key_filtering =
