@@ -26,6 +26,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -47,6 +48,11 @@ ABSL_FLAG(std::string, proxy, "127.0.0.1:9999", "kvstore_test_proxy address");
 ABSL_FLAG(int, seconds, 2, "Duration of each measurement");
 ABSL_FLAG(int, rounds, 3,
           "Rounds of every measurement; the table gives medians over them");
+ABSL_FLAG(std::vector<std::string>, callers,
+          std::vector<std::string>({"1", "16"}),
+          "Concurrent caller counts to measure");
+ABSL_FLAG(bool, blocking, true,
+          "Also measure the proxy with one blocking thread per caller");
 
 namespace {
 
@@ -187,6 +193,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--seconds and --rounds must be >= 1\n");
     return 2;
   }
+  std::vector<int> caller_counts;
+  for (const std::string& text : absl::GetFlag(FLAGS_callers)) {
+    int n = 0;
+    if (!absl::SimpleAtoi(text, &n) || n < 1) {
+      std::fprintf(stderr, "--callers: '%s' is not a count >= 1\n",
+                   text.c_str());
+      return 2;
+    }
+    caller_counts.push_back(n);
+  }
+  const bool with_blocking = absl::GetFlag(FLAGS_blocking);
 
   kvstore::ClientOptions options;
   options.endpoint = absl::GetFlag(FLAGS_store);
@@ -317,19 +334,22 @@ int main(int argc, char** argv) {
   int errors = 0;
   for (int round = 0; round < absl::GetFlag(FLAGS_rounds); ++round) {
     std::vector<Row>& rows = rounds.emplace_back();
-    for (int callers : {1, 16}) {
+    for (int callers : caller_counts) {
       // Interleaved, so drift on this noisy machine hits all alike.
+      auto threads = [&](const std::function<bool(int, int)>& call) {
+        return with_blocking ? Measure(callers, seconds, call) : Result{};
+      };
       rows.push_back({"ReadRow", callers,
                       Measure(callers, seconds, direct_read),
                       MeasureAsync(callers, seconds, async_read, read_ok),
-                      Measure(callers, seconds, proxy_read)});
+                      threads(proxy_read)});
       rows.push_back({"MutateRow", callers,
                       Measure(callers, seconds, direct_mutate),
                       MeasureAsync(callers, seconds, async_mutate, mutate_ok),
-                      Measure(callers, seconds, proxy_mutate)});
+                      threads(proxy_mutate)});
       rows.push_back({"no-op gRPC (health Check)", callers, Result{},
                       MeasureAsync(callers, seconds, async_noop, noop_ok),
-                      Measure(callers, seconds, noop)});
+                      threads(noop)});
     }
     for (const Row& r : rows) {
       errors += r.direct.errors + r.proxy.errors + r.blocking.errors;
@@ -385,11 +405,12 @@ int main(int argc, char** argv) {
     double blocking_rps =
         MedianOf(each([](const Row& r) { return r.blocking.rps; }));
     std::string blocking =
-        has_direct ? absl::StrFormat("%.0f (%.2f)", blocking_rps,
-                                     MedianOf(each([](const Row& r) {
-                                       return r.blocking.rps / r.direct.rps;
-                                     })))
-                   : absl::StrFormat("%.0f", blocking_rps);
+        !with_blocking ? "-"
+        : has_direct   ? absl::StrFormat("%.0f (%.2f)", blocking_rps,
+                                         MedianOf(each([](const Row& r) {
+                                         return r.blocking.rps / r.direct.rps;
+                                       })))
+                       : absl::StrFormat("%.0f", blocking_rps);
     std::printf("| %s | %d | %s | %s | %s | %s | %s |\n", first.label.c_str(),
                 first.callers, direct_cell.c_str(), proxy_cell.c_str(),
                 ratio.c_str(), added.c_str(), blocking.c_str());

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/random/random.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/async_http_transport.h"
 #include "client/http_transport.h"
 #include "client/retry_rules.h"
-#include "store/status_http.h"
+#include "client/wire.h"
 
 namespace kvstore {
 namespace {
@@ -19,160 +19,11 @@ namespace {
     if (!kv_status_.ok()) return kv_status_; \
   } while (0)
 
-constexpr absl::string_view kProtobufType = "application/x-protobuf";
-
-// Percent-encodes all but RFC 3986's unreserved characters.
-std::string PathSegment(absl::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-        c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
-std::string TablePath(absl::string_view table, absl::string_view verb = "") {
-  std::string path = absl::StrCat("/v1/tables/", PathSegment(table));
-  if (!verb.empty()) absl::StrAppend(&path, ":", verb);
-  return path;
-}
-
-// The store's answer to a failed call: its {code, message} body when it sent
-// one, else the HTTP status read through the design's table.
-absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
-                               absl::string_view body) {
-  if (absl::StartsWith(content_type, kProtobufType)) {
-    v1::Status status;
-    if (status.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
-        status.code() != 0) {
-      return absl::Status(static_cast<absl::StatusCode>(status.code()),
-                          status.message());
-    }
-  }
-  absl::StatusCode code = store::CodeFromHttpStatus(http_status);
-  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
-  return absl::Status(
-      code, absl::StrCat("HTTP ", http_status, ": ", body.substr(0, 200)));
-}
-
-// Collects a whole (small) response.
-class BufferSink final : public ResponseSink {
- public:
-  void OnHead(const ResponseHead& head) override {
-    http_status_ = head.http_status;
-    content_type_ = std::string(head.content_type);
-    retry_after_ = head.retry_after;
-  }
-  absl::Status OnBody(absl::string_view bytes) override {
-    body_.append(bytes.data(), bytes.size());
-    return absl::OkStatus();
-  }
-  int http_status() const { return http_status_; }
-  const std::string& content_type() const { return content_type_; }
-  const std::string& body() const { return body_; }
-  std::optional<absl::Duration> retry_after() const { return retry_after_; }
-
- private:
-  int http_status_ = 0;
-  std::string content_type_;
-  std::string body_;
-  std::optional<absl::Duration> retry_after_;
-};
-
-// Parses :readRows' stream of varint-delimited ReadRowsResponse messages as it
-// arrives and hands each row on.
-class RowStreamSink final : public ResponseSink {
- public:
-  explicit RowStreamSink(absl::FunctionRef<bool(v1::Row)> on_row)
-      : on_row_(on_row) {}
-
-  void OnHead(const ResponseHead& head) override {
-    http_status_ = head.http_status;
-    content_type_ = std::string(head.content_type);
-    retry_after_ = head.retry_after;
-  }
-  std::optional<absl::Duration> retry_after() const { return retry_after_; }
-
-  absl::Status OnBody(absl::string_view bytes) override {
-    buffer_.append(bytes.data(), bytes.size());
-    if (http_status_ != 200) return absl::OkStatus();  // an error body
-    size_t pos = 0;
-    while (true) {
-      uint64_t size = 0;
-      size_t header = 0;
-      if (!ReadVarint(absl::string_view(buffer_).substr(pos), &size, &header)) {
-        break;  // the length is not all here yet
-      }
-      if (buffer_.size() - pos - header < size) break;
-      v1::ReadRowsResponse message;
-      if (!message.ParseFromArray(buffer_.data() + pos + header,
-                                  static_cast<int>(size))) {
-        return absl::DataLossError("unparsable message in the readRows stream");
-      }
-      pos += header + size;
-      if (message.has_status()) {
-        final_status_ =
-            absl::Status(static_cast<absl::StatusCode>(message.status().code()),
-                         message.status().message());
-      } else if (!on_row_(std::move(*message.mutable_row()))) {
-        stopped_ = true;
-        return absl::CancelledError("stopped by the caller");
-      }
-    }
-    buffer_.erase(0, pos);
-    return absl::OkStatus();
-  }
-
-  // The call's outcome once the exchange ended with `exchanged`. A final
-  // status that arrived wins over a connection that broke after it.
-  absl::Status Outcome(const absl::Status& exchanged) const {
-    if (stopped_) return absl::OkStatus();
-    if (final_status_.has_value() && http_status_ == 200) return *final_status_;
-    if (!exchanged.ok()) return exchanged;
-    if (http_status_ != 200) {
-      return ErrorFromResponse(http_status_, content_type_, buffer_);
-    }
-    if (!final_status_.has_value()) {
-      return absl::UnavailableError(
-          "the readRows stream ended without its final status");
-    }
-    return *final_status_;
-  }
-
- private:
-  // A varint at the front of `in`: false if incomplete.
-  static bool ReadVarint(absl::string_view in, uint64_t* value,
-                         size_t* length) {
-    uint64_t v = 0;
-    for (size_t i = 0; i < in.size() && i < 10; ++i) {
-      v |= uint64_t{static_cast<uint8_t>(in[i]) & 0x7fu} << (7 * i);
-      if ((static_cast<uint8_t>(in[i]) & 0x80u) == 0) {
-        *value = v;
-        *length = i + 1;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  absl::FunctionRef<bool(v1::Row)> on_row_;
-  std::optional<absl::Duration> retry_after_;
-  int http_status_ = 0;
-  std::string content_type_;
-  std::string buffer_;  // unparsed bytes (or an error body)
-  std::optional<absl::Status> final_status_;
-  bool stopped_ = false;
-};
-
-template <typename Container>
-void AddMutations(std::vector<v1::Mutation> mutations, Container* out) {
-  for (v1::Mutation& m : mutations) *out->Add() = std::move(m);
-}
+using internal::AddMutations;
+using internal::BufferSink;
+using internal::ErrorFromResponse;
+using internal::RowStreamSink;
+using internal::TablePath;
 
 }  // namespace
 
@@ -187,15 +38,27 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       NewHttpTransport(transport_options);
   if (!transport.ok()) return transport.status();
-  return CreateWithTransport(options, std::move(*transport));
+  absl::StatusOr<std::unique_ptr<AsyncTransport>> async_transport =
+      NewAsyncHttpTransport(transport_options);
+  if (!async_transport.ok()) return async_transport.status();
+  return CreateWithTransport(options, std::move(*transport),
+                             std::move(*async_transport));
 }
 
 Client::Client(const ClientOptions& options,
-               std::unique_ptr<Transport> transport)
-    : options_(options), transport_(std::move(transport)) {}
+               std::unique_ptr<Transport> transport,
+               std::unique_ptr<AsyncTransport> async_transport)
+    : options_(options),
+      transport_(std::move(transport)),
+      async_transport_(std::move(async_transport)) {}
+
+// The async transport goes first: ending its calls runs their callbacks,
+// which may still read options_.
+Client::~Client() { async_transport_.reset(); }
 
 absl::StatusOr<std::unique_ptr<Client>> Client::CreateWithTransport(
-    const ClientOptions& options, std::unique_ptr<Transport> transport) {
+    const ClientOptions& options, std::unique_ptr<Transport> transport,
+    std::unique_ptr<AsyncTransport> async_transport) {
   if (options.attempt_timeout <= absl::ZeroDuration() ||
       options.overall_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timeouts must be positive");
@@ -210,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::CreateWithTransport(
   if (transport == nullptr) {
     return absl::InvalidArgumentError("transport must not be null");
   }
-  return std::unique_ptr<Client>(new Client(options, std::move(transport)));
+  return std::unique_ptr<Client>(
+      new Client(options, std::move(transport), std::move(async_transport)));
 }
 
 absl::Status Client::CheckOpen() const {
@@ -230,45 +94,25 @@ HttpRequestSpec Client::Spec(std::string method, std::string target,
   return spec;
 }
 
+internal::RetrySchedule Client::Schedule(bool idempotent) const {
+  return internal::RetrySchedule(options_.retry, options_.attempt_timeout,
+                                 options_.overall_timeout, idempotent,
+                                 options_.jitter);
+}
+
 absl::Status Client::Run(
     bool idempotent, absl::FunctionRef<Attempt(absl::Time deadline)> attempt) {
-  const absl::Time overall = absl::Now() + options_.overall_timeout;
-  absl::Duration backoff = options_.retry.initial_backoff;
-  for (int n = 1;; ++n) {
-    absl::Time deadline =
-        std::min(overall, absl::Now() + options_.attempt_timeout);
-    Attempt result = attempt(deadline);
-    if (result.status.ok() || !idempotent || !result.retryable ||
-        !IsTransient(result.status)) {
-      return result.status;
-    }
-    if (absl::Now() >= overall) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "overall timeout of ", absl::FormatDuration(options_.overall_timeout),
-          " exceeded after ", n,
-          " attempt(s); last: ", result.status.ToString()));
-    }
-    if (n >= options_.retry.max_attempts) return result.status;
-    thread_local absl::BitGen bitgen;
-    double jitter =
-        options_.jitter ? options_.jitter() : absl::Uniform(bitgen, 0.0, 1.0);
-    absl::Duration wait = backoff / 2 + backoff / 2 * jitter;
-    if (result.retry_after.has_value() && *result.retry_after > wait) {
-      wait = *result.retry_after;
-    }
-    if (absl::Now() + wait >= overall) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "overall timeout of ", absl::FormatDuration(options_.overall_timeout),
-          " leaves no time to retry after ", n,
-          " attempt(s); last: ", result.status.ToString()));
-    }
+  internal::RetrySchedule schedule = Schedule(idempotent);
+  while (true) {
+    absl::Status final;
+    std::optional<absl::Duration> wait =
+        schedule.AfterAttempt(attempt(schedule.AttemptDeadline()), &final);
+    if (!wait.has_value()) return final;
     if (options_.sleep) {
-      options_.sleep(wait);
+      options_.sleep(*wait);
     } else {
-      absl::SleepFor(wait);
+      absl::SleepFor(*wait);
     }
-    backoff = std::min(options_.retry.max_backoff,
-                       backoff * options_.retry.multiplier);
   }
 }
 

@@ -28,6 +28,15 @@
 // transiently. overall_timeout bounds a call with all its attempts and
 // backoffs; a call that runs out of it ends with DEADLINE_EXCEEDED.
 //
+// Asynchronous calls: the unary data calls also come as Async* methods, for
+// callers that keep many calls in flight from few threads (the test proxy
+// does). They have the same semantics, retries and timeouts; each calls its
+// `done` exactly once, on the client's I/O thread (started on the first async
+// call), so `done` must not block. They use their own pool of up to pool_size
+// connections. Destroying the client ends async calls still in flight with
+// CANCELLED (after running their `done`); it must not be destroyed from a
+// `done`.
+//
 // Close() makes every later call fail with FAILED_PRECONDITION; calls already
 // running finish normally.
 //
@@ -44,24 +53,20 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/async_transport.h"
 #include "client/builders.h"
+#include "client/retry_schedule.h"
 #include "client/transport.h"
 #include "kvstore/v1/data.pb.h"
 #include "kvstore/v1/store.pb.h"
 
 namespace kvstore {
-
-struct RetryOptions {
-  int max_attempts = 10;  // per call, the first included; 1: no retries
-  absl::Duration initial_backoff = absl::Milliseconds(10);
-  absl::Duration max_backoff = absl::Seconds(1);
-  double multiplier = 2.0;
-};
 
 struct ClientOptions {
   std::string endpoint = "127.0.0.1:4000";  // "ip:port" of a kvstore_server
@@ -104,9 +109,14 @@ class Client {
   // InvalidArgument for a malformed endpoint or option. Connects lazily.
   static absl::StatusOr<std::unique_ptr<Client>> Create(
       const ClientOptions& options);
-  // The same over any transport (tests use a fake one).
+  // The same over any transports (tests use fakes). Without an
+  // `async_transport`, Async* calls fail with FAILED_PRECONDITION.
   static absl::StatusOr<std::unique_ptr<Client>> CreateWithTransport(
-      const ClientOptions& options, std::unique_ptr<Transport> transport);
+      const ClientOptions& options, std::unique_ptr<Transport> transport,
+      std::unique_ptr<AsyncTransport> async_transport = nullptr);
+
+  // Ends async calls in flight (see the header comment).
+  ~Client();
 
   // Applies `mutations` to one row atomically.
   absl::Status MutateRow(absl::string_view table, absl::string_view row_key,
@@ -147,6 +157,28 @@ class Client {
   absl::StatusOr<std::vector<RowKeySample>> SampleRowKeys(
       absl::string_view table);
 
+  // Asynchronous forms of the calls above (see the header comment).
+  void AsyncMutateRow(absl::string_view table, absl::string_view row_key,
+                      std::vector<v1::Mutation> mutations,
+                      absl::AnyInvocable<void(absl::Status)> done);
+  void AsyncReadRow(
+      absl::string_view table, absl::string_view row_key,
+      std::optional<v1::RowFilter> filter,
+      absl::AnyInvocable<void(absl::StatusOr<std::optional<v1::Row>>)> done);
+  void AsyncCheckAndMutateRow(
+      absl::string_view table, absl::string_view row_key,
+      std::optional<v1::RowFilter> predicate,
+      std::vector<v1::Mutation> true_mutations,
+      std::vector<v1::Mutation> false_mutations,
+      absl::AnyInvocable<void(absl::StatusOr<bool>)> done);
+  void AsyncReadModifyWriteRow(
+      absl::string_view table, absl::string_view row_key,
+      std::vector<v1::ReadModifyWriteRule> rules,
+      absl::AnyInvocable<void(absl::StatusOr<v1::Row>)> done);
+  void AsyncSampleRowKeys(
+      absl::string_view table,
+      absl::AnyInvocable<void(absl::StatusOr<std::vector<RowKeySample>>)> done);
+
   // Table administration.
   absl::Status CreateTable(const v1::Table& table);
   absl::StatusOr<std::vector<v1::Table>> ListTables();
@@ -159,18 +191,15 @@ class Client {
   bool closed() const { return closed_.load(); }
 
  private:
-  // One attempt's outcome.
-  struct Attempt {
-    Attempt(absl::Status s,  // NOLINT: implicit, so `return status;` works
-            std::optional<absl::Duration> after = std::nullopt,
-            bool may_retry = true)
-        : status(std::move(s)), retry_after(after), retryable(may_retry) {}
-    absl::Status status;
-    std::optional<absl::Duration> retry_after;
-    bool retryable;  // false: nothing in it may be tried again
-  };
+  using Attempt = internal::AttemptOutcome;
+  // Judges one async attempt's whole response (parsing what it needs into
+  // the call's own state).
+  using Judge = absl::AnyInvocable<Attempt(const HttpResponse&)>;
 
-  Client(const ClientOptions& options, std::unique_ptr<Transport> transport);
+  Client(const ClientOptions& options, std::unique_ptr<Transport> transport,
+         std::unique_ptr<AsyncTransport> async_transport);
+
+  internal::RetrySchedule Schedule(bool idempotent) const;
 
   // Runs `attempt` (given its deadline) until it succeeds or fails for good:
   // only idempotent calls retry, only transient failures, within the overall
@@ -182,12 +211,22 @@ class Client {
   absl::Status Call(const std::string& method, const std::string& target,
                     const google::protobuf::Message* request,
                     google::protobuf::Message* response, bool idempotent);
+  // The async form of Run: sends `spec` until `judge` finds an attempt final
+  // (or retries run out), then calls `done` with the call's status.
+  void RunAsync(bool idempotent, HttpRequestSpec spec, Judge judge,
+                absl::AnyInvocable<void(absl::Status)> done);
+  // The async form of Call.
+  void CallAsync(const std::string& method, const std::string& target,
+                 const google::protobuf::Message* request,
+                 std::shared_ptr<google::protobuf::Message> response,
+                 bool idempotent, absl::AnyInvocable<void(absl::Status)> done);
   HttpRequestSpec Spec(std::string method, std::string target,
                        std::string body) const;
   absl::Status CheckOpen() const;
 
   const ClientOptions options_;
   const std::unique_ptr<Transport> transport_;
+  std::unique_ptr<AsyncTransport> async_transport_;  // may be null
   std::atomic<bool> closed_{false};
 };
 

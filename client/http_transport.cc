@@ -24,6 +24,7 @@
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "boost/beast/http/write.hpp"
+#include "client/beast_messages.h"
 
 namespace kvstore {
 namespace {
@@ -147,18 +148,8 @@ class HttpTransport final : public Transport {
     }
     c.stream.expires_after(absl::ToChronoNanoseconds(left));
 
-    http::request<http::string_body> req;
-    req.method_string(spec.method);
-    req.target(spec.target);
-    req.version(11);
-    req.set(http::field::host, endpoint_.address().to_string());
-    req.set(http::field::accept, spec.accept);
-    if (!spec.body.empty())
-      req.set(http::field::content_type, spec.content_type);
-    for (const auto& [name, value] : spec.headers) req.set(name, value);
-    req.keep_alive(true);
-    req.body() = spec.body;
-    req.prepare_payload();
+    http::request<http::string_body> req =
+        internal::BeastRequest(spec, endpoint_.address().to_string());
 
     beast::error_code ec;
     bool done = false;
@@ -187,14 +178,8 @@ class HttpTransport final : public Transport {
     response_head.http_status = static_cast<int>(head.result_int());
     response_head.content_type = absl::string_view(type.data(), type.size());
     auto retry_after = head[http::field::retry_after];
-    int64_t seconds;
-    if (!retry_after.empty() &&
-        absl::SimpleAtoi(
-            absl::string_view(retry_after.data(), retry_after.size()),
-            &seconds) &&
-        seconds >= 0) {
-      response_head.retry_after = absl::Seconds(seconds);
-    }
+    response_head.retry_after = internal::ParseRetryAfter(
+        absl::string_view(retry_after.data(), retry_after.size()));
     sink.OnHead(response_head);
 
     std::vector<char> chunk(kReadChunkBytes);

@@ -13,7 +13,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "grpcpp/server.h"
 #include "proxy/proxy_server.h"
 #include "proxy/proxy_service.h"
 
@@ -57,15 +56,14 @@ int main(int argc, char** argv) {
   kvstore::proxy::ProxyServerOptions server_options;
   server_options.host = absl::GetFlag(FLAGS_host);
   server_options.port = port;
-  absl::StatusOr<kvstore::proxy::StartedProxy> started =
-      kvstore::proxy::StartProxyServer(server_options, &service);
+  absl::StatusOr<std::unique_ptr<kvstore::proxy::ProxyServer>> started =
+      kvstore::proxy::ProxyServer::Start(server_options, &service);
   if (!started.ok()) {
     std::fprintf(stderr, "kvstore_test_proxy: %s\n",
                  std::string(started.status().message()).c_str());
     return 1;
   }
-  const int bound_port = started->port;
-  grpc::Server* server = started->server.get();
+  const int bound_port = (*started)->port();
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     // Written whole, then renamed, so a reader never sees a partial number.
@@ -89,9 +87,6 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal_number);
   std::fprintf(stderr, "kvstore_test_proxy: signal %d, shutting down\n",
                signal_number);
-  server->Shutdown(
-      std::chrono::system_clock::now() +
-      absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_shutdown_grace)));
-  server->Wait();
+  (*started)->Shutdown(absl::Now() + absl::GetFlag(FLAGS_shutdown_grace));
   return 0;
 }

@@ -1,13 +1,19 @@
-// Builds and starts the gRPC server around a ProxyService: reflection and
+// Builds and runs the gRPC server around a ProxyService: reflection and
 // health services on (so grpcurl works), insecure credentials, one listening
-// address. Used by main.cc and by the in-process tests.
+// address, and the completion queue (with its thread) that serves the
+// service's asynchronous methods. Used by main.cc and by the in-process tests.
+//
+// Thread-safe: Shutdown may be called from any thread, more than once.
 #ifndef KVSTORE_PROXY_PROXY_SERVER_H_
 #define KVSTORE_PROXY_PROXY_SERVER_H_
 
 #include <memory>
 #include <string>
+#include <thread>
 
+#include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "proxy/proxy_service.h"
 
@@ -15,18 +21,38 @@ namespace kvstore::proxy {
 
 struct ProxyServerOptions {
   std::string host = "127.0.0.1";
-  int port = 9999;  // 0 picks a free one (see StartedProxy::port)
+  int port = 9999;  // 0 picks a free one (see ProxyServer::port)
 };
 
-struct StartedProxy {
-  std::unique_ptr<grpc::Server> server;
-  int port = 0;
-};
+class ProxyServer {
+ public:
+  // `service` is not owned and must outlive the server. Unavailable if the
+  // address cannot be bound, InvalidArgument for a bad port.
+  static absl::StatusOr<std::unique_ptr<ProxyServer>> Start(
+      const ProxyServerOptions& options, ProxyService* service);
 
-// `service` is not owned and must outlive the server. Unavailable if the
-// address cannot be bound, InvalidArgument for a bad port.
-absl::StatusOr<StartedProxy> StartProxyServer(const ProxyServerOptions& options,
-                                              ProxyService* service);
+  // Shuts down (at once) if Shutdown was not called.
+  ~ProxyServer();
+
+  int port() const { return port_; }
+  grpc::Server* grpc_server() { return server_.get(); }
+
+  // Stops taking calls; calls in flight may finish until `deadline`, then are
+  // cancelled. Returns once every call has ended and the queue's thread is
+  // gone.
+  void Shutdown(absl::Time deadline);
+
+ private:
+  ProxyServer(ProxyService* service, std::unique_ptr<grpc::Server> server,
+              std::unique_ptr<grpc::ServerCompletionQueue> cq, int port);
+
+  ProxyService* const service_;
+  const std::unique_ptr<grpc::Server> server_;
+  const std::unique_ptr<grpc::ServerCompletionQueue> cq_;
+  const int port_;
+  std::thread cq_thread_;
+  absl::once_flag shutdown_;
+};
 
 }  // namespace kvstore::proxy
 

@@ -81,6 +81,62 @@ grpc::Status ProxyService::RunCall(absl::string_view method,
   return grpc::Status::OK;
 }
 
+template <typename Request, typename Result, typename Start>
+void ProxyService::RunAsyncCall(absl::string_view method,
+                                AsyncUnaryCall<Request, Result>* call,
+                                Start start) {
+  std::shared_ptr<Entry> entry;
+  grpc::Status rpc = Find(call->request().client_id(), &entry);
+  if (!rpc.ok()) {
+    Log(method, call->request().client_id(), rpc, nullptr);
+    call->Reply(rpc);
+    return;
+  }
+  // The call holds the client, not the callback: the last reference may then
+  // only go on the queue's thread, never on the client's own I/O thread.
+  call->Hold(entry);
+  start(*entry->client, [this, method, call](const absl::Status& outcome) {
+    SetStatus(outcome, call->result()->mutable_status());
+    Log(method, call->request().client_id(), grpc::Status::OK,
+        &call->result()->status());
+    call->Reply(grpc::Status::OK);
+  });
+}
+
+template <typename Request, typename Result, typename RequestFn,
+          typename Handle>
+void ProxyService::AddAsyncMethod(grpc::ServerCompletionQueue* cq,
+                                  RequestFn request_fn, Handle handle) {
+  using Call = AsyncUnaryCall<Request, Result>;
+  auto method = std::make_shared<typename Call::Method>();
+  method->request = [this, cq, request_fn](
+                        grpc::ServerContext* context, Request* request,
+                        grpc::ServerAsyncResponseWriter<Result>* responder,
+                        void* tag) {
+    (this->*request_fn)(context, request, responder, cq, cq, tag);
+  };
+  method->handle = [this, handle](Call* call) { (this->*handle)(call); };
+  method->counter = &calls_;
+  methods_.push_back(method);
+  Call::Await(method.get());
+}
+
+void ProxyService::StartAsyncMethods(grpc::ServerCompletionQueue* cq) {
+  AddAsyncMethod<tpv1::ReadRowRequest, tpv1::RowResult>(
+      cq, &ProxyService::RequestReadRow, &ProxyService::HandleReadRow);
+  AddAsyncMethod<tpv1::MutateRowRequest, tpv1::MutateRowResult>(
+      cq, &ProxyService::RequestMutateRow, &ProxyService::HandleMutateRow);
+  AddAsyncMethod<tpv1::CheckAndMutateRowRequest, tpv1::CheckAndMutateRowResult>(
+      cq, &ProxyService::RequestCheckAndMutateRow,
+      &ProxyService::HandleCheckAndMutateRow);
+  AddAsyncMethod<tpv1::ReadModifyWriteRowRequest, tpv1::RowResult>(
+      cq, &ProxyService::RequestReadModifyWriteRow,
+      &ProxyService::HandleReadModifyWriteRow);
+  AddAsyncMethod<tpv1::SampleRowKeysRequest, tpv1::SampleRowKeysResult>(
+      cq, &ProxyService::RequestSampleRowKeys,
+      &ProxyService::HandleSampleRowKeys);
+}
+
 grpc::Status ProxyService::CreateClient(
     grpc::ServerContext*, const tpv1::CreateClientRequest* request,
     tpv1::CreateClientResponse*) {
@@ -154,17 +210,20 @@ grpc::Status ProxyService::RemoveClient(
   return rpc;
 }
 
-grpc::Status ProxyService::ReadRow(grpc::ServerContext*,
-                                   const tpv1::ReadRowRequest* request,
-                                   tpv1::RowResult* result) {
-  return RunCall("ReadRow", *request, result, [&](Client& client) {
+void ProxyService::HandleReadRow(
+    AsyncUnaryCall<tpv1::ReadRowRequest, tpv1::RowResult>* call) {
+  RunAsyncCall("ReadRow", call, [call](Client& client, auto finish) {
+    const tpv1::ReadRowRequest& request = call->request();
     std::optional<v1::RowFilter> filter;
-    if (request->has_filter()) filter = request->filter();
-    absl::StatusOr<std::optional<v1::Row>> row =
-        client.ReadRow(request->table_name(), request->row_key(), filter);
-    if (!row.ok()) return row.status();
-    if (row->has_value()) *result->mutable_row() = std::move(**row);
-    return absl::OkStatus();
+    if (request.has_filter()) filter = request.filter();
+    client.AsyncReadRow(
+        request.table_name(), request.row_key(), std::move(filter),
+        [call, finish](absl::StatusOr<std::optional<v1::Row>> row) {
+          if (row.ok() && row->has_value()) {
+            *call->result()->mutable_row() = std::move(**row);
+          }
+          finish(row.status());
+        });
   });
 }
 
@@ -190,13 +249,16 @@ grpc::Status ProxyService::ReadRows(grpc::ServerContext*,
   });
 }
 
-grpc::Status ProxyService::MutateRow(grpc::ServerContext*,
-                                     const tpv1::MutateRowRequest* request,
-                                     tpv1::MutateRowResult* result) {
-  if (!request->has_request()) return Invalid("request is required");
-  return RunCall("MutateRow", *request, result, [&](Client& client) {
-    return client.MutateRow(request->table_name(), request->request().row_key(),
-                            Mutations(request->request().mutations()));
+void ProxyService::HandleMutateRow(
+    AsyncUnaryCall<tpv1::MutateRowRequest, tpv1::MutateRowResult>* call) {
+  if (!call->request().has_request()) {
+    return call->Reply(Invalid("request is required"));
+  }
+  RunAsyncCall("MutateRow", call, [call](Client& client, auto finish) {
+    const tpv1::MutateRowRequest& request = call->request();
+    client.AsyncMutateRow(request.table_name(), request.request().row_key(),
+                          Mutations(request.request().mutations()),
+                          std::move(finish));
   });
 }
 
@@ -231,52 +293,63 @@ grpc::Status ProxyService::BulkMutateRows(
   });
 }
 
-grpc::Status ProxyService::CheckAndMutateRow(
-    grpc::ServerContext*, const tpv1::CheckAndMutateRowRequest* request,
-    tpv1::CheckAndMutateRowResult* result) {
-  if (!request->has_request()) return Invalid("request is required");
-  return RunCall("CheckAndMutateRow", *request, result, [&](Client& client) {
-    const v1::CheckAndMutateRowRequest& cam = request->request();
+void ProxyService::HandleCheckAndMutateRow(
+    AsyncUnaryCall<tpv1::CheckAndMutateRowRequest,
+                   tpv1::CheckAndMutateRowResult>* call) {
+  if (!call->request().has_request()) {
+    return call->Reply(Invalid("request is required"));
+  }
+  RunAsyncCall("CheckAndMutateRow", call, [call](Client& client, auto finish) {
+    const tpv1::CheckAndMutateRowRequest& request = call->request();
+    const v1::CheckAndMutateRowRequest& cam = request.request();
     std::optional<v1::RowFilter> predicate;
     if (cam.has_predicate()) predicate = cam.predicate();
-    absl::StatusOr<bool> matched = client.CheckAndMutateRow(
-        request->table_name(), cam.row_key(), predicate,
-        Mutations(cam.true_mutations()), Mutations(cam.false_mutations()));
-    if (!matched.ok()) return matched.status();
-    result->set_predicate_matched(*matched);
-    return absl::OkStatus();
+    client.AsyncCheckAndMutateRow(
+        request.table_name(), cam.row_key(), std::move(predicate),
+        Mutations(cam.true_mutations()), Mutations(cam.false_mutations()),
+        [call, finish](absl::StatusOr<bool> matched) {
+          if (matched.ok()) call->result()->set_predicate_matched(*matched);
+          finish(matched.status());
+        });
   });
 }
 
-grpc::Status ProxyService::SampleRowKeys(
-    grpc::ServerContext*, const tpv1::SampleRowKeysRequest* request,
-    tpv1::SampleRowKeysResult* result) {
-  return RunCall("SampleRowKeys", *request, result, [&](Client& client) {
-    absl::StatusOr<std::vector<RowKeySample>> samples =
-        client.SampleRowKeys(request->table_name());
-    if (!samples.ok()) return samples.status();
-    for (const RowKeySample& s : *samples) {
-      auto* sample = result->add_samples();
-      sample->set_row_key(s.row_key);
-      sample->set_offset_bytes(s.offset_bytes);
-    }
-    return absl::OkStatus();
+void ProxyService::HandleSampleRowKeys(
+    AsyncUnaryCall<tpv1::SampleRowKeysRequest, tpv1::SampleRowKeysResult>*
+        call) {
+  RunAsyncCall("SampleRowKeys", call, [call](Client& client, auto finish) {
+    client.AsyncSampleRowKeys(
+        call->request().table_name(),
+        [call, finish](absl::StatusOr<std::vector<RowKeySample>> samples) {
+          if (samples.ok()) {
+            for (const RowKeySample& s : *samples) {
+              auto* sample = call->result()->add_samples();
+              sample->set_row_key(s.row_key);
+              sample->set_offset_bytes(s.offset_bytes);
+            }
+          }
+          finish(samples.status());
+        });
   });
 }
 
-grpc::Status ProxyService::ReadModifyWriteRow(
-    grpc::ServerContext*, const tpv1::ReadModifyWriteRowRequest* request,
-    tpv1::RowResult* result) {
-  if (!request->has_request()) return Invalid("request is required");
-  return RunCall("ReadModifyWriteRow", *request, result, [&](Client& client) {
-    const v1::ReadModifyWriteRowRequest& rmw = request->request();
-    absl::StatusOr<v1::Row> row =
-        client.ReadModifyWriteRow(request->table_name(), rmw.row_key(),
-                                  std::vector<v1::ReadModifyWriteRule>(
-                                      rmw.rules().begin(), rmw.rules().end()));
-    if (!row.ok()) return row.status();
-    *result->mutable_row() = std::move(*row);
-    return absl::OkStatus();
+void ProxyService::HandleReadModifyWriteRow(
+    AsyncUnaryCall<tpv1::ReadModifyWriteRowRequest, tpv1::RowResult>* call) {
+  if (!call->request().has_request()) {
+    return call->Reply(Invalid("request is required"));
+  }
+  RunAsyncCall("ReadModifyWriteRow", call, [call](Client& client, auto finish) {
+    const tpv1::ReadModifyWriteRowRequest& request = call->request();
+    const v1::ReadModifyWriteRowRequest& rmw = request.request();
+    client.AsyncReadModifyWriteRow(request.table_name(), rmw.row_key(),
+                                   std::vector<v1::ReadModifyWriteRule>(
+                                       rmw.rules().begin(), rmw.rules().end()),
+                                   [call, finish](absl::StatusOr<v1::Row> row) {
+                                     if (row.ok())
+                                       *call->result()->mutable_row() =
+                                           std::move(*row);
+                                     finish(row.status());
+                                   });
   });
 }
 

@@ -3,9 +3,17 @@
 //
 // Clients live in a map guarded by a mutex and are copied out as shared_ptr,
 // so no lock is held across I/O: a slow call on one client never blocks calls
-// on others, nor Create/Remove. The RPC's own status reports only faults of the
-// proxy request (malformed, unknown or duplicate client_id); the library's
-// outcome goes in the result's status (see the proto's header comment).
+// on others, nor Create/Remove.
+//
+// The unary data calls (ReadRow, MutateRow, CheckAndMutateRow,
+// ReadModifyWriteRow, SampleRowKeys) are served through a completion queue
+// and the client's Async* calls, so no thread waits on the store for them;
+// the rest (client lifecycle, ReadRows, BulkMutateRows) are synchronous
+// handlers. StartAsyncMethods and AwaitAsyncCallsEnded bracket the queue's
+// life (see proxy_server.h, which does both). The RPC's own status reports only
+// faults of the proxy request (malformed, unknown or duplicate client_id); the
+// library's outcome goes in the result's status (see the proto's header
+// comment).
 //
 // Thread-safe: gRPC calls the handlers from many threads at once.
 #ifndef KVSTORE_PROXY_PROXY_SERVICE_H_
@@ -14,12 +22,14 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "client/client.h"
 #include "kvstore/testproxy/v1/test_proxy.grpc.pb.h"
+#include "proxy/async_unary_call.h"
 
 namespace kvstore::proxy {
 
@@ -29,12 +39,28 @@ struct ProxyOptions {
   bool log_requests = false;  // one line per RPC on stderr, with its outcome
 };
 
-class ProxyService final : public tpv1::TestProxy::Service {
+// The generated service with the asynchronous methods marked so.
+using ProxyServiceBase = tpv1::TestProxy::WithAsyncMethod_ReadRow<
+    tpv1::TestProxy::WithAsyncMethod_MutateRow<
+        tpv1::TestProxy::WithAsyncMethod_CheckAndMutateRow<
+            tpv1::TestProxy::WithAsyncMethod_ReadModifyWriteRow<
+                tpv1::TestProxy::WithAsyncMethod_SampleRowKeys<
+                    tpv1::TestProxy::Service>>>>>;
+
+class ProxyService final : public ProxyServiceBase {
  public:
   explicit ProxyService(ProxyOptions options) : options_(options) {}
 
   // Live clients (created, not yet removed).
   size_t ClientCount() const;
+
+  // Puts the asynchronous methods up for calls on `cq`, which threads must
+  // then drain (CompletionTag::Proceed on each event). Once, after the server
+  // started.
+  void StartAsyncMethods(grpc::ServerCompletionQueue* cq);
+  // After the server's Shutdown: blocks until every asynchronous call has
+  // ended (its client callback included), so `cq` may then be shut down.
+  void AwaitAsyncCallsEnded() { calls_.AwaitNone(); }
 
   grpc::Status CreateClient(grpc::ServerContext*,
                             const tpv1::CreateClientRequest* request,
@@ -45,27 +71,12 @@ class ProxyService final : public tpv1::TestProxy::Service {
   grpc::Status RemoveClient(grpc::ServerContext*,
                             const tpv1::RemoveClientRequest* request,
                             tpv1::RemoveClientResponse*) override;
-  grpc::Status ReadRow(grpc::ServerContext*,
-                       const tpv1::ReadRowRequest* request,
-                       tpv1::RowResult* result) override;
   grpc::Status ReadRows(grpc::ServerContext*,
                         const tpv1::ReadRowsRequest* request,
                         tpv1::RowsResult* result) override;
-  grpc::Status MutateRow(grpc::ServerContext*,
-                         const tpv1::MutateRowRequest* request,
-                         tpv1::MutateRowResult* result) override;
   grpc::Status BulkMutateRows(grpc::ServerContext*,
                               const tpv1::MutateRowsRequest* request,
                               tpv1::MutateRowsResult* result) override;
-  grpc::Status CheckAndMutateRow(
-      grpc::ServerContext*, const tpv1::CheckAndMutateRowRequest* request,
-      tpv1::CheckAndMutateRowResult* result) override;
-  grpc::Status SampleRowKeys(grpc::ServerContext*,
-                             const tpv1::SampleRowKeysRequest* request,
-                             tpv1::SampleRowKeysResult* result) override;
-  grpc::Status ReadModifyWriteRow(
-      grpc::ServerContext*, const tpv1::ReadModifyWriteRowRequest* request,
-      tpv1::RowResult* result) override;
 
  private:
   struct Entry {
@@ -84,8 +95,31 @@ class ProxyService final : public tpv1::TestProxy::Service {
   template <typename Request, typename Result, typename Call>
   grpc::Status RunCall(absl::string_view method, const Request& request,
                        Result* result, Call call);
+  // The same for an asynchronous call: `start(client, finish)` starts the
+  // client's Async* call, whose callback fills the result and calls
+  // finish(outcome); the RPC is then answered.
+  template <typename Request, typename Result, typename Start>
+  void RunAsyncCall(absl::string_view method,
+                    AsyncUnaryCall<Request, Result>* call, Start start);
+  // Registers one asynchronous method.
+  template <typename Request, typename Result, typename RequestFn,
+            typename Handle>
+  void AddAsyncMethod(grpc::ServerCompletionQueue* cq, RequestFn request_fn,
+                      Handle handle);
+
+  void HandleReadRow(AsyncUnaryCall<tpv1::ReadRowRequest, tpv1::RowResult>*);
+  void HandleMutateRow(
+      AsyncUnaryCall<tpv1::MutateRowRequest, tpv1::MutateRowResult>*);
+  void HandleCheckAndMutateRow(AsyncUnaryCall<tpv1::CheckAndMutateRowRequest,
+                                              tpv1::CheckAndMutateRowResult>*);
+  void HandleReadModifyWriteRow(
+      AsyncUnaryCall<tpv1::ReadModifyWriteRowRequest, tpv1::RowResult>*);
+  void HandleSampleRowKeys(
+      AsyncUnaryCall<tpv1::SampleRowKeysRequest, tpv1::SampleRowKeysResult>*);
 
   const ProxyOptions options_;
+  CallCounter calls_;
+  std::vector<std::shared_ptr<const void>> methods_;  // AsyncUnaryCall Methods
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> clients_
       ABSL_GUARDED_BY(mu_);

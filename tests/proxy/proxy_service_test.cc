@@ -36,17 +36,17 @@ class ProxyTest : public ::testing::Test {
     service_ = std::make_unique<ProxyService>(ProxyOptions{});
     ProxyServerOptions options;
     options.port = 0;
-    auto started = StartProxyServer(options, service_.get());
+    auto started = ProxyServer::Start(options, service_.get());
     ASSERT_TRUE(started.ok()) << started.status();
     proxy_ = std::move(*started);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", proxy_.port),
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", proxy_->port()),
                                    grpc::InsecureChannelCredentials());
     stub_ = tpv1::TestProxy::NewStub(channel_);
     ASSERT_TRUE(Create("c").ok());
   }
 
   void TearDown() override {
-    if (proxy_.server != nullptr) proxy_.server->Shutdown();
+    if (proxy_ != nullptr) proxy_->Shutdown(absl::Now());
   }
 
   std::string StoreTarget() const {
@@ -98,7 +98,7 @@ class ProxyTest : public ::testing::Test {
 
   std::unique_ptr<ServerProcess> store_;
   std::unique_ptr<ProxyService> service_;
-  StartedProxy proxy_;
+  std::unique_ptr<ProxyServer> proxy_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<tpv1::TestProxy::Stub> stub_;
 };
@@ -317,7 +317,7 @@ TEST_F(ProxyTest, ReflectionAndHealthAreOn) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
-  auto* health = proxy_.server->GetHealthCheckService();
+  auto* health = proxy_->grpc_server()->GetHealthCheckService();
   ASSERT_NE(health, nullptr);
 }
 

@@ -1,0 +1,409 @@
+#include "client/async_http_transport.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <list>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/call_once.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "boost/asio/executor_work_guard.hpp"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/address.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/beast/http/error.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "boost/beast/http/write.hpp"
+#include "client/beast_messages.h"
+
+namespace kvstore {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+std::chrono::nanoseconds Until(absl::Time deadline) {
+  return absl::ToChronoNanoseconds(
+      std::max(absl::ZeroDuration(), deadline - absl::Now()));
+}
+
+struct Connection {
+  explicit Connection(net::io_context& ioc) : stream(ioc) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  absl::Time idle_since;
+};
+
+// One exchange, from Exchange() until its `done` has run.
+struct Op {
+  HttpRequestSpec spec;
+  absl::Time deadline;
+  AsyncTransport::ExchangeDone done;
+  http::request<http::string_body> request;
+  std::optional<http::response_parser<http::string_body>> parser;
+  std::unique_ptr<Connection> conn;  // while it holds one
+  // While queued for a connection: its place and its deadline timer.
+  bool waiting = false;
+  std::list<std::shared_ptr<Op>>::iterator queued;
+  std::unique_ptr<net::steady_timer> wait_timer;
+};
+using OpPtr = std::shared_ptr<Op>;
+
+// Requests small enough to write at once from the calling thread (a socket
+// buffer takes them whole); larger ones are written by the I/O thread.
+constexpr size_t kInlineWriteBytes = 16 * 1024;
+
+// An exchange starts on the calling thread: it takes a pooled connection and
+// writes the request there, so the I/O thread wakes only for the answer. The
+// pool's state is shared with the I/O thread under a mutex; a connection
+// belongs to one exchange at a time, so its socket needs none.
+class AsyncHttpTransport final : public AsyncTransport {
+ public:
+  AsyncHttpTransport(const HttpTransportOptions& options,
+                     tcp::endpoint endpoint)
+      : options_(options),
+        endpoint_(std::move(endpoint)),
+        host_(endpoint_.address().to_string()),
+        guard_(net::make_work_guard(ioc_)) {}
+
+  ~AsyncHttpTransport() override {
+    if (thread_.joinable()) net::post(ioc_, [this] { Shutdown(); });
+    guard_.reset();  // run() returns once everything pending has ended
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Exchange(HttpRequestSpec request, absl::Time deadline,
+                ExchangeDone done) override {
+    StartThread();
+    auto op = std::make_shared<Op>();
+    op->spec = std::move(request);
+    op->deadline = deadline;
+    op->done = std::move(done);
+    Start(op);
+  }
+
+  void RunAfter(absl::Duration delay, absl::AnyInvocable<void()> fn) override {
+    StartThread();
+    auto timer = std::make_shared<net::steady_timer>(
+        ioc_, absl::ToChronoNanoseconds(std::max(delay, {})));
+    auto f = std::make_shared<absl::AnyInvocable<void()>>(std::move(fn));
+    net::post(ioc_, [this, timer, f] {
+      {
+        absl::MutexLock lock(&mu_);
+        if (!closing_) {
+          timers_.insert(timer.get());
+          timer->async_wait([this, timer, f](const beast::error_code&) {
+            {
+              absl::MutexLock timers_lock(&mu_);
+              timers_.erase(timer.get());
+            }
+            (*f)();
+          });
+          return;
+        }
+      }
+      (*f)();  // shutting down: at once
+    });
+  }
+
+ private:
+  void StartThread() {
+    absl::call_once(started_, [this] {
+      thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "kv-client-io");
+        ioc_.run();
+      });
+    });
+  }
+
+  // Runs op's `done` with `result`: on the I/O thread.
+  static void Finish(const OpPtr& op, absl::StatusOr<HttpResponse> result) {
+    ExchangeDone done = std::move(op->done);
+    done(std::move(result));
+  }
+  // The same from any thread (never inside Exchange's caller).
+  void FinishLater(const OpPtr& op, absl::Status status) {
+    net::post(ioc_, [op, status = std::move(status)] { Finish(op, status); });
+  }
+
+  absl::Status ErrorStatus(const beast::error_code& ec,
+                           absl::string_view what) const {
+    if (closing_.load()) {
+      return absl::CancelledError("the client is shutting down");
+    }
+    if (ec == beast::error::timeout) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(what, ": deadline exceeded"));
+    }
+    return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
+  }
+
+  // Any thread: a pooled connection, a new one, or a place in the queue.
+  void Start(const OpPtr& op) {
+    const absl::Time now = absl::Now();
+    std::unique_ptr<Connection> conn;
+    std::vector<std::unique_ptr<Connection>> stale;  // closed outside the lock
+    bool connect = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_.load()) {
+        return FinishLater(op,
+                           absl::CancelledError("the client is shutting down"));
+      }
+      if (now >= op->deadline) {
+        return FinishLater(op, absl::DeadlineExceededError(
+                                   "deadline exceeded before sending"));
+      }
+      while (!idle_.empty() && conn == nullptr) {
+        std::unique_ptr<Connection> c = std::move(idle_.back());
+        idle_.pop_back();
+        if (now - c->idle_since < options_.max_idle) {
+          conn = std::move(c);
+        } else {
+          --open_;  // too old: the store may be closing it
+          stale.push_back(std::move(c));
+        }
+      }
+      if (conn != nullptr) {
+        busy_.insert(conn.get());
+      } else if (open_ < options_.pool_size) {
+        ++open_;
+        connect = true;
+      } else {
+        // Every connection is busy: wait for one, in order, until the
+        // deadline.
+        op->waiting = true;
+        op->queued = waiters_.insert(waiters_.end(), op);
+        op->wait_timer = std::make_unique<net::steady_timer>(ioc_);
+        op->wait_timer->expires_after(Until(op->deadline));
+        op->wait_timer->async_wait([this, op](const beast::error_code&) {
+          {
+            absl::MutexLock waiters_lock(&mu_);
+            if (!op->waiting) return;  // it got a connection
+            op->waiting = false;
+            waiters_.erase(op->queued);
+          }
+          Finish(op, absl::DeadlineExceededError(
+                         "deadline exceeded waiting for a pooled connection"));
+        });
+        return;
+      }
+    }
+    if (conn != nullptr) {
+      op->conn = std::move(conn);
+      return Send(op);
+    }
+    if (connect) net::post(ioc_, [this, op] { Connect(op); });
+  }
+
+  // The first waiter, taken off the queue; null if none.
+  OpPtr NextWaiter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (waiters_.empty()) return nullptr;
+    OpPtr op = waiters_.front();
+    waiters_.pop_front();
+    op->waiting = false;
+    op->wait_timer->cancel();
+    return op;
+  }
+
+  // I/O thread.
+  void Connect(const OpPtr& op) {
+    op->conn = std::make_unique<Connection>(ioc_);
+    {
+      absl::MutexLock lock(&mu_);
+      busy_.insert(op->conn.get());
+    }
+    op->conn->stream.expires_after(
+        Until(std::min(op->deadline, absl::Now() + options_.connect_timeout)));
+    op->conn->stream.async_connect(endpoint_, [this, op](
+                                                  const beast::error_code& ec) {
+      if (ec) {
+        Drop(op);
+        return Finish(op, ErrorStatus(ec, absl::StrCat("connecting to ", host_,
+                                                       ":", endpoint_.port())));
+      }
+      beast::error_code ignored;
+      op->conn->stream.socket().set_option(tcp::no_delay(true), ignored);
+      Send(op);
+    });
+  }
+
+  // Any thread; op holds a connection.
+  void Send(const OpPtr& op) {
+    if (absl::Now() >= op->deadline) {
+      Release(op);
+      return FinishLater(
+          op, absl::DeadlineExceededError("deadline exceeded before sending"));
+    }
+    op->request = internal::BeastRequest(op->spec, host_);
+    op->conn->stream.expires_after(Until(op->deadline));
+    if (op->request.body().size() <= kInlineWriteBytes) {
+      beast::error_code ec;
+      http::write(op->conn->stream.socket(), op->request, ec);
+      if (ec) {
+        Drop(op);
+        return FinishLater(op, ErrorStatus(ec, "sending the request"));
+      }
+      return Receive(op);
+    }
+    http::async_write(op->conn->stream, op->request,
+                      [this, op](const beast::error_code& ec, size_t) {
+                        if (ec) {
+                          Drop(op);
+                          return Finish(op,
+                                        ErrorStatus(ec, "sending the request"));
+                        }
+                        Receive(op);
+                      });
+  }
+
+  // Any thread; the handler runs on the I/O thread.
+  void Receive(const OpPtr& op) {
+    op->parser.emplace();
+    // (Not boost::none: Boost 1.74 compares a Content-Length against an unset
+    // limit as if it were exceeded.) Unary answers are bounded by the store.
+    op->parser->body_limit(std::numeric_limits<std::uint64_t>::max());
+    http::async_read(
+        op->conn->stream, op->conn->buffer, *op->parser,
+        [this, op](const beast::error_code& ec, size_t) {
+          if (ec) {
+            Drop(op);
+            return Finish(op, ErrorStatus(ec, "reading the response"));
+          }
+          auto& message = op->parser->get();
+          HttpResponse response;
+          response.http_status = static_cast<int>(message.result_int());
+          auto type = message[http::field::content_type];
+          response.content_type.assign(type.data(), type.size());
+          auto retry_after = message[http::field::retry_after];
+          response.retry_after = internal::ParseRetryAfter(
+              absl::string_view(retry_after.data(), retry_after.size()));
+          response.body = std::move(message.body());
+          const bool keep = message.keep_alive();
+          op->parser.reset();
+          if (keep) {
+            Release(op);
+          } else {
+            Drop(op);
+          }
+          Finish(op, std::move(response));
+        });
+  }
+
+  // Takes op's connection back: to the first waiter, else to the idle list.
+  void Release(const OpPtr& op) {
+    std::unique_ptr<Connection> c = std::move(op->conn);
+    c->stream.expires_never();
+    OpPtr next;
+    {
+      absl::MutexLock lock(&mu_);
+      busy_.erase(c.get());
+      if (closing_.load()) {
+        --open_;
+        return;  // (c closes)
+      }
+      next = NextWaiter();
+      if (next == nullptr) {
+        c->idle_since = absl::Now();
+        idle_.push_back(std::move(c));
+        return;
+      }
+      busy_.insert(c.get());
+    }
+    next->conn = std::move(c);
+    Send(next);
+  }
+
+  // Closes op's connection (broken, or closed by the store); a waiter may
+  // open another in its place.
+  void Drop(const OpPtr& op) {
+    OpPtr next;
+    {
+      absl::MutexLock lock(&mu_);
+      busy_.erase(op->conn.get());
+      --open_;
+      if (!closing_.load()) next = NextWaiter();
+      if (next != nullptr) ++open_;
+    }
+    op->conn.reset();
+    if (next != nullptr) net::post(ioc_, [this, next] { Connect(next); });
+  }
+
+  // I/O thread, once no Exchange or RunAfter call is running: ends
+  // everything pending; run() then returns.
+  void Shutdown() {
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::vector<OpPtr> waiters;
+    std::vector<Connection*> busy;
+    std::vector<net::steady_timer*> timers;
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      open_ -= static_cast<int>(idle_.size());
+      idle = std::move(idle_);
+      while (OpPtr op = NextWaiter()) waiters.push_back(std::move(op));
+      busy.assign(busy_.begin(), busy_.end());
+      timers.assign(timers_.begin(), timers_.end());
+    }
+    for (const OpPtr& op : waiters) {
+      Finish(op, absl::CancelledError("the client is shutting down"));
+    }
+    for (Connection* c : busy) c->stream.cancel();    // handlers see closing_
+    for (net::steady_timer* t : timers) t->cancel();  // their fns run now
+  }
+
+  const HttpTransportOptions options_;
+  const tcp::endpoint endpoint_;
+  const std::string host_;
+  net::io_context ioc_{1};
+  net::executor_work_guard<net::io_context::executor_type> guard_;
+  absl::once_flag started_;
+  std::thread thread_;
+
+  absl::Mutex mu_;
+  std::atomic<bool> closing_{false};   // written under mu_
+  int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + busy
+  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Connection*> busy_ ABSL_GUARDED_BY(mu_);
+  std::list<OpPtr> waiters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<net::steady_timer*> timers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AsyncTransport>> NewAsyncHttpTransport(
+    const HttpTransportOptions& options) {
+  if (options.pool_size < 1) {
+    return absl::InvalidArgumentError("pool_size must be >= 1");
+  }
+  boost::system::error_code ec;
+  net::ip::address address = net::ip::make_address(options.host, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("host '", options.host, "' is not an IP address"));
+  }
+  return std::unique_ptr<AsyncTransport>(
+      new AsyncHttpTransport(options, tcp::endpoint(address, options.port)));
+}
+
+}  // namespace kvstore

@@ -1,0 +1,129 @@
+#include "client/wire.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "kvstore/v1/store.pb.h"
+#include "store/status_http.h"
+
+namespace kvstore::internal {
+namespace {
+
+constexpr absl::string_view kProtobufType = "application/x-protobuf";
+
+// Percent-encodes all but RFC 3986's unreserved characters.
+std::string PathSegment(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// A varint at the front of `in`: false if incomplete.
+bool ReadVarint(absl::string_view in, uint64_t* value, size_t* length) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < in.size() && i < 10; ++i) {
+    v |= uint64_t{static_cast<uint8_t>(in[i]) & 0x7fu} << (7 * i);
+    if ((static_cast<uint8_t>(in[i]) & 0x80u) == 0) {
+      *value = v;
+      *length = i + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string TablePath(absl::string_view table, absl::string_view verb) {
+  std::string path = absl::StrCat("/v1/tables/", PathSegment(table));
+  if (!verb.empty()) absl::StrAppend(&path, ":", verb);
+  return path;
+}
+
+absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
+                               absl::string_view body) {
+  if (absl::StartsWith(content_type, kProtobufType)) {
+    v1::Status status;
+    if (status.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
+        status.code() != 0) {
+      return absl::Status(static_cast<absl::StatusCode>(status.code()),
+                          status.message());
+    }
+  }
+  absl::StatusCode code = store::CodeFromHttpStatus(http_status);
+  if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
+  return absl::Status(
+      code, absl::StrCat("HTTP ", http_status, ": ", body.substr(0, 200)));
+}
+
+void BufferSink::OnHead(const ResponseHead& head) {
+  http_status_ = head.http_status;
+  content_type_ = std::string(head.content_type);
+  retry_after_ = head.retry_after;
+}
+
+absl::Status BufferSink::OnBody(absl::string_view bytes) {
+  body_.append(bytes.data(), bytes.size());
+  return absl::OkStatus();
+}
+
+void RowStreamSink::OnHead(const ResponseHead& head) {
+  http_status_ = head.http_status;
+  content_type_ = std::string(head.content_type);
+  retry_after_ = head.retry_after;
+}
+
+absl::Status RowStreamSink::OnBody(absl::string_view bytes) {
+  buffer_.append(bytes.data(), bytes.size());
+  if (http_status_ != 200) return absl::OkStatus();  // an error body
+  size_t pos = 0;
+  while (true) {
+    uint64_t size = 0;
+    size_t header = 0;
+    if (!ReadVarint(absl::string_view(buffer_).substr(pos), &size, &header)) {
+      break;  // the length is not all here yet
+    }
+    if (buffer_.size() - pos - header < size) break;
+    v1::ReadRowsResponse message;
+    if (!message.ParseFromArray(buffer_.data() + pos + header,
+                                static_cast<int>(size))) {
+      return absl::DataLossError("unparsable message in the readRows stream");
+    }
+    pos += header + size;
+    if (message.has_status()) {
+      final_status_ =
+          absl::Status(static_cast<absl::StatusCode>(message.status().code()),
+                       message.status().message());
+    } else if (!on_row_(std::move(*message.mutable_row()))) {
+      stopped_ = true;
+      return absl::CancelledError("stopped by the caller");
+    }
+  }
+  buffer_.erase(0, pos);
+  return absl::OkStatus();
+}
+
+absl::Status RowStreamSink::Outcome(const absl::Status& exchanged) const {
+  if (stopped_) return absl::OkStatus();
+  if (final_status_.has_value() && http_status_ == 200) return *final_status_;
+  if (!exchanged.ok()) return exchanged;
+  if (http_status_ != 200) {
+    return ErrorFromResponse(http_status_, content_type_, buffer_);
+  }
+  if (!final_status_.has_value()) {
+    return absl::UnavailableError(
+        "the readRows stream ended without its final status");
+  }
+  return *final_status_;
+}
+
+}  // namespace kvstore::internal
