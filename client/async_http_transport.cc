@@ -393,17 +393,10 @@ class AsyncHttpTransport final : public AsyncTransport {
 
 absl::StatusOr<std::unique_ptr<AsyncTransport>> NewAsyncHttpTransport(
     const HttpTransportOptions& options) {
-  if (options.pool_size < 1) {
-    return absl::InvalidArgumentError("pool_size must be >= 1");
-  }
-  boost::system::error_code ec;
-  net::ip::address address = net::ip::make_address(options.host, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("host '", options.host, "' is not an IP address"));
-  }
+  absl::StatusOr<tcp::endpoint> endpoint = internal::StoreEndpoint(options);
+  if (!endpoint.ok()) return endpoint.status();
   return std::unique_ptr<AsyncTransport>(
-      new AsyncHttpTransport(options, tcp::endpoint(address, options.port)));
+      new AsyncHttpTransport(options, *endpoint));
 }
 
 }  // namespace kvstore

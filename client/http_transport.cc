@@ -235,17 +235,9 @@ absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
 
 absl::StatusOr<std::unique_ptr<Transport>> NewHttpTransport(
     const HttpTransportOptions& options) {
-  if (options.pool_size < 1) {
-    return absl::InvalidArgumentError("pool_size must be >= 1");
-  }
-  boost::system::error_code ec;
-  net::ip::address address = net::ip::make_address(options.host, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("host '", options.host, "' is not an IP address"));
-  }
-  return std::unique_ptr<Transport>(
-      new HttpTransport(options, tcp::endpoint(address, options.port)));
+  absl::StatusOr<tcp::endpoint> endpoint = internal::StoreEndpoint(options);
+  if (!endpoint.ok()) return endpoint.status();
+  return std::unique_ptr<Transport>(new HttpTransport(options, *endpoint));
 }
 
 }  // namespace kvstore

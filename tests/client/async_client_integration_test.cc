@@ -11,11 +11,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "client/builders.h"
 #include "client/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/async_result.h"
 #include "tests/common/server_process.h"
 #include "tests/common/silent_listener.h"
 
@@ -25,26 +25,6 @@ namespace {
 using ::testing::HasSubstr;
 using testing::ServerProcess;
 using testing::SilentListener;
-
-// The value a callback receives, once it has run.
-template <typename T>
-class Result {
- public:
-  absl::AnyInvocable<void(T)> Callback() {
-    return [this](T value) {
-      value_.emplace(std::move(value));
-      done_.Notify();
-    };
-  }
-  T& Get() {
-    done_.WaitForNotification();
-    return *value_;
-  }
-
- private:
-  absl::Notification done_;
-  std::optional<T> value_;
-};
 
 std::unique_ptr<Client> MakeClient(uint16_t port, ClientOptions options = {}) {
   options.endpoint = absl::StrCat("127.0.0.1:", port);

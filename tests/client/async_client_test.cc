@@ -7,11 +7,11 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "client/builders.h"
 #include "client/client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/client/async_result.h"
 #include "tests/client/fake_async_transport.h"
 #include "tests/client/fake_transport.h"
 
@@ -34,26 +34,6 @@ ScriptedResponse Unavailable503(std::optional<absl::Duration> after = {}) {
   return Answer(503, StatusBody(absl::StatusCode::kUnavailable, "injected"),
                 after);
 }
-
-// The value a callback receives, once it has run.
-template <typename T>
-class Result {
- public:
-  absl::AnyInvocable<void(T)> Callback() {
-    return [this](T value) {
-      value_.emplace(std::move(value));
-      done_.Notify();
-    };
-  }
-  T& Get() {
-    done_.WaitForNotification();
-    return *value_;
-  }
-
- private:
-  absl::Notification done_;
-  std::optional<T> value_;
-};
 
 class AsyncClientTest : public ::testing::Test {
  protected:
