@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <list>
 #include <optional>
@@ -19,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "boost/asio/error.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/address.hpp"
@@ -30,6 +33,7 @@
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
+#include "boost/beast/http/serializer.hpp"
 #include "boost/beast/http/string_body.hpp"
 #include "boost/beast/http/write.hpp"
 #include "client/beast_messages.h"
@@ -52,6 +56,9 @@ struct Connection {
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   absl::Time idle_since;
+  // A calling thread is writing to the socket (guarded by the transport's
+  // mutex): CancelAll leaves it to that thread.
+  bool writing = false;
 };
 
 // One exchange, from Exchange() until its `done` has run.
@@ -60,6 +67,7 @@ struct Op {
   absl::Time deadline;
   AsyncTransport::ExchangeDone done;
   http::request<http::string_body> request;
+  std::optional<http::request_serializer<http::string_body>> serializer;
   std::optional<http::response_parser<http::string_body>> parser;
   std::unique_ptr<Connection> conn;  // while it holds one
   // While queued for a connection: its place and its deadline timer.
@@ -69,14 +77,16 @@ struct Op {
 };
 using OpPtr = std::shared_ptr<Op>;
 
-// Requests small enough to write at once from the calling thread (a socket
-// buffer takes them whole); larger ones are written by the I/O thread.
-constexpr size_t kInlineWriteBytes = 16 * 1024;
+absl::Status Cancelled() {
+  return absl::CancelledError("the client is shutting down");
+}
 
 // An exchange starts on the calling thread: it takes a pooled connection and
-// writes the request there, so the I/O thread wakes only for the answer. The
-// pool's state is shared with the I/O thread under a mutex; a connection
-// belongs to one exchange at a time, so its socket needs none.
+// writes the request there, without blocking (what the socket does not take
+// at once, the I/O thread writes), so the I/O thread mostly wakes only for
+// answers. The pool's state is shared with the I/O thread under a mutex, and
+// every socket operation starts under it after a check of `closing_`, so
+// CancelAll cannot miss one; a connection belongs to one exchange at a time.
 class AsyncHttpTransport final : public AsyncTransport {
  public:
   AsyncHttpTransport(const HttpTransportOptions& options,
@@ -87,9 +97,17 @@ class AsyncHttpTransport final : public AsyncTransport {
         guard_(net::make_work_guard(ioc_)) {}
 
   ~AsyncHttpTransport() override {
-    if (thread_.joinable()) net::post(ioc_, [this] { Shutdown(); });
+    CancelAll();
     guard_.reset();  // run() returns once everything pending has ended
-    if (thread_.joinable()) thread_.join();
+    if (thread_.joinable()) {
+      if (thread_.get_id() == std::this_thread::get_id()) {
+        std::fprintf(stderr,
+                     "kvstore: a client was destroyed from its own async "
+                     "callback\n");
+        std::abort();
+      }
+      thread_.join();
+    }
   }
 
   void Exchange(HttpRequestSpec request, absl::Time deadline,
@@ -122,8 +140,19 @@ class AsyncHttpTransport final : public AsyncTransport {
           return;
         }
       }
-      (*f)();  // shutting down: at once
+      (*f)();  // cancelled: at once
     });
+  }
+
+  void CancelAll() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_) return;
+      closing_ = true;
+    }
+    // Without the thread there is nothing to end: an Exchange starts it
+    // first, then sees closing_.
+    if (thread_started_.load()) net::post(ioc_, [this] { EndPending(); });
   }
 
  private:
@@ -133,6 +162,7 @@ class AsyncHttpTransport final : public AsyncTransport {
         pthread_setname_np(pthread_self(), "kv-client-io");
         ioc_.run();
       });
+      thread_started_ = true;
     });
   }
 
@@ -147,9 +177,10 @@ class AsyncHttpTransport final : public AsyncTransport {
   }
 
   absl::Status ErrorStatus(const beast::error_code& ec,
-                           absl::string_view what) const {
-    if (closing_.load()) {
-      return absl::CancelledError("the client is shutting down");
+                           absl::string_view what) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_) return Cancelled();
     }
     if (ec == beast::error::timeout) {
       return absl::DeadlineExceededError(
@@ -166,10 +197,7 @@ class AsyncHttpTransport final : public AsyncTransport {
     bool connect = false;
     {
       absl::MutexLock lock(&mu_);
-      if (closing_.load()) {
-        return FinishLater(op,
-                           absl::CancelledError("the client is shutting down"));
-      }
+      if (closing_) return FinishLater(op, Cancelled());
       if (now >= op->deadline) {
         return FinishLater(op, absl::DeadlineExceededError(
                                    "deadline exceeded before sending"));
@@ -199,7 +227,7 @@ class AsyncHttpTransport final : public AsyncTransport {
         op->wait_timer->async_wait([this, op](const beast::error_code&) {
           {
             absl::MutexLock waiters_lock(&mu_);
-            if (!op->waiting) return;  // it got a connection
+            if (!op->waiting) return;  // it got a connection, or was ended
             op->waiting = false;
             waiters_.erase(op->queued);
           }
@@ -226,59 +254,102 @@ class AsyncHttpTransport final : public AsyncTransport {
     return op;
   }
 
-  // I/O thread.
+  // I/O thread; a connection was counted in open_ for op.
   void Connect(const OpPtr& op) {
-    op->conn = std::make_unique<Connection>(ioc_);
     {
       absl::MutexLock lock(&mu_);
-      busy_.insert(op->conn.get());
-    }
-    op->conn->stream.expires_after(
-        Until(std::min(op->deadline, absl::Now() + options_.connect_timeout)));
-    op->conn->stream.async_connect(endpoint_, [this, op](
-                                                  const beast::error_code& ec) {
-      if (ec) {
-        Drop(op);
-        return Finish(op, ErrorStatus(ec, absl::StrCat("connecting to ", host_,
-                                                       ":", endpoint_.port())));
+      if (!closing_) {
+        op->conn = std::make_unique<Connection>(ioc_);
+        busy_.insert(op->conn.get());
+        op->conn->stream.expires_after(Until(
+            std::min(op->deadline, absl::Now() + options_.connect_timeout)));
+        op->conn->stream.async_connect(
+            endpoint_, [this, op](const beast::error_code& ec) {
+              if (ec) {
+                Drop(op);
+                return Finish(
+                    op, ErrorStatus(ec, absl::StrCat("connecting to ", host_,
+                                                     ":", endpoint_.port())));
+              }
+              beast::error_code ignored;
+              op->conn->stream.socket().set_option(tcp::no_delay(true),
+                                                   ignored);
+              op->conn->stream.socket().non_blocking(true, ignored);
+              Send(op);
+            });
+        return;
       }
-      beast::error_code ignored;
-      op->conn->stream.socket().set_option(tcp::no_delay(true), ignored);
-      Send(op);
-    });
+      --open_;
+    }
+    Finish(op, Cancelled());
   }
 
-  // Any thread; op holds a connection.
+  // Any thread; op holds a connection. Writes what the socket takes at once,
+  // then leaves the rest (if any) and the answer to the I/O thread.
   void Send(const OpPtr& op) {
+    Connection& c = *op->conn;
+    bool cancelled = false;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled = closing_;
+      c.writing = !cancelled;
+    }
+    if (cancelled) return DropAndFinish(op, Cancelled());
     if (absl::Now() >= op->deadline) {
+      {
+        absl::MutexLock lock(&mu_);
+        c.writing = false;
+      }
       Release(op);
       return FinishLater(
           op, absl::DeadlineExceededError("deadline exceeded before sending"));
     }
     op->request = internal::BeastRequest(op->spec, host_);
-    op->conn->stream.expires_after(Until(op->deadline));
-    if (op->request.body().size() <= kInlineWriteBytes) {
-      beast::error_code ec;
-      http::write(op->conn->stream.socket(), op->request, ec);
-      if (ec) {
-        Drop(op);
-        return FinishLater(op, ErrorStatus(ec, "sending the request"));
-      }
-      return Receive(op);
+    op->serializer.emplace(op->request);
+    beast::error_code ec;
+    while (!ec && !op->serializer->is_done()) {
+      http::write_some(c.stream.socket(), *op->serializer, ec);
     }
-    http::async_write(op->conn->stream, op->request,
-                      [this, op](const beast::error_code& ec, size_t) {
-                        if (ec) {
-                          Drop(op);
-                          return Finish(op,
-                                        ErrorStatus(ec, "sending the request"));
-                        }
-                        Receive(op);
-                      });
+    const bool rest_later = ec == net::error::would_block;
+    if (rest_later) ec = {};
+    absl::Status failed;
+    {
+      absl::MutexLock lock(&mu_);
+      c.writing = false;
+      if (closing_) {
+        failed = Cancelled();
+      } else if (ec) {
+        failed = absl::UnavailableError(
+            absl::StrCat("sending the request: ", ec.message()));
+      } else {
+        c.stream.expires_after(Until(op->deadline));
+        if (!rest_later) return StartRead(op);
+        http::async_write(c.stream, *op->serializer,
+                          [this, op](const beast::error_code& e, size_t) {
+                            if (e) {
+                              Drop(op);
+                              return Finish(
+                                  op, ErrorStatus(e, "sending the request"));
+                            }
+                            Receive(op);
+                          });
+        return;
+      }
+    }
+    DropAndFinish(op, std::move(failed));
   }
 
-  // Any thread; the handler runs on the I/O thread.
+  // I/O thread (after an async write).
   void Receive(const OpPtr& op) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!closing_) return StartRead(op);
+    }
+    DropAndFinish(op, Cancelled());
+  }
+
+  void StartRead(const OpPtr& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    op->serializer.reset();
     op->parser.emplace();
     // (Not boost::none: Boost 1.74 compares a Content-Length against an unset
     // limit as if it were exceeded.) Unary answers are bounded by the store.
@@ -318,7 +389,7 @@ class AsyncHttpTransport final : public AsyncTransport {
     {
       absl::MutexLock lock(&mu_);
       busy_.erase(c.get());
-      if (closing_.load()) {
+      if (closing_) {
         --open_;
         return;  // (c closes)
       }
@@ -334,42 +405,44 @@ class AsyncHttpTransport final : public AsyncTransport {
     Send(next);
   }
 
-  // Closes op's connection (broken, or closed by the store); a waiter may
-  // open another in its place.
+  // Closes op's connection (broken, closed by the store, or cancelled); a
+  // waiter may open another in its place.
   void Drop(const OpPtr& op) {
     OpPtr next;
     {
       absl::MutexLock lock(&mu_);
       busy_.erase(op->conn.get());
       --open_;
-      if (!closing_.load()) next = NextWaiter();
+      if (!closing_) next = NextWaiter();
       if (next != nullptr) ++open_;
     }
     op->conn.reset();
     if (next != nullptr) net::post(ioc_, [this, next] { Connect(next); });
   }
 
-  // I/O thread, once no Exchange or RunAfter call is running: ends
-  // everything pending; run() then returns.
-  void Shutdown() {
-    std::vector<std::unique_ptr<Connection>> idle;
+  void DropAndFinish(const OpPtr& op, absl::Status status) {
+    Drop(op);
+    FinishLater(op, std::move(status));
+  }
+
+  // I/O thread, after CancelAll: ends everything pending; run() returns once
+  // the cancelled operations' handlers have run.
+  void EndPending() {
+    std::vector<std::unique_ptr<Connection>> idle;  // closed outside the lock
     std::vector<OpPtr> waiters;
-    std::vector<Connection*> busy;
-    std::vector<net::steady_timer*> timers;
     {
       absl::MutexLock lock(&mu_);
-      closing_ = true;
       open_ -= static_cast<int>(idle_.size());
       idle = std::move(idle_);
       while (OpPtr op = NextWaiter()) waiters.push_back(std::move(op));
-      busy.assign(busy_.begin(), busy_.end());
-      timers.assign(timers_.begin(), timers_.end());
+      // Handlers run later, on this thread, and see closing_. A connection a
+      // calling thread is writing to is left to it: it checks closing_ next.
+      for (Connection* c : busy_) {
+        if (!c->writing) c->stream.cancel();
+      }
+      for (net::steady_timer* t : timers_) t->cancel();  // their fns run now
     }
-    for (const OpPtr& op : waiters) {
-      Finish(op, absl::CancelledError("the client is shutting down"));
-    }
-    for (Connection* c : busy) c->stream.cancel();    // handlers see closing_
-    for (net::steady_timer* t : timers) t->cancel();  // their fns run now
+    for (const OpPtr& op : waiters) Finish(op, Cancelled());
   }
 
   const HttpTransportOptions options_;
@@ -379,6 +452,7 @@ class AsyncHttpTransport final : public AsyncTransport {
   net::executor_work_guard<net::io_context::executor_type> guard_;
   absl::once_flag started_;
   std::thread thread_;
+  std::atomic<bool> thread_started_{false};
 
   absl::Mutex mu_;
   std::atomic<bool> closing_{false};   // written under mu_

@@ -30,9 +30,9 @@ class AsyncTransport {
  public:
   using ExchangeDone = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>)>;
 
-  // Destroying a transport ends whatever is still pending: each `done` runs
-  // (with CANCELLED) and each RunAfter function runs, before the destructor
-  // returns. It must not be destroyed from one of its own callbacks.
+  // Destroying a transport ends whatever is still pending (see CancelAll),
+  // and returns once every callback has run. It must not be destroyed from
+  // one of its own callbacks.
   virtual ~AsyncTransport() = default;
 
   // Sends `request` and calls `done` once with the whole response, or with
@@ -42,10 +42,15 @@ class AsyncTransport {
   virtual void Exchange(HttpRequestSpec request, absl::Time deadline,
                         ExchangeDone done) = 0;
 
-  // Calls `fn` once, after `delay` (at once while the transport is being
-  // destroyed).
+  // Calls `fn` once, after `delay` (at once once CancelAll was called).
   virtual void RunAfter(absl::Duration delay,
                         absl::AnyInvocable<void()> fn) = 0;
+
+  // Ends every exchange in flight or queued with CANCELLED, runs pending
+  // RunAfter functions at once, and answers later exchanges CANCELLED. The
+  // callbacks run on the transport's thread, possibly after this returns.
+  // Idempotent; the destructor calls it.
+  virtual void CancelAll() = 0;
 };
 
 }  // namespace kvstore

@@ -52,9 +52,14 @@ Client::Client(const ClientOptions& options,
       transport_(std::move(transport)),
       async_transport_(std::move(async_transport)) {}
 
-// The async transport goes first: ending its calls runs their callbacks,
-// which may still read options_.
+// (Members go in reverse order anyway; the async transport's callbacks use
+// none of the others.)
 Client::~Client() { async_transport_.reset(); }
+
+void Client::CancelAsyncCalls() {
+  Close();
+  if (async_transport_ != nullptr) async_transport_->CancelAll();
+}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::CreateWithTransport(
     const ClientOptions& options, std::unique_ptr<Transport> transport,

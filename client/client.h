@@ -32,10 +32,11 @@
 // callers that keep many calls in flight from few threads (the test proxy
 // does). They have the same semantics, retries and timeouts; each calls its
 // `done` exactly once, on the client's I/O thread (started on the first async
-// call), so `done` must not block. They use their own pool of up to pool_size
-// connections. Destroying the client ends async calls still in flight with
-// CANCELLED (after running their `done`); it must not be destroyed from a
-// `done`.
+// call), so `done` must not block. A call that cannot start (a closed client)
+// calls `done` at once, on the calling thread. They use their own pool of up to
+// pool_size connections. CancelAsyncCalls, or destroying the client, ends the
+// async calls in flight with CANCELLED; the destructor returns once their
+// `done` have run, and must not be called from a `done`.
 //
 // Close() makes every later call fail with FAILED_PRECONDITION; calls already
 // running finish normally.
@@ -189,6 +190,11 @@ class Client {
   // Idempotent.
   void Close() { closed_.store(true); }
   bool closed() const { return closed_.load(); }
+
+  // Closes the client and ends its async calls in flight with CANCELLED
+  // (their `done` run on the I/O thread, possibly after this returns), for a
+  // prompt shutdown. Blocking calls in flight go on.
+  void CancelAsyncCalls();
 
  private:
   using Attempt = internal::AttemptOutcome;

@@ -45,6 +45,10 @@ class CallCounter {
     absl::MutexLock lock(&mu_);
     --live_;
   }
+  int Live() {
+    absl::MutexLock lock(&mu_);
+    return live_;
+  }
   // Blocks until none is live.
   void AwaitNone() {
     absl::MutexLock lock(&mu_);

@@ -50,8 +50,8 @@ ProxyServer::ProxyServer(ProxyService* service,
                          std::unique_ptr<grpc::ServerCompletionQueue> cq,
                          int port)
     : service_(service),
-      server_(std::move(server)),
       cq_(std::move(cq)),
+      server_(std::move(server)),
       port_(port) {
   service_->StartAsyncMethods(cq_.get());
   cq_thread_ = std::thread([this] {
@@ -67,7 +67,9 @@ ProxyServer::~ProxyServer() { Shutdown(absl::Now()); }
 void ProxyServer::Shutdown(absl::Time deadline) {
   absl::call_once(shutdown_, [&] {
     server_->Shutdown(absl::ToChronoTime(deadline));
-    // Client callbacks of cancelled calls may still answer on the queue.
+    // Calls still waiting on the store end now; their client callbacks may
+    // still answer on the queue, so it stays until they have.
+    service_->CancelClientCalls();
     service_->AwaitAsyncCallsEnded();
     cq_->Shutdown();
     cq_thread_.join();

@@ -38,8 +38,9 @@ class ProxyServer {
   grpc::Server* grpc_server() { return server_.get(); }
 
   // Stops taking calls; calls in flight may finish until `deadline`, then are
-  // cancelled. Returns once every call has ended and the queue's thread is
-  // gone.
+  // cancelled (the asynchronous ones' store calls too, see
+  // ProxyService::CancelClientCalls). Returns once every call has ended and
+  // the queue's thread is gone.
   void Shutdown(absl::Time deadline);
 
  private:
@@ -47,8 +48,8 @@ class ProxyServer {
               std::unique_ptr<grpc::ServerCompletionQueue> cq, int port);
 
   ProxyService* const service_;
+  const std::unique_ptr<grpc::ServerCompletionQueue> cq_;  // outlives server_
   const std::unique_ptr<grpc::Server> server_;
-  const std::unique_ptr<grpc::ServerCompletionQueue> cq_;
   const int port_;
   std::thread cq_thread_;
   absl::once_flag shutdown_;

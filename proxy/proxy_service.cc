@@ -28,6 +28,15 @@ std::vector<v1::Mutation> Mutations(const Repeated& mutations) {
 
 }  // namespace
 
+void ProxyService::CancelClientCalls() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, entry] : clients_) entries.push_back(entry);
+  }
+  for (const auto& entry : entries) entry->client->CancelAsyncCalls();
+}
+
 size_t ProxyService::ClientCount() const {
   absl::MutexLock lock(&mu_);
   return clients_.size();
@@ -92,8 +101,10 @@ void ProxyService::RunAsyncCall(absl::string_view method,
     call->Reply(rpc);
     return;
   }
-  // The call holds the client, not the callback: the last reference may then
-  // only go on the queue's thread, never on the client's own I/O thread.
+  // The call holds the client, not the callback, so the last reference never
+  // goes on the client's own I/O thread (whose join would then wait on
+  // itself): it goes where the call ends, on the queue's thread, or in
+  // RemoveClient or the service's destructor.
   call->Hold(entry);
   start(*entry->client, [this, method, call](const absl::Status& outcome) {
     SetStatus(outcome, call->result()->mutable_status());

@@ -58,9 +58,17 @@ class ProxyService final : public ProxyServiceBase {
   // then drain (CompletionTag::Proceed on each event). Once, after the server
   // started.
   void StartAsyncMethods(grpc::ServerCompletionQueue* cq);
+  // After the server's Shutdown: ends the async calls of every client in the
+  // map with CANCELLED and closes the clients (CancelAsyncCalls), so that
+  // AwaitAsyncCallsEnded need not wait for the store. (A client removed while
+  // its calls were in flight is not reached: those end by their timeouts.)
+  void CancelClientCalls();
   // After the server's Shutdown: blocks until every asynchronous call has
   // ended (its client callback included), so `cq` may then be shut down.
   void AwaitAsyncCallsEnded() { calls_.AwaitNone(); }
+  // Live asynchronous call objects: one waiting per method, plus the calls
+  // in progress (for tests).
+  int LiveAsyncCalls() { return calls_.Live(); }
 
   grpc::Status CreateClient(grpc::ServerContext*,
                             const tpv1::CreateClientRequest* request,

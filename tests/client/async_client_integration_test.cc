@@ -177,5 +177,23 @@ TEST(AsyncClientSilentStoreTest, DestroyingTheClientEndsCallsInFlight) {
   }
 }
 
+TEST(AsyncClientSilentStoreTest, CancelAsyncCallsEndsCallsInFlight) {
+  SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  auto client = MakeClient(silent.port());
+  ASSERT_NE(client, nullptr);
+  Result<absl::StatusOr<std::optional<v1::Row>>> read;
+  Result<absl::StatusOr<bool>> conditional;
+  client->AsyncReadRow("t", "r", std::nullopt, read.Callback());
+  client->AsyncCheckAndMutateRow("t", "r", std::nullopt, {}, {},
+                                 conditional.Callback());
+  client->CancelAsyncCalls();  // the silent store would hold them for 30 s
+  EXPECT_EQ(read.Get().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(conditional.Get().status().code(), absl::StatusCode::kCancelled);
+  Result<absl::Status> later;
+  client->AsyncMutateRow("t", "r", {}, later.Callback());
+  EXPECT_EQ(later.Get().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace kvstore

@@ -41,7 +41,9 @@ class FakeAsyncTransport final : public AsyncTransport {
       absl::MutexLock lock(&mu_);
       requests_.push_back(std::move(request));
       deadlines_.push_back(deadline);
-      if (next_ >= script_.size()) {
+      if (cancelled_) {
+        answer = absl::CancelledError("fake transport: cancelled");
+      } else if (next_ >= script_.size()) {
         answer = absl::InternalError("fake transport: script exhausted");
       } else {
         const ScriptedResponse& scripted = script_[next_++];
@@ -70,6 +72,12 @@ class FakeAsyncTransport final : public AsyncTransport {
       delays_.push_back(delay);
     }
     Queue(std::move(fn));
+  }
+
+  // Answers later exchanges CANCELLED (nothing here is ever in flight).
+  void CancelAll() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
   }
 
   std::vector<HttpRequestSpec> requests() {
@@ -117,6 +125,7 @@ class FakeAsyncTransport final : public AsyncTransport {
   std::vector<absl::Duration> delays_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::AnyInvocable<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;  // last: starts once the rest is built
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/create_channel.h"
@@ -59,7 +60,9 @@ class ProxyTest : public ::testing::Test {
     request.set_client_id(id);
     request.set_data_target(target.empty() ? StoreTarget() : target);
     if (timeout_ms > 0) {
-      request.mutable_per_operation_timeout()->set_nanos(timeout_ms * 1000000);
+      request.mutable_per_operation_timeout()->set_seconds(timeout_ms / 1000);
+      request.mutable_per_operation_timeout()->set_nanos(timeout_ms % 1000 *
+                                                         1000000);
     }
     tpv1::CreateClientResponse response;
     grpc::ClientContext context;
@@ -249,6 +252,27 @@ TEST_F(ProxyTest, PerOperationTimeoutBoundsEachCall) {
   ASSERT_TRUE(Read("slow", "default", "k", &row).ok());
   EXPECT_EQ(row.status().code(),
             static_cast<int>(absl::StatusCode::kDeadlineExceeded));
+}
+
+TEST_F(ProxyTest, ShutdownEndsCallsWaitingOnTheStore) {
+  testing::SilentListener silent;
+  ASSERT_NE(silent.port(), 0);
+  // Without cancellation, the call would wait on the silent store for 10
+  // minutes (and the test would time out).
+  ASSERT_TRUE(
+      Create("stuck", absl::StrCat("127.0.0.1:", silent.port()), 600 * 1000)
+          .ok());
+  const int idle = service_->LiveAsyncCalls();  // one waiting per method
+  grpc::Status rpc;
+  tpv1::RowResult row;
+  std::thread reader([&] { rpc = Read("stuck", "default", "k", &row); });
+  while (service_->LiveAsyncCalls() == idle)
+    absl::SleepFor(absl::Milliseconds(1));
+  proxy_->Shutdown(absl::Now());
+  reader.join();
+  EXPECT_TRUE(!rpc.ok() || row.status().code() != 0)
+      << "a call to a store that never answers cannot succeed";
+  EXPECT_EQ(service_->LiveAsyncCalls(), 0);
 }
 
 TEST_F(ProxyTest, ManyClientsAndCallsAtOnce) {
