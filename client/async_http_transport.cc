@@ -85,8 +85,9 @@ absl::Status Cancelled() {
 // writes the request there, without blocking (what the socket does not take
 // at once, the I/O thread writes), so the I/O thread mostly wakes only for
 // answers. The pool's state is shared with the I/O thread under a mutex, and
-// every socket operation starts under it after a check of `closing_`, so
-// CancelAll cannot miss one; a connection belongs to one exchange at a time.
+// every socket operation we start begins under it after a check of
+// `closing_`; CancelAll shuts the sockets down, which also fails the steps
+// Beast starts on its own. A connection belongs to one exchange at a time.
 class AsyncHttpTransport final : public AsyncTransport {
  public:
   AsyncHttpTransport(const HttpTransportOptions& options,
@@ -176,8 +177,8 @@ class AsyncHttpTransport final : public AsyncTransport {
     net::post(ioc_, [op, status = std::move(status)] { Finish(op, status); });
   }
 
-  absl::Status ErrorStatus(const beast::error_code& ec,
-                           absl::string_view what) {
+  absl::Status ErrorStatus(const beast::error_code& ec, absl::string_view what)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::MutexLock lock(&mu_);
       if (closing_) return Cancelled();
@@ -190,7 +191,7 @@ class AsyncHttpTransport final : public AsyncTransport {
   }
 
   // Any thread: a pooled connection, a new one, or a place in the queue.
-  void Start(const OpPtr& op) {
+  void Start(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     const absl::Time now = absl::Now();
     std::unique_ptr<Connection> conn;
     std::vector<std::unique_ptr<Connection>> stale;  // closed outside the lock
@@ -255,7 +256,7 @@ class AsyncHttpTransport final : public AsyncTransport {
   }
 
   // I/O thread; a connection was counted in open_ for op.
-  void Connect(const OpPtr& op) {
+  void Connect(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::MutexLock lock(&mu_);
       if (!closing_) {
@@ -271,10 +272,15 @@ class AsyncHttpTransport final : public AsyncTransport {
                     op, ErrorStatus(ec, absl::StrCat("connecting to ", host_,
                                                      ":", endpoint_.port())));
               }
-              beast::error_code ignored;
+              beast::error_code ignored, failed;
               op->conn->stream.socket().set_option(tcp::no_delay(true),
                                                    ignored);
-              op->conn->stream.socket().non_blocking(true, ignored);
+              // (Send must never block the calling thread.)
+              op->conn->stream.socket().non_blocking(true, failed);
+              if (failed) {
+                Drop(op);
+                return Finish(op, ErrorStatus(failed, "setting up the socket"));
+              }
               Send(op);
             });
         return;
@@ -286,7 +292,7 @@ class AsyncHttpTransport final : public AsyncTransport {
 
   // Any thread; op holds a connection. Writes what the socket takes at once,
   // then leaves the rest (if any) and the answer to the I/O thread.
-  void Send(const OpPtr& op) {
+  void Send(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     Connection& c = *op->conn;
     bool cancelled = false;
     {
@@ -340,7 +346,7 @@ class AsyncHttpTransport final : public AsyncTransport {
   }
 
   // I/O thread (after an async write).
-  void Receive(const OpPtr& op) {
+  void Receive(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::MutexLock lock(&mu_);
       if (!closing_) return StartRead(op);
@@ -382,9 +388,8 @@ class AsyncHttpTransport final : public AsyncTransport {
   }
 
   // Takes op's connection back: to the first waiter, else to the idle list.
-  void Release(const OpPtr& op) {
+  void Release(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     std::unique_ptr<Connection> c = std::move(op->conn);
-    c->stream.expires_never();
     OpPtr next;
     {
       absl::MutexLock lock(&mu_);
@@ -393,6 +398,7 @@ class AsyncHttpTransport final : public AsyncTransport {
         --open_;
         return;  // (c closes)
       }
+      c->stream.expires_never();
       next = NextWaiter();
       if (next == nullptr) {
         c->idle_since = absl::Now();
@@ -407,7 +413,7 @@ class AsyncHttpTransport final : public AsyncTransport {
 
   // Closes op's connection (broken, closed by the store, or cancelled); a
   // waiter may open another in its place.
-  void Drop(const OpPtr& op) {
+  void Drop(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     OpPtr next;
     {
       absl::MutexLock lock(&mu_);
@@ -420,14 +426,15 @@ class AsyncHttpTransport final : public AsyncTransport {
     if (next != nullptr) net::post(ioc_, [this, next] { Connect(next); });
   }
 
-  void DropAndFinish(const OpPtr& op, absl::Status status) {
+  void DropAndFinish(const OpPtr& op, absl::Status status)
+      ABSL_LOCKS_EXCLUDED(mu_) {
     Drop(op);
     FinishLater(op, std::move(status));
   }
 
   // I/O thread, after CancelAll: ends everything pending; run() returns once
   // the cancelled operations' handlers have run.
-  void EndPending() {
+  void EndPending() ABSL_LOCKS_EXCLUDED(mu_) {
     std::vector<std::unique_ptr<Connection>> idle;  // closed outside the lock
     std::vector<OpPtr> waiters;
     {
@@ -435,12 +442,19 @@ class AsyncHttpTransport final : public AsyncTransport {
       open_ -= static_cast<int>(idle_.size());
       idle = std::move(idle_);
       while (OpPtr op = NextWaiter()) waiters.push_back(std::move(op));
-      // Handlers run later, on this thread, and see closing_. A connection a
-      // calling thread is writing to is left to it: it checks closing_ next.
+      // Handlers run later, on this thread, and see closing_. Shutting the
+      // socket down, not just cancelling, also fails the next step of a read
+      // or write whose handler is already queued (Beast starts it without
+      // asking us). A connection a calling thread is writing to is left to
+      // it: it checks closing_ next.
       for (Connection* c : busy_) {
-        if (!c->writing) c->stream.cancel();
+        if (c->writing) continue;
+        beast::error_code ignored;
+        c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        c->stream.cancel();
       }
-      for (net::steady_timer* t : timers_) t->cancel();  // their fns run now
+      // Their functions run when the aborted waits' handlers do.
+      for (net::steady_timer* t : timers_) t->cancel();
     }
     for (const OpPtr& op : waiters) Finish(op, Cancelled());
   }
@@ -455,7 +469,7 @@ class AsyncHttpTransport final : public AsyncTransport {
   std::atomic<bool> thread_started_{false};
 
   absl::Mutex mu_;
-  std::atomic<bool> closing_{false};   // written under mu_
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + busy
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<Connection*> busy_ ABSL_GUARDED_BY(mu_);

@@ -46,7 +46,8 @@ class AsyncTransport {
   virtual void RunAfter(absl::Duration delay,
                         absl::AnyInvocable<void()> fn) = 0;
 
-  // Ends every exchange in flight or queued with CANCELLED, runs pending
+  // Ends every exchange in flight or queued with CANCELLED (or with its
+  // answer, if that had already arrived), runs pending
   // RunAfter functions at once, and answers later exchanges CANCELLED. The
   // callbacks run on the transport's thread, possibly after this returns.
   // Idempotent; the destructor calls it.

@@ -38,9 +38,11 @@ class ProxyServer {
   grpc::Server* grpc_server() { return server_.get(); }
 
   // Stops taking calls; calls in flight may finish until `deadline`, then are
-  // cancelled (the asynchronous ones' store calls too, see
+  // cancelled, the asynchronous ones' store calls too (see
   // ProxyService::CancelClientCalls). Returns once every call has ended and
-  // the queue's thread is gone.
+  // the queue's thread is gone. A blocking handler (ReadRows,
+  // BulkMutateRows) waiting on a silent store still ends only at its
+  // client's timeout: the blocking client call cannot be cancelled.
   void Shutdown(absl::Time deadline);
 
  private:

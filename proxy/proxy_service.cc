@@ -1,5 +1,6 @@
 #include "proxy/proxy_service.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <utility>
@@ -33,6 +34,9 @@ void ProxyService::CancelClientCalls() {
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, entry] : clients_) entries.push_back(entry);
+    for (const auto& weak : removed_) {
+      if (auto entry = weak.lock()) entries.push_back(std::move(entry));
+    }
   }
   for (const auto& entry : entries) entry->client->CancelAsyncCalls();
 }
@@ -215,6 +219,12 @@ grpc::Status ProxyService::RemoveClient(
       removed = std::move(it->second);
       removed->client->Close();
       clients_.erase(it);
+      removed_.erase(std::remove_if(removed_.begin(), removed_.end(),
+                                    [](const std::weak_ptr<Entry>& w) {
+                                      return w.expired();
+                                    }),
+                     removed_.end());
+      removed_.push_back(removed);
     }
   }
   Log("RemoveClient", id, rpc, nullptr);

@@ -58,10 +58,10 @@ class ProxyService final : public ProxyServiceBase {
   // then drain (CompletionTag::Proceed on each event). Once, after the server
   // started.
   void StartAsyncMethods(grpc::ServerCompletionQueue* cq);
-  // After the server's Shutdown: ends the async calls of every client in the
-  // map with CANCELLED and closes the clients (CancelAsyncCalls), so that
-  // AwaitAsyncCallsEnded need not wait for the store. (A client removed while
-  // its calls were in flight is not reached: those end by their timeouts.)
+  // After the server's Shutdown: ends the async calls of every client (those
+  // removed while calls were in flight too) with CANCELLED and closes the
+  // clients (CancelAsyncCalls), so AwaitAsyncCallsEnded need not wait for
+  // the store.
   void CancelClientCalls();
   // After the server's Shutdown: blocks until every asynchronous call has
   // ended (its client callback included), so `cq` may then be shut down.
@@ -131,6 +131,8 @@ class ProxyService final : public ProxyServiceBase {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> clients_
       ABSL_GUARDED_BY(mu_);
+  // Removed clients that calls in flight may still hold.
+  std::vector<std::weak_ptr<Entry>> removed_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kvstore::proxy
