@@ -65,7 +65,7 @@ absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
       code, absl::StrCat("HTTP ", http_status, ": ", body.substr(0, 200)));
 }
 
-void BufferSink::OnHead(const ResponseHead& head) {
+void HeadSink::OnHead(const ResponseHead& head) {
   http_status_ = head.http_status;
   content_type_ = std::string(head.content_type);
   retry_after_ = head.retry_after;
@@ -76,15 +76,9 @@ absl::Status BufferSink::OnBody(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-void RowStreamSink::OnHead(const ResponseHead& head) {
-  http_status_ = head.http_status;
-  content_type_ = std::string(head.content_type);
-  retry_after_ = head.retry_after;
-}
-
 absl::Status RowStreamSink::OnBody(absl::string_view bytes) {
   buffer_.append(bytes.data(), bytes.size());
-  if (http_status_ != 200) return absl::OkStatus();  // an error body
+  if (http_status() != 200) return absl::OkStatus();  // an error body
   size_t pos = 0;
   while (true) {
     uint64_t size = 0;
@@ -114,10 +108,10 @@ absl::Status RowStreamSink::OnBody(absl::string_view bytes) {
 
 absl::Status RowStreamSink::Outcome(const absl::Status& exchanged) const {
   if (stopped_) return absl::OkStatus();
-  if (final_status_.has_value() && http_status_ == 200) return *final_status_;
+  if (final_status_.has_value() && http_status() == 200) return *final_status_;
   if (!exchanged.ok()) return exchanged;
-  if (http_status_ != 200) {
-    return ErrorFromResponse(http_status_, content_type_, buffer_);
+  if (http_status() != 200) {
+    return ErrorFromResponse(http_status(), content_type(), buffer_);
   }
   if (!final_status_.has_value()) {
     return absl::UnavailableError(

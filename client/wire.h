@@ -36,34 +36,39 @@ void AddMutations(std::vector<v1::Mutation> mutations, Repeated* out) {
 absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
                                absl::string_view body);
 
-// Collects a whole (small) response.
-class BufferSink final : public ResponseSink {
+// Keeps a response's status line and headers.
+class HeadSink : public ResponseSink {
  public:
   void OnHead(const ResponseHead& head) override;
-  absl::Status OnBody(absl::string_view bytes) override;
   int http_status() const { return http_status_; }
   const std::string& content_type() const { return content_type_; }
-  const std::string& body() const { return body_; }
   std::optional<absl::Duration> retry_after() const { return retry_after_; }
 
  private:
   int http_status_ = 0;
   std::string content_type_;
-  std::string body_;
   std::optional<absl::Duration> retry_after_;
+};
+
+// Collects a whole (small) response.
+class BufferSink final : public HeadSink {
+ public:
+  absl::Status OnBody(absl::string_view bytes) override;
+  const std::string& body() const { return body_; }
+
+ private:
+  std::string body_;
 };
 
 // Parses :readRows' stream of varint-delimited ReadRowsResponse messages as it
 // arrives and hands each row to `on_row` (which returns false to stop: the
 // sink then fails the exchange with CANCELLED so the connection is dropped).
-class RowStreamSink final : public ResponseSink {
+class RowStreamSink final : public HeadSink {
  public:
   explicit RowStreamSink(absl::FunctionRef<bool(v1::Row)> on_row)
       : on_row_(on_row) {}
 
-  void OnHead(const ResponseHead& head) override;
   absl::Status OnBody(absl::string_view bytes) override;
-  std::optional<absl::Duration> retry_after() const { return retry_after_; }
 
   // The call's outcome once the exchange ended with `exchanged`. A final
   // status that arrived wins over a connection that broke after it.
@@ -71,9 +76,6 @@ class RowStreamSink final : public ResponseSink {
 
  private:
   absl::FunctionRef<bool(v1::Row)> on_row_;
-  std::optional<absl::Duration> retry_after_;
-  int http_status_ = 0;
-  std::string content_type_;
   std::string buffer_;  // unparsed bytes (or an error body)
   std::optional<absl::Status> final_status_;
   bool stopped_ = false;
