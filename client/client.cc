@@ -150,9 +150,8 @@ absl::Status Client::MutateRow(absl::string_view table,
                                absl::string_view row_key,
                                std::vector<v1::Mutation> mutations) {
   const bool idempotent = IdempotentMutations(mutations);
-  v1::MutateRowRequest request;
-  request.set_row_key(std::string(row_key));
-  AddMutations(std::move(mutations), request.mutable_mutations());
+  v1::MutateRowRequest request =
+      internal::MutateRowRequestFor(row_key, std::move(mutations));
   v1::MutateRowResponse response;
   return Call("POST", TablePath(table, "mutateRow"), &request, &response,
               idempotent);
@@ -303,11 +302,9 @@ absl::StatusOr<bool> Client::CheckAndMutateRow(
     std::optional<v1::RowFilter> predicate,
     std::vector<v1::Mutation> true_mutations,
     std::vector<v1::Mutation> false_mutations) {
-  v1::CheckAndMutateRowRequest request;
-  request.set_row_key(std::string(row_key));
-  if (predicate.has_value()) *request.mutable_predicate() = *predicate;
-  AddMutations(std::move(true_mutations), request.mutable_true_mutations());
-  AddMutations(std::move(false_mutations), request.mutable_false_mutations());
+  v1::CheckAndMutateRowRequest request = internal::CheckAndMutateRowRequestFor(
+      row_key, std::move(predicate), std::move(true_mutations),
+      std::move(false_mutations));
   v1::CheckAndMutateRowResponse response;
   absl::Status status = Call("POST", TablePath(table, "checkAndMutateRow"),
                              &request, &response, /*idempotent=*/false);
@@ -318,11 +315,8 @@ absl::StatusOr<bool> Client::CheckAndMutateRow(
 absl::StatusOr<v1::Row> Client::ReadModifyWriteRow(
     absl::string_view table, absl::string_view row_key,
     std::vector<v1::ReadModifyWriteRule> rules) {
-  v1::ReadModifyWriteRowRequest request;
-  request.set_row_key(std::string(row_key));
-  for (v1::ReadModifyWriteRule& rule : rules) {
-    *request.add_rules() = std::move(rule);
-  }
+  v1::ReadModifyWriteRowRequest request =
+      internal::ReadModifyWriteRowRequestFor(row_key, std::move(rules));
   v1::ReadModifyWriteRowResponse response;
   absl::Status status = Call("POST", TablePath(table, "readModifyWriteRow"),
                              &request, &response, /*idempotent=*/false);

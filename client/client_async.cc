@@ -14,7 +14,6 @@
 namespace kvstore {
 namespace {
 
-using internal::AddMutations;
 using internal::AttemptOutcome;
 using internal::ErrorFromResponse;
 using internal::TablePath;
@@ -102,9 +101,8 @@ void Client::AsyncMutateRow(absl::string_view table, absl::string_view row_key,
                             std::vector<v1::Mutation> mutations,
                             absl::AnyInvocable<void(absl::Status)> done) {
   const bool idempotent = IdempotentMutations(mutations);
-  v1::MutateRowRequest request;
-  request.set_row_key(std::string(row_key));
-  AddMutations(std::move(mutations), request.mutable_mutations());
+  v1::MutateRowRequest request =
+      internal::MutateRowRequestFor(row_key, std::move(mutations));
   CallAsync("POST", TablePath(table, "mutateRow"), &request,
             std::make_shared<v1::MutateRowResponse>(), idempotent,
             std::move(done));
@@ -151,11 +149,9 @@ void Client::AsyncCheckAndMutateRow(
     std::vector<v1::Mutation> true_mutations,
     std::vector<v1::Mutation> false_mutations,
     absl::AnyInvocable<void(absl::StatusOr<bool>)> done) {
-  v1::CheckAndMutateRowRequest request;
-  request.set_row_key(std::string(row_key));
-  if (predicate.has_value()) *request.mutable_predicate() = *predicate;
-  AddMutations(std::move(true_mutations), request.mutable_true_mutations());
-  AddMutations(std::move(false_mutations), request.mutable_false_mutations());
+  v1::CheckAndMutateRowRequest request = internal::CheckAndMutateRowRequestFor(
+      row_key, std::move(predicate), std::move(true_mutations),
+      std::move(false_mutations));
   auto response = std::make_shared<v1::CheckAndMutateRowResponse>();
   CallAsync("POST", TablePath(table, "checkAndMutateRow"), &request, response,
             /*idempotent=*/false,
@@ -172,11 +168,8 @@ void Client::AsyncReadModifyWriteRow(
     absl::string_view table, absl::string_view row_key,
     std::vector<v1::ReadModifyWriteRule> rules,
     absl::AnyInvocable<void(absl::StatusOr<v1::Row>)> done) {
-  v1::ReadModifyWriteRowRequest request;
-  request.set_row_key(std::string(row_key));
-  for (v1::ReadModifyWriteRule& rule : rules) {
-    *request.add_rules() = std::move(rule);
-  }
+  v1::ReadModifyWriteRowRequest request =
+      internal::ReadModifyWriteRowRequestFor(row_key, std::move(rules));
   auto response = std::make_shared<v1::ReadModifyWriteRowResponse>();
   CallAsync("POST", TablePath(table, "readModifyWriteRow"), &request, response,
             /*idempotent=*/false,

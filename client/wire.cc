@@ -49,6 +49,37 @@ std::string TablePath(absl::string_view table, absl::string_view verb) {
   return path;
 }
 
+v1::MutateRowRequest MutateRowRequestFor(absl::string_view row_key,
+                                         std::vector<v1::Mutation> mutations) {
+  v1::MutateRowRequest request;
+  request.set_row_key(std::string(row_key));
+  AddMutations(std::move(mutations), request.mutable_mutations());
+  return request;
+}
+
+v1::CheckAndMutateRowRequest CheckAndMutateRowRequestFor(
+    absl::string_view row_key, std::optional<v1::RowFilter> predicate,
+    std::vector<v1::Mutation> true_mutations,
+    std::vector<v1::Mutation> false_mutations) {
+  v1::CheckAndMutateRowRequest request;
+  request.set_row_key(std::string(row_key));
+  if (predicate.has_value())
+    *request.mutable_predicate() = std::move(*predicate);
+  AddMutations(std::move(true_mutations), request.mutable_true_mutations());
+  AddMutations(std::move(false_mutations), request.mutable_false_mutations());
+  return request;
+}
+
+v1::ReadModifyWriteRowRequest ReadModifyWriteRowRequestFor(
+    absl::string_view row_key, std::vector<v1::ReadModifyWriteRule> rules) {
+  v1::ReadModifyWriteRowRequest request;
+  request.set_row_key(std::string(row_key));
+  for (v1::ReadModifyWriteRule& rule : rules) {
+    *request.add_rules() = std::move(rule);
+  }
+  return request;
+}
+
 absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
                                absl::string_view body) {
   if (absl::StartsWith(content_type, kProtobufType)) {

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "client/transport.h"
 #include "kvstore/v1/data.pb.h"
+#include "kvstore/v1/store.pb.h"
 
 namespace kvstore::internal {
 
@@ -30,6 +31,16 @@ template <typename Repeated>
 void AddMutations(std::vector<v1::Mutation> mutations, Repeated* out) {
   for (v1::Mutation& m : mutations) *out->Add() = std::move(m);
 }
+
+// The requests of the single-row writes, as both call paths send them.
+v1::MutateRowRequest MutateRowRequestFor(absl::string_view row_key,
+                                         std::vector<v1::Mutation> mutations);
+v1::CheckAndMutateRowRequest CheckAndMutateRowRequestFor(
+    absl::string_view row_key, std::optional<v1::RowFilter> predicate,
+    std::vector<v1::Mutation> true_mutations,
+    std::vector<v1::Mutation> false_mutations);
+v1::ReadModifyWriteRowRequest ReadModifyWriteRowRequestFor(
+    absl::string_view row_key, std::vector<v1::ReadModifyWriteRule> rules);
 
 // The store's answer to a failed call: its {code, message} body when it sent
 // one, else the HTTP status read through the design's table.
