@@ -268,10 +268,16 @@ void DataApi::Gated(const Info& info, Encoding encoding,
   Gate(PointId::kRequestParsed, info,
        [encoding, respond = std::move(respond),
         start = std::move(start)](Verdict verdict) mutable {
-         if (verdict.kind != Verdict::kProceed) {
-           std::move(respond)(VerdictReply(verdict, encoding));
-         } else {
+         if (verdict.kind == Verdict::kProceed) {
            std::move(start)(std::move(respond));
+         } else if (verdict.kind == Verdict::kReset) {
+           std::move(start)(
+               [respond = std::move(respond)](HttpReply reply) mutable {
+                 reply.reset_mid_answer = true;
+                 std::move(respond)(std::move(reply));
+               });
+         } else {
+           std::move(respond)(VerdictReply(verdict, encoding));
          }
        });
 }

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -111,6 +113,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(HttpResponse res, Route route_for_errors);
   // Streams a reply's body (HttpReply::stream) with chunked encoding.
   void SendStream(HttpReply reply);
+  // Sends the first half of the reply's bytes, then resets the connection
+  // (HttpReply::reset_mid_answer).
+  void SendCut(HttpReply reply);
   void WriteNextChunk(bool keep_alive);
   void WritePiece(ChunkSource::Piece next, bool keep_alive);
   // Ends an event-driven stream as soon as the client closes its side (or
@@ -429,6 +434,8 @@ void Session::Dispatch() {
                         reply.response.keep_alive(keep_alive);
                         if (reply.drop) {
                           self->CloseNow();
+                        } else if (reply.reset_mid_answer) {
+                          self->SendCut(std::move(reply));
                         } else if (reply.stream != nullptr) {
                           self->SendStream(std::move(reply));
                         } else {
@@ -586,6 +593,47 @@ void Session::OnWrite(bool keep_alive, beast::error_code ec) {
     return;
   }
   ReadRequest();
+}
+
+// The bytes of the first half of `reply` as it would go on the wire: the
+// whole head, and half of the body (a stream's first piece, as one chunk);
+// half of the head when there is no body.
+std::string FirstHalfOfAnswer(HttpReply& reply) {
+  std::ostringstream wire;
+  if (reply.stream == nullptr) {
+    reply.response.prepare_payload();
+    wire << reply.response;
+  } else {
+    reply.response.chunked(true);
+    wire << reply.response.base();
+    ChunkSource::Piece piece = reply.stream->Next();
+    if (piece.ok() && piece->has_value()) {
+      wire << std::hex << (*piece)->size() << "\r\n" << **piece << "\r\n";
+    }
+  }
+  std::string bytes = wire.str();
+  const size_t head = bytes.find("\r\n\r\n");
+  const size_t head_end = head == std::string::npos ? 0 : head + 4;
+  const size_t cut = bytes.size() > head_end
+                         ? head_end + (bytes.size() - head_end) / 2
+                         : bytes.size() / 2;
+  bytes.resize(cut);
+  return bytes;
+}
+
+void Session::SendCut(HttpReply reply) {
+  if (closed_) return;
+  auto bytes = std::make_shared<std::string>(FirstHalfOfAnswer(reply));
+  net::async_write(
+      socket_, net::buffer(*bytes),
+      [self = shared_from_this(), bytes](beast::error_code, size_t) {
+        beast::error_code ignored;
+        // Linger 0: close() sends RST instead of FIN (and
+        // before CloseNow, whose shutdown would send a FIN).
+        self->socket_.set_option(net::socket_base::linger(true, 0), ignored);
+        self->socket_.close(ignored);
+        self->CloseNow();
+      });
 }
 
 void Session::CloseNow() {

@@ -86,6 +86,10 @@ struct HttpReply {
   HttpResponse response;
   std::unique_ptr<ChunkSource> stream;
   bool drop = false;
+  // Send only the first half of the answer's bytes (status line, headers,
+  // half the body; a stream's first piece as the body), then reset the
+  // connection (RST): the error-injection `reset` action.
+  bool reset_mid_answer = false;
 };
 
 // Application logic behind the server.

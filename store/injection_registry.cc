@@ -27,6 +27,8 @@ absl::string_view InjectActionName(InjectAction action) {
       return "pause";
     case InjectAction::kDrop:
       return "drop";
+    case InjectAction::kReset:
+      return "reset";
     case InjectAction::kTruncate:
       return "truncate";
     case InjectAction::kCrash:
@@ -46,8 +48,10 @@ const std::vector<PointInfo>& InjectionRegistry::Catalog() {
       {PointId::kRequestParsed,
        "request.parsed",
        "Every data-API request (/v1/...) once its body is parsed, before it "
-       "runs. Matches table, row_key (single-row calls), path and tag.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash}},
+       "runs. Matches table, row_key (single-row calls), path and tag. "
+       "reset runs the request, then cuts its answer halfway and resets the "
+       "connection (a write is applied, its answer lost).",
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kCrash}},
       {PointId::kBeforeCommit,
        "mutation.before_commit",
        "A single-row write (mutateRow, checkAndMutateRow, readModifyWriteRow) "
@@ -494,6 +498,9 @@ Verdict VerdictOf(InjectAction action, int http_status, std::string message,
       break;
     case InjectAction::kDrop:
       v.kind = Verdict::kDrop;
+      break;
+    case InjectAction::kReset:
+      v.kind = Verdict::kReset;
       break;
     case InjectAction::kTruncate:
       v.kind = Verdict::kTruncate;

@@ -4,8 +4,11 @@
 // The points are a fixed catalog (InjectionRegistry::Catalog()); arming an
 // unknown name is NotFound. An arming is a set of string parameters (the JSON
 // object of ScyllaDB's API):
-//   action       error | delay | pause | drop | truncate | crash (default
-//                error; each point lists the actions it supports)
+//   action       error | delay | pause | drop | reset | truncate | crash
+//                (default error; each point lists the actions it supports).
+//                drop closes the connection without an answer; reset lets
+//                the request run, sends half of its answer (status line,
+//                headers, half the body) and resets the connection (RST)
 //   status       error: the HTTP status, 400-599 (default 503); retry_after:
 //   seconds
 //                for a Retry-After header; message: the error text
@@ -79,7 +82,15 @@ enum class PointId : int {
   kCount,
 };
 
-enum class InjectAction { kError, kDelay, kPause, kDrop, kTruncate, kCrash };
+enum class InjectAction {
+  kError,
+  kDelay,
+  kPause,
+  kDrop,
+  kReset,
+  kTruncate,
+  kCrash
+};
 absl::string_view InjectActionName(InjectAction action);
 
 struct PointInfo {
@@ -100,7 +111,9 @@ struct RequestInfo {
 
 // What the caller does once past a point.
 struct Verdict {
-  enum Kind { kProceed, kError, kDrop, kTruncate };
+  // kReset: run the request, then cut its answer halfway and reset the
+  // connection.
+  enum Kind { kProceed, kError, kDrop, kReset, kTruncate };
   Kind kind = kProceed;
   int http_status = 0;            // kError
   std::string message;            // kError

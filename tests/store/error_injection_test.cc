@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <memory>
 #include <string>
@@ -373,6 +374,77 @@ TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
   auto res = http_->Get("/get?key=a");
   EXPECT_FALSE(res.ok());
   EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// Sends `request` on a new connection and reads until the server ends it;
+// *reset is true when it ended with a reset (ECONNRESET), not a clean close.
+std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
+                                bool* reset) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string got;
+  *reset = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      send(fd, request.data(), request.size(), 0) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    while (true) {
+      ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) {
+        got.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      *reset = n < 0 && errno == ECONNRESET;
+      break;
+    }
+  }
+  close(fd);
+  return got;
+}
+
+TEST_F(ErrorInjectionTest, ResetRunsTheRequestThenCutsItsAnswer) {
+  ASSERT_TRUE(
+      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}})
+          .ok());
+  const std::string body =
+      R"({"rowKey": "cnN0", "mutations": [{"setCell": {"familyName": "f",)"
+      R"( "timestampMicros": "5", "value": "dg=="}}]})";
+  bool reset = false;
+  std::string got = ExchangeUntilClosed(
+      server_->port(),
+      absl::StrCat("POST /v1/tables/t:mutateRow HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Type: application/json\r\nContent-Length: ",
+                   body.size(), "\r\n\r\n", body),
+      &reset);
+  EXPECT_TRUE(reset) << "ended without a reset after " << got.size()
+                     << " bytes";
+  // What arrived (if the reset did not discard it) is a prefix of a 200.
+  EXPECT_EQ(got.substr(0, 12),
+            std::string("HTTP/1.1 200").substr(0, got.size()));
+  ASSERT_TRUE(events_->WaitFor("request.parsed", "fired", kWait).ok());
+  auto row = client_->ReadRow("t", "rst");  // the write was applied
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_TRUE(row->has_value());
+}
+
+TEST_F(ErrorInjectionTest, ResetCutsAReadRowsStreamAndTheClientSeesIt) {
+  ASSERT_TRUE(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).ok());
+  ASSERT_TRUE(
+      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}})
+          .ok());
+  int rows = 0;
+  absl::Status read = client_->ReadRows("t", ReadRowsQuery{}, [&](v1::Row) {
+    ++rows;
+    return true;
+  });
+  EXPECT_EQ(read.code(), absl::StatusCode::kUnavailable) << read;
+  EXPECT_EQ(rows, 0);  // half a row is no row
+  EXPECT_TRUE(
+      client_->ReadRows("t", ReadRowsQuery{}, [](v1::Row) { return true; })
+          .ok());  // the next one is whole
 }
 
 TEST_F(ErrorInjectionTest, ALateSubscriberReplaysFilteredHistory) {
