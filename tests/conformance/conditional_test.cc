@@ -38,7 +38,9 @@ std::string BigEndian(int64_t v) {
   return out;
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_NoPredicateOnMissingRow) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_NoPredicateOnMissingRow,
+                 "API-1 API-4") {
   auto result = CheckAndMutate(Cam("r", nullptr, {SetCell("f", "q", "true")},
                                    {SetCell("f", "q", "false")}));
   EXPECT_EQ(result.status().code(), 0);
@@ -46,7 +48,9 @@ TEST_F(ConformanceTest, CheckAndMutateRow_Generic_NoPredicateOnMissingRow) {
   EXPECT_EQ(ValueOf(ReadRow("r"), "f"), "false");
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_NoPredicateOnExistingRow) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_NoPredicateOnExistingRow,
+                 "API-1 API-4") {
   Put({"r"});
   auto result = CheckAndMutate(Cam("r", nullptr, {SetCell("g", "q", "true")},
                                    {SetCell("g", "q", "false")}));
@@ -54,7 +58,8 @@ TEST_F(ConformanceTest, CheckAndMutateRow_Generic_NoPredicateOnExistingRow) {
   EXPECT_EQ(ValueOf(ReadRow("r"), "g"), "true");
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_PredicateMatches) {
+CONFORMANCE_TEST(ConformanceTest, CheckAndMutateRow_Generic_PredicateMatches,
+                 "API-1 API-4") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "state", "ready", 1)}).status().code(),
             0);
   v1::RowFilter ready = ValueRegex("ready");
@@ -64,7 +69,9 @@ TEST_F(ConformanceTest, CheckAndMutateRow_Generic_PredicateMatches) {
   EXPECT_EQ(ValueOf(ReadRow("r"), "g"), "went");
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_PredicateDoesNotMatch) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_PredicateDoesNotMatch,
+                 "API-1 API-4") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "state", "busy", 1)}).status().code(), 0);
   v1::RowFilter ready = ValueRegex("ready");
   auto result = CheckAndMutate(Cam("r", &ready, {SetCell("g", "q", "went")},
@@ -73,12 +80,14 @@ TEST_F(ConformanceTest, CheckAndMutateRow_Generic_PredicateDoesNotMatch) {
   EXPECT_EQ(ValueOf(ReadRow("r"), "g"), "waited");
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_BothListsEmptyIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_BothListsEmptyIsInvalid, "API-3") {
   auto result = CheckAndMutate(Cam("r", nullptr, {}, {}));
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, CheckAndMutateRow_Generic_InvalidMutationIsAtomic) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_InvalidMutationIsAtomic, "API-1") {
   Put({"r"});
   auto result = CheckAndMutate(Cam(
       "r", nullptr, {SetCell("g", "q", "x"), SetCell("nope", "q", "y")}, {}));
@@ -86,8 +95,9 @@ TEST_F(ConformanceTest, CheckAndMutateRow_Generic_InvalidMutationIsAtomic) {
   EXPECT_EQ(ValueOf(ReadRow("r"), "g"), "<none>");
 }
 
-TEST_F(ConformanceTest,
-       CheckAndMutateRow_Generic_OneWinnerAmongConcurrentSwaps) {
+CONFORMANCE_TEST(ConformanceTest,
+                 CheckAndMutateRow_Generic_OneWinnerAmongConcurrentSwaps,
+                 "API-1") {
   ASSERT_EQ(
       Mutate("lock", {SetCell("one", "owner", "free", 1)}).status().code(), 0);
   constexpr int kClients = 8;
@@ -122,18 +132,21 @@ TEST_F(ConformanceTest,
   EXPECT_EQ(winners.load(), 1);
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_AppendToAMissingCell) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_AppendToAMissingCell, "API-1") {
   auto result = ReadModifyWrite("r", {AppendValue("f", "q", "abc")});
   EXPECT_EQ(result.status().code(), 0);
   EXPECT_EQ(ValueOf(result, "f"), "abc");
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_IncrementAMissingCell) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_IncrementAMissingCell, "API-1") {
   auto result = ReadModifyWrite("r", {IncrementBy("f", "n", 7)});
   EXPECT_EQ(ValueOf(result, "f"), BigEndian(7));
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_NegativeIncrementAndWrap) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_NegativeIncrementAndWrap, "API-1") {
   ASSERT_EQ(ReadModifyWrite("r", {IncrementBy("f", "n", 5)}).status().code(),
             0);
   EXPECT_EQ(ValueOf(ReadModifyWrite("r", {IncrementBy("f", "n", -8)}), "f"),
@@ -145,21 +158,25 @@ TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_NegativeIncrementAndWrap) {
             BigEndian(INT64_MIN));
 }
 
-TEST_F(ConformanceTest,
-       ReadModifyWriteRow_Generic_IncrementOfANon64BitValueFails) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_IncrementOfANon64BitValueFails,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "n", "short")}).status().code(), 0);
   auto result = ReadModifyWrite("r", {IncrementBy("f", "n", 1)});
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_RulesApplyInOrder) {
+CONFORMANCE_TEST(ConformanceTest, ReadModifyWriteRow_Generic_RulesApplyInOrder,
+                 "API-1") {
   auto result = ReadModifyWrite(
       "r", {AppendValue("f", "q", "a"), AppendValue("f", "q", "b"),
             AppendValue("f", "q", "c")});
   EXPECT_EQ(ValueOf(result, "f"), "abc");
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_ReturnsOnlyTouchedColumns) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_ReturnsOnlyTouchedColumns,
+                 "API-1 API-4") {
   ASSERT_EQ(
       Mutate("r", {SetCell("f", "other", "x", 1), SetCell("g", "q", "y", 1)})
           .status()
@@ -171,19 +188,22 @@ TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_ReturnsOnlyTouchedColumns) {
   EXPECT_EQ(result.row().families(0).columns(0).qualifier(), "q");
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_NoRulesIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadModifyWriteRow_Generic_NoRulesIsInvalid,
+                 "API-3") {
   EXPECT_EQ(ReadModifyWrite("r", {}).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadModifyWriteRow_Generic_UnknownFamilyIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_UnknownFamilyIsNotFound, "API-3") {
   EXPECT_EQ(
       ReadModifyWrite("r", {AppendValue("nope", "q", "x")}).status().code(),
       Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest,
-       ReadModifyWriteRow_Generic_ConcurrentIncrementsLoseNothing) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadModifyWriteRow_Generic_ConcurrentIncrementsLoseNothing,
+                 "API-1") {
   constexpr int kClients = 4, kEach = 25;
   std::vector<std::string> ids;
   for (int i = 0; i < kClients; ++i) {

@@ -1,8 +1,12 @@
 #include "tests/conformance/harness.h"
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/builders.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -10,6 +14,12 @@
 
 namespace kvstore::conformance {
 namespace {
+
+// Filled before main by CONFORMANCE_TEST's registrations.
+std::map<std::string, std::vector<std::string>>& Rules() {
+  static auto* rules = new std::map<std::string, std::vector<std::string>>();
+  return *rules;
+}
 
 HarnessConfig& Config() {
   static HarnessConfig* config = new HarnessConfig();
@@ -33,7 +43,44 @@ void Prepare(grpc::ClientContext* context) {
                         std::chrono::seconds(60));
 }
 
+// One probe before any test: CreateClient without a client_id must fail with
+// INVALID_ARGUMENT (docs/conformance.md CH-2). Anything else means nothing
+// (or something other than a test proxy) answers at `address`: say so once,
+// and stop the run, rather than fail every test.
+void ExitUnlessProxyAnswers(tpv1::TestProxy::Stub& stub,
+                            const std::string& address) {
+  tpv1::CreateClientRequest request;
+  tpv1::CreateClientResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::Status status = stub.CreateClient(&context, request, &response);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) return;
+  std::fprintf(stderr,
+               "kvstore_conformance: cannot use the test proxy at %s: a probe "
+               "CreateClient without client_id answered %s (%d) '%s', not "
+               "INVALID_ARGUMENT. Is a kvstore.testproxy.v1.TestProxy server "
+               "listening there? Stopping.\n",
+               address.c_str(),
+               absl::StatusCodeToString(
+                   static_cast<absl::StatusCode>(status.error_code()))
+                   .c_str(),
+               static_cast<int>(status.error_code()),
+               status.error_message().c_str());
+  std::fflush(stderr);
+  std::exit(2);
+}
+
 }  // namespace
+
+bool RegisterRules(const char* name, const char* rules) {
+  Rules()[name] = absl::StrSplit(rules, ' ', absl::SkipEmpty());
+  return true;
+}
+
+const std::map<std::string, std::vector<std::string>>& RegisteredRules() {
+  return Rules();
+}
 
 void SetHarnessConfig(HarnessConfig config) { Config() = std::move(config); }
 const HarnessConfig& GetHarnessConfig() { return Config(); }
@@ -50,6 +97,7 @@ void ProxyEnvironment::SetUp() {
   }
   proxy.stub = tpv1::TestProxy::NewStub(
       grpc::CreateChannel(proxy.address, grpc::InsecureChannelCredentials()));
+  ExitUnlessProxyAnswers(*proxy.stub, proxy.address);
 }
 
 void ProxyEnvironment::TearDown() {
@@ -142,7 +190,8 @@ std::string ConformanceTest::StoreTarget() const {
 
 grpc::Status ConformanceTest::CreateClient(const std::string& id,
                                            int timeout_ms,
-                                           const std::string& target) {
+                                           const std::string& target,
+                                           int pool_size) {
   tpv1::CreateClientRequest request;
   request.set_client_id(id);
   request.set_data_target(target.empty() ? StoreTarget() : target);
@@ -151,6 +200,7 @@ grpc::Status ConformanceTest::CreateClient(const std::string& id,
     request.mutable_per_operation_timeout()->set_nanos((timeout_ms % 1000) *
                                                        1000000);
   }
+  request.set_pool_size(pool_size);
   tpv1::CreateClientResponse response;
   grpc::ClientContext context;
   Prepare(&context);

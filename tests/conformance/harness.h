@@ -23,6 +23,20 @@ namespace kvstore::conformance {
 
 namespace tpv1 = ::kvstore::testproxy::v1;
 
+// Declares a test and the rules of docs/conformance.md it checks, as
+// space-separated ids: CONFORMANCE_TEST(ConformanceTest, Name, "CH-1 LC-3").
+// The ids are registered before main (RegisteredRules()), so the harness can
+// check them against the spec (--check_rules) and name them in reports.
+#define CONFORMANCE_TEST(fixture, name, rules)                          \
+  [[maybe_unused]] static const bool kvstore_rules_##fixture##_##name = \
+      ::kvstore::conformance::RegisterRules(#name, rules);              \
+  TEST_F(fixture, name)
+
+// Records that test `name` checks `rules` (space-separated ids). Returns true.
+bool RegisterRules(const char* name, const char* rules);
+// Test name -> the rule ids it checks, for every CONFORMANCE_TEST.
+const std::map<std::string, std::vector<std::string>>& RegisteredRules();
+
 // A canonical code as the results carry it.
 inline int Code(absl::StatusCode code) { return static_cast<int>(code); }
 
@@ -56,8 +70,9 @@ class ConformanceTest : public ::testing::Test {
   const std::string& client_id() const { return client_id_; }
   std::string StoreTarget() const;
   // Another client on this test's store; removed at TearDown.
+  // `timeout_ms` 0 leaves per_operation_timeout unset; `pool_size` 0 too.
   grpc::Status CreateClient(const std::string& id, int timeout_ms = 0,
-                            const std::string& target = "");
+                            const std::string& target = "", int pool_size = 0);
   grpc::Status RemoveClient(const std::string& id);
   grpc::Status CloseClient(const std::string& id);
   // Makes the call helpers below use client `id` (default: client_id()).

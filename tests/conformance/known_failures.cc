@@ -1,6 +1,5 @@
 #include "tests/conformance/known_failures.h"
 
-#include <cstdio>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -15,9 +14,19 @@ absl::StatusOr<KnownFailures> KnownFailures::Parse(
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
-    line = line.substr(0, line.find('#'));
     line = absl::StripAsciiWhitespace(line);
-    if (line.empty()) continue;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t hash = line.find('#');
+    absl::string_view reason =
+        hash == absl::string_view::npos
+            ? absl::string_view()
+            : absl::StripAsciiWhitespace(line.substr(hash + 1));
+    line = absl::StripAsciiWhitespace(line.substr(0, hash));
+    if (reason.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("known failures line ", line_number, ": '", line,
+                       "' has no reason (write: name  # why it fails)"));
+    }
     auto re =
         std::make_shared<const RE2>(re2::StringPiece(line.data(), line.size()));
     if (!re->ok()) {
@@ -40,18 +49,31 @@ absl::StatusOr<KnownFailures> KnownFailures::Parse(
           absl::StrCat("known failures line ", line_number, ": '", line,
                        "' matches no test (renamed or removed? delete it)"));
     }
-    known.entries_.push_back(std::move(re));
+    known.entries_.push_back(Entry{std::move(re), std::string(reason)});
   }
   return known;
 }
 
+const KnownFailures::Entry* KnownFailures::Find(const std::string& suite,
+                                                const std::string& name) const {
+  const std::string full = absl::StrCat(suite, ".", name);
+  for (const Entry& entry : entries_) {
+    if (RE2::FullMatch(full, *entry.re) || RE2::FullMatch(name, *entry.re)) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
 bool KnownFailures::Matches(const std::string& suite,
                             const std::string& name) const {
-  const std::string full = absl::StrCat(suite, ".", name);
-  for (const auto& re : entries_) {
-    if (RE2::FullMatch(full, *re) || RE2::FullMatch(name, *re)) return true;
-  }
-  return false;
+  return Find(suite, name) != nullptr;
+}
+
+std::string KnownFailures::Reason(const std::string& suite,
+                                  const std::string& name) const {
+  const Entry* entry = Find(suite, name);
+  return entry == nullptr ? "" : entry->reason;
 }
 
 std::vector<std::string> AllTestNames() {
@@ -65,32 +87,6 @@ std::vector<std::string> AllTestNames() {
     }
   }
   return names;
-}
-
-void SummaryListener::OnTestEnd(const ::testing::TestInfo& info) {
-  const ::testing::TestResult& result = *info.result();
-  const bool known = known_->Matches(info.test_suite_name(), info.name());
-  if (result.Skipped()) {
-    ++skipped_;
-  } else if (result.Failed()) {
-    ++(known ? known_failed_ : failed_);
-  } else {
-    ++passed_;
-    if (known) ++known_passed_;
-  }
-}
-
-void SummaryListener::OnTestProgramEnd(const ::testing::UnitTest&) {
-  std::string line =
-      absl::StrCat("kvstore_conformance: ", passed_, " passed, ", failed_,
-                   " failed, ", known_failed_, " known-failed");
-  if (skipped_ > 0) absl::StrAppend(&line, ", ", skipped_, " skipped");
-  if (known_passed_ > 0) {
-    absl::StrAppend(&line, " (", known_passed_,
-                    " listed as known failures passed: update the list)");
-  }
-  std::printf("%s\n", line.c_str());
-  std::fflush(stdout);
 }
 
 }  // namespace kvstore::conformance

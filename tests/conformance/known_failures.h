@@ -1,9 +1,11 @@
 // --known_failures: tests expected to fail against a given proxy.
 //
-// The file has one test name or regular expression (RE2, full match against
-// "Suite.Name" or "Name") per line; blank lines and text after '#' are
-// ignored. An entry that matches no test is an error, so a renamed test cannot
-// silently leave a stale entry behind.
+// The file has one entry per line: a test name or regular expression (RE2,
+// full match against "Suite.Name" or "Name"), then `#` and the reason it
+// fails (`ReadRows_Retry_.*  # no resumption yet`). Blank lines and lines that
+// start with '#' are ignored. An entry without a reason is an error, and so is
+// one that matches no test, so a renamed test cannot silently leave a stale
+// entry behind.
 #ifndef KVSTORE_TESTS_CONFORMANCE_KNOWN_FAILURES_H_
 #define KVSTORE_TESTS_CONFORMANCE_KNOWN_FAILURES_H_
 
@@ -27,31 +29,21 @@ class KnownFailures {
   KnownFailures() = default;
 
   bool Matches(const std::string& suite, const std::string& name) const;
+  // The reason of the first entry that matches; empty if none does.
+  std::string Reason(const std::string& suite, const std::string& name) const;
   size_t size() const { return entries_.size(); }
 
  private:
-  std::vector<std::shared_ptr<const RE2>> entries_;
+  struct Entry {
+    std::shared_ptr<const RE2> re;
+    std::string reason;
+  };
+  const Entry* Find(const std::string& suite, const std::string& name) const;
+  std::vector<Entry> entries_;
 };
 
 // Every registered test as "Suite.Name".
 std::vector<std::string> AllTestNames();
-
-// Counts outcomes and prints the one-line summary when the run ends:
-// "kvstore_conformance: N passed, M failed, K known-failed[, J known failures
-// passed]". A test in the known-failures list that fails counts as
-// known-failed, not failed.
-class SummaryListener final : public ::testing::EmptyTestEventListener {
- public:
-  explicit SummaryListener(const KnownFailures* known) : known_(known) {}
-  void OnTestEnd(const ::testing::TestInfo& info) override;
-  void OnTestProgramEnd(const ::testing::UnitTest&) override;
-  int failed() const { return failed_; }
-
- private:
-  const KnownFailures* known_;
-  int passed_ = 0, failed_ = 0, known_failed_ = 0, known_passed_ = 0,
-      skipped_ = 0;
-};
 
 }  // namespace kvstore::conformance
 

@@ -20,13 +20,14 @@ std::vector<std::string> CellValues(const tpv1::RowResult& result) {
   return out;
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_SetCellThenRead) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_SetCellThenRead, "API-1") {
   auto result = Mutate("r", {SetCell("f", "q", "v", 5)});
   EXPECT_EQ(result.status().code(), 0) << result.status().message();
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("v"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_ServerTimestampIsNow) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_ServerTimestampIsNow,
+                 "API-1") {
   const int64_t before = absl::ToUnixMicros(absl::Now());
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", kServerTime)}).status().code(),
             0);
@@ -38,19 +39,22 @@ TEST_F(ConformanceTest, MutateRow_Generic_ServerTimestampIsNow) {
   EXPECT_LE(ts, after + 1000000);
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_SameTimestampOverwrites) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_SameTimestampOverwrites,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "first", 7)}).status().code(), 0);
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "second", 7)}).status().code(), 0);
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("second"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_OneVersionFamilyKeepsTheNewest) {
+CONFORMANCE_TEST(ConformanceTest,
+                 MutateRow_Generic_OneVersionFamilyKeepsTheNewest, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("one", "q", "a", 1)}).status().code(), 0);
   ASSERT_EQ(Mutate("r", {SetCell("one", "q", "b", 2)}).status().code(), 0);
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("b"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_MaxVersionsDropsTheOldest) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_MaxVersionsDropsTheOldest,
+                 "API-1") {
   for (int ts = 1; ts <= 5; ++ts) {
     ASSERT_EQ(Mutate("r", {SetCell("three", "q", std::to_string(ts), ts)})
                   .status()
@@ -60,7 +64,8 @@ TEST_F(ConformanceTest, MutateRow_Generic_MaxVersionsDropsTheOldest) {
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("5", "4", "3"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromColumnTimeRange) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_DeleteFromColumnTimeRange,
+                 "API-1") {
   ASSERT_EQ(
       Mutate("r", {SetCell("f", "q", "1", 1000), SetCell("f", "q", "2", 2000),
                    SetCell("f", "q", "3", 3000)})
@@ -72,7 +77,7 @@ TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromColumnTimeRange) {
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("3"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromFamily) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_DeleteFromFamily, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "f", 1), SetCell("g", "q", "g", 1)})
                 .status()
                 .code(),
@@ -81,7 +86,8 @@ TEST_F(ConformanceTest, MutateRow_Generic_DeleteFromFamily) {
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("g"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_RowVanishesWithItsLastCell) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_RowVanishesWithItsLastCell,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", 1)}).status().code(), 0);
   ASSERT_EQ(Mutate("r", {DeleteFromRow()}).status().code(), 0);
   auto row = ReadRow("r");
@@ -92,8 +98,9 @@ TEST_F(ConformanceTest, MutateRow_Generic_RowVanishesWithItsLastCell) {
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("again"));
 }
 
-TEST_F(ConformanceTest,
-       MutateRow_Generic_InvalidLastMutationLeavesRowUntouched) {
+CONFORMANCE_TEST(ConformanceTest,
+                 MutateRow_Generic_InvalidLastMutationLeavesRowUntouched,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "kept", 1)}).status().code(), 0);
   auto result = Mutate("r", {SetCell("f", "q", "lost", 2), DeleteFromRow(),
                              SetCell("nope", "q", "bad", 3)});
@@ -101,40 +108,47 @@ TEST_F(ConformanceTest,
   EXPECT_THAT(CellValues(ReadRow("r")), ElementsAre("kept"));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_UnknownFamilyIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_UnknownFamilyIsNotFound,
+                 "API-3") {
   EXPECT_EQ(Mutate("r", {SetCell("nope", "q", "v")}).status().code(),
             Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_UnknownTableIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_UnknownTableIsNotFound,
+                 "CH-1 API-3") {
   EXPECT_EQ(
       Mutate("r", {SetCell("f", "q", "v")}, "no_such_table").status().code(),
       Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_NoMutationsIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_NoMutationsIsInvalid,
+                 "API-3") {
   EXPECT_EQ(Mutate("r", {}).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_EmptyRowKeyIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_EmptyRowKeyIsInvalid,
+                 "API-3") {
   EXPECT_EQ(Mutate("", {SetCell("f", "q", "v")}).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_OversizedRowKeyIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_OversizedRowKeyIsInvalid,
+                 "API-3") {
   EXPECT_EQ(
       Mutate(std::string(4097, 'k'), {SetCell("f", "q", "v")}).status().code(),
       Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest,
-       MutateRow_Generic_NegativeTimestampOtherThanServerTimeIsInvalid) {
+CONFORMANCE_TEST(
+    ConformanceTest,
+    MutateRow_Generic_NegativeTimestampOtherThanServerTimeIsInvalid, "API-3") {
   EXPECT_EQ(Mutate("r", {SetCell("f", "q", "v", -5)}).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, BulkMutateRows_Generic_AllEntriesApplied) {
+CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_AllEntriesApplied,
+                 "API-1 BM-1") {
   v1::MutateRowsRequest bulk;
   for (const char* key : {"a", "b", "c"}) {
     auto* entry = bulk.add_entries();
@@ -147,7 +161,8 @@ TEST_F(ConformanceTest, BulkMutateRows_Generic_AllEntriesApplied) {
   EXPECT_THAT(CellValues(ReadRow("b")), ElementsAre("b"));
 }
 
-TEST_F(ConformanceTest, BulkMutateRows_Generic_FailedEntriesByIndex) {
+CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_FailedEntriesByIndex,
+                 "BM-1") {
   v1::MutateRowsRequest bulk;
   auto* good = bulk.add_entries();
   good->set_row_key("good");
@@ -175,7 +190,8 @@ TEST_F(ConformanceTest, BulkMutateRows_Generic_FailedEntriesByIndex) {
   EXPECT_FALSE(ReadRow("bad").has_row());
 }
 
-TEST_F(ConformanceTest, BulkMutateRows_Generic_DuplicateKeysBothApply) {
+CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_DuplicateKeysBothApply,
+                 "API-1") {
   v1::MutateRowsRequest bulk;
   for (const char* value : {"x", "y"}) {
     auto* entry = bulk.add_entries();
@@ -186,12 +202,14 @@ TEST_F(ConformanceTest, BulkMutateRows_Generic_DuplicateKeysBothApply) {
   EXPECT_THAT(CellValues(ReadRow("same")), ElementsAre("x", "y"));
 }
 
-TEST_F(ConformanceTest, BulkMutateRows_Generic_EmptyRequestIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_EmptyRequestIsInvalid,
+                 "API-3 BM-2") {
   auto result = Bulk(v1::MutateRowsRequest());
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, BulkMutateRows_Generic_UnknownTableIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_UnknownTableIsNotFound,
+                 "CH-1 API-3 BM-2") {
   v1::MutateRowsRequest bulk;
   auto* entry = bulk.add_entries();
   entry->set_row_key("k");

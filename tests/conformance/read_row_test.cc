@@ -7,7 +7,7 @@
 namespace kvstore::conformance {
 namespace {
 
-TEST_F(ConformanceTest, ReadRow_Generic_ReturnsTheRow) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_ReturnsTheRow, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", 1000)}).status().code(), 0);
   auto result = ReadRow("r");
   ASSERT_EQ(result.status().code(), 0) << result.status().message();
@@ -21,13 +21,15 @@ TEST_F(ConformanceTest, ReadRow_Generic_ReturnsTheRow) {
   EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), "v");
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_MissingRowIsOkWithNoRow) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_MissingRowIsOkWithNoRow,
+                 "API-2") {
   auto result = ReadRow("absent");
   EXPECT_EQ(result.status().code(), 0);
   EXPECT_FALSE(result.has_row());
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_BinaryKeyAndValueRoundTrip) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_BinaryKeyAndValueRoundTrip,
+                 "API-1") {
   const std::string key("\0\xff\x80key\n", 7);
   std::string value;
   for (int i = 0; i < 256; ++i) value.push_back(static_cast<char>(i));
@@ -42,7 +44,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_BinaryKeyAndValueRoundTrip) {
   EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), value);
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_LargeValueRoundTrips) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_LargeValueRoundTrips,
+                 "API-1") {
   std::string value(2 * 1024 * 1024, '\0');
   for (size_t i = 0; i < value.size(); ++i) {
     value[i] = static_cast<char>(i * 7 + i / 1000);
@@ -53,7 +56,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_LargeValueRoundTrips) {
   EXPECT_TRUE(result.row().families(0).columns(0).cells(0).value() == value);
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_VersionsComeNewestFirst) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_VersionsComeNewestFirst,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "old", 1000),
                          SetCell("f", "q", "mid", 2000),
                          SetCell("f", "q", "new", 3000)})
@@ -69,7 +73,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_VersionsComeNewestFirst) {
   EXPECT_EQ(cells[2].value(), "old");
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_FamiliesAndColumnsInOrder) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_FamiliesAndColumnsInOrder,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("g", "b", "1", 1), SetCell("f", "z", "2", 1),
                          SetCell("f", "a", "3", 1)})
                 .status()
@@ -84,7 +89,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_FamiliesAndColumnsInOrder) {
   EXPECT_EQ(result.row().families(1).name(), "g");
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_FilterKeepsNewestCell) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_FilterKeepsNewestCell,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "old", 1000),
                          SetCell("f", "q", "new", 2000)})
                 .status()
@@ -97,7 +103,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_FilterKeepsNewestCell) {
   EXPECT_EQ(result.row().families(0).columns(0).cells(0).value(), "new");
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_FilterThatEmptiesTheRowGivesNoRow) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRow_Generic_FilterThatEmptiesTheRowGivesNoRow, "API-2") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v")}).status().code(), 0);
   v1::RowFilter none = BlockAll();
   auto result = ReadRow("r", &none);
@@ -105,23 +112,26 @@ TEST_F(ConformanceTest, ReadRow_Generic_FilterThatEmptiesTheRowGivesNoRow) {
   EXPECT_FALSE(result.has_row());
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_UnknownTableIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_UnknownTableIsNotFound,
+                 "CH-1 API-3") {
   auto result = ReadRow("r", nullptr, "no_such_table");
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_EmptyKeyIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_EmptyKeyIsInvalid, "API-3") {
   auto result = ReadRow("");
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_InvalidFilterIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_InvalidFilterIsInvalid,
+                 "API-3") {
   v1::RowFilter bad = ValueRegex("(unclosed");
   auto result = ReadRow("r", &bad);
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent, "DL-1") {
   // A listener that never answers: the connection is accepted by the kernel,
   // the request goes out, no response ever comes. No timing window: the call
   // can only end by its per-operation timeout.
@@ -140,7 +150,8 @@ TEST_F(ConformanceTest, ReadRow_Generic_DeadlineExceededWhenTheStoreIsSilent) {
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
 }
 
-TEST_F(ConformanceTest, ReadRow_Generic_UnreachableStoreIsUnavailable) {
+CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_UnreachableStoreIsUnavailable,
+                 "CH-1 TR-1 BO-2") {
   ASSERT_TRUE(store_->Stop().ok());
   auto result = ReadRow("r");
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kUnavailable));

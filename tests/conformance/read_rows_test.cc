@@ -47,13 +47,15 @@ std::vector<std::string> Values(const tpv1::RowsResult& result) {
   return out;
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_EmptyTableGivesNoRows) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_EmptyTableGivesNoRows,
+                 "API-1") {
   auto result = ReadRows(All());
   EXPECT_EQ(result.status().code(), 0);
   EXPECT_THAT(Keys(result), IsEmpty());
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RowsInUnsignedByteOrder) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RowsInUnsignedByteOrder,
+                 "API-1") {
   Put({"b", "\x80", std::string("a\0", 2), "a", "B", "ab"});
   auto result = ReadRows(All());
   EXPECT_EQ(result.status().code(), 0);
@@ -61,7 +63,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_RowsInUnsignedByteOrder) {
               ElementsAre("B", "a", std::string("a\0", 2), "ab", "b", "\x80"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RowKeysAreSortedAndDeduplicated) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_RowKeysAreSortedAndDeduplicated, "API-1") {
   Put({"a", "b", "c", "d"});
   v1::ReadRowsRequest request;
   for (const char* key : {"d", "a", "d", "zz"}) {
@@ -70,37 +73,40 @@ TEST_F(ConformanceTest, ReadRows_Generic_RowKeysAreSortedAndDeduplicated) {
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("a", "d"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RangeClosedOpen) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RangeClosedOpen, "API-1") {
   Put({"a", "b", "c", "d"});
   EXPECT_THAT(Keys(ReadRows(Range("closed", "b", "open", "d"))),
               ElementsAre("b", "c"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RangeOpenClosed) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RangeOpenClosed, "API-1") {
   Put({"a", "b", "c", "d"});
   EXPECT_THAT(Keys(ReadRows(Range("open", "a", "closed", "c"))),
               ElementsAre("b", "c"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RangeWithoutEnd) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RangeWithoutEnd, "API-1") {
   Put({"a", "b", "c"});
   EXPECT_THAT(Keys(ReadRows(Range("closed", "b", "", ""))),
               ElementsAre("b", "c"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RangeWithOpenEqualBoundsIsEmpty) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_RangeWithOpenEqualBoundsIsEmpty, "API-1") {
   Put({"a", "b"});
   auto result = ReadRows(Range("open", "a", "open", "a"));
   EXPECT_EQ(result.status().code(), 0);
   EXPECT_THAT(Keys(result), IsEmpty());
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RangeStartAfterEndIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RangeStartAfterEndIsInvalid,
+                 "API-1 API-3") {
   auto result = ReadRows(Range("closed", "c", "open", "a"));
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_OverlappingRangesAndKeysMerge) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_OverlappingRangesAndKeysMerge, "API-1") {
   Put({"a", "b", "c", "d", "e"});
   v1::ReadRowsRequest request = Range("closed", "a", "open", "c");
   auto* second = request.mutable_rows()->add_row_ranges();
@@ -111,28 +117,30 @@ TEST_F(ConformanceTest, ReadRows_Generic_OverlappingRangesAndKeysMerge) {
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("a", "b", "c", "e"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RowsLimit) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RowsLimit, "API-1") {
   Put({"a", "b", "c", "d"});
   v1::ReadRowsRequest request;
   request.set_rows_limit(2);
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("a", "b"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_NegativeRowsLimitIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_NegativeRowsLimitIsInvalid,
+                 "API-3") {
   v1::ReadRowsRequest request;
   request.set_rows_limit(-1);
   EXPECT_EQ(ReadRows(request).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_Reversed) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_Reversed, "API-1 RR-1") {
   Put({"a", "b", "c"});
   v1::ReadRowsRequest request;
   request.set_reversed(true);
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("c", "b", "a"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ReversedWithLimitAndRange) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ReversedWithLimitAndRange,
+                 "API-1") {
   Put({"a", "b", "c", "d"});
   v1::ReadRowsRequest request = Range("closed", "a", "open", "d");
   request.set_reversed(true);
@@ -140,7 +148,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_ReversedWithLimitAndRange) {
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("c", "b"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ReversedKeepsCellOrderInsideARow) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_ReversedKeepsCellOrderInsideARow, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "a", "1", 1), SetCell("f", "b", "2", 1),
                          SetCell("g", "a", "3", 1)})
                 .status()
@@ -151,14 +160,16 @@ TEST_F(ConformanceTest, ReadRows_Generic_ReversedKeepsCellOrderInsideARow) {
   EXPECT_THAT(Values(ReadRows(request)), ElementsAre("1", "2", "3"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_CancelAfterRowsStopsEarly) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_CancelAfterRowsStopsEarly,
+                 "RR-5") {
   Put({"a", "b", "c", "d", "e"});
   auto result = ReadRows(All(), 2);
   EXPECT_EQ(result.status().code(), 0);
   EXPECT_THAT(Keys(result), ElementsAre("a", "b"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ManyRowsStreamInOrder) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ManyRowsStreamInOrder,
+                 "API-1 RR-1") {
   v1::MutateRowsRequest bulk;
   for (int i = 0; i < 2000; ++i) {
     char key[16];
@@ -176,26 +187,30 @@ TEST_F(ConformanceTest, ReadRows_Generic_ManyRowsStreamInOrder) {
   }
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_UnknownTableIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_UnknownTableIsNotFound,
+                 "CH-1 API-3") {
   EXPECT_EQ(ReadRows(All(), 0, "no_such_table").status().code(),
             Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RowKeyRegexIsAFullMatch) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RowKeyRegexIsAFullMatch,
+                 "API-1") {
   Put({"ab", "abc", "xab"});
   EXPECT_THAT(Keys(ReadRows(Filtered(RowKeyRegex("ab")))), ElementsAre("ab"));
   EXPECT_THAT(Keys(ReadRows(Filtered(RowKeyRegex("ab.*")))),
               ElementsAre("ab", "abc"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RegexMatchesRawBytes) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_RegexMatchesRawBytes,
+                 "API-1") {
   Put({std::string("k\xff", 2), std::string("k\n", 2), "kz"});
   // "." is any byte but newline; \xff is one byte (Latin-1), not UTF-8.
   EXPECT_THAT(Keys(ReadRows(Filtered(RowKeyRegex("k.")))),
               ElementsAre("kz", std::string("k\xff", 2)));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_FamilyAndColumnRegexes) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_FamilyAndColumnRegexes,
+                 "API-1") {
   ASSERT_EQ(
       Mutate("r", {SetCell("f", "q1", "f-q1", 1), SetCell("f", "x", "f-x", 1),
                    SetCell("g", "q2", "g-q2", 1)})
@@ -208,17 +223,20 @@ TEST_F(ConformanceTest, ReadRows_Generic_FamilyAndColumnRegexes) {
               ElementsAre("f-q1", "g-q2"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_FamilyRegexWithColonIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_FamilyRegexWithColonIsInvalid,
+                 "API-1 API-3") {
   EXPECT_EQ(ReadRows(Filtered(FamilyRegex("f:q"))).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_BadRegexIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_BadRegexIsInvalid,
+                 "API-1 API-3") {
   EXPECT_EQ(ReadRows(Filtered(RowKeyRegex("[unclosed"))).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ValueRegex) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ValueRegex, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "a", "apple", 1),
                          SetCell("f", "b", "banana", 1)})
                 .status()
@@ -228,7 +246,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_ValueRegex) {
               ElementsAre("banana"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ChainAppliesInOrder) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ChainAppliesInOrder,
+                 "API-1") {
   ASSERT_EQ(
       Mutate("r", {SetCell("f", "q", "3", 3000), SetCell("f", "q", "2", 2000),
                    SetCell("f", "q", "1", 1000)})
@@ -247,14 +266,17 @@ TEST_F(ConformanceTest, ReadRows_Generic_ChainAppliesInOrder) {
               IsEmpty());
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_InterleaveKeepsDuplicatesAndLabels) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_InterleaveKeepsDuplicatesAndLabels, "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "v", 1)}).status().code(), 0);
   auto result = ReadRows(Filtered(Interleave(
       {Chain({PassAll(), Label("one")}), Chain({PassAll(), Label("two")})})));
   EXPECT_THAT(Values(result), ElementsAre("v@one", "v@two"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ConditionPicksABranchForTheWholeRow) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_ConditionPicksABranchForTheWholeRow,
+                 "API-1") {
   ASSERT_EQ(Mutate("yes",
                    {SetCell("f", "flag", "1", 1), SetCell("g", "data", "y", 1)})
                 .status()
@@ -267,7 +289,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_ConditionPicksABranchForTheWholeRow) {
   EXPECT_THAT(Values(result), ElementsAre("y"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_StripValueKeepsTimestamps) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_StripValueKeepsTimestamps,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("f", "q", "secret", 4242)}).status().code(),
             0);
   auto result = ReadRows(Filtered(StripValue()));
@@ -277,7 +300,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_StripValueKeepsTimestamps) {
   EXPECT_EQ(cell.timestamp_micros(), 4242);
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_TimestampRangeIsHalfOpen) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_TimestampRangeIsHalfOpen,
+                 "API-1") {
   ASSERT_EQ(
       Mutate("r", {SetCell("f", "q", "1", 1000), SetCell("f", "q", "2", 2000),
                    SetCell("f", "q", "3", 3000)})
@@ -288,7 +312,9 @@ TEST_F(ConformanceTest, ReadRows_Generic_TimestampRangeIsHalfOpen) {
               ElementsAre("2", "1"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_CellsPerRowLimitCountsAcrossFamilies) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_CellsPerRowLimitCountsAcrossFamilies,
+                 "API-1") {
   ASSERT_EQ(Mutate("r", {SetCell("g", "a", "g1", 1), SetCell("f", "b", "f2", 1),
                          SetCell("f", "a", "f1", 1)})
                 .status()
@@ -298,7 +324,8 @@ TEST_F(ConformanceTest, ReadRows_Generic_CellsPerRowLimitCountsAcrossFamilies) {
               ElementsAre("f1", "f2"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_RowsEmptiedByAFilterDoNotCount) {
+CONFORMANCE_TEST(ConformanceTest,
+                 ReadRows_Generic_RowsEmptiedByAFilterDoNotCount, "API-1") {
   ASSERT_EQ(Mutate("a", {SetCell("g", "q", "no", 1)}).status().code(), 0);
   ASSERT_EQ(Mutate("b", {SetCell("f", "q", "yes-b", 1)}).status().code(), 0);
   ASSERT_EQ(Mutate("c", {SetCell("f", "q", "yes-c", 1)}).status().code(), 0);
@@ -307,12 +334,14 @@ TEST_F(ConformanceTest, ReadRows_Generic_RowsEmptiedByAFilterDoNotCount) {
   EXPECT_THAT(Keys(ReadRows(request)), ElementsAre("b"));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ZeroLimitFilterIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ZeroLimitFilterIsInvalid,
+                 "API-3") {
   EXPECT_EQ(ReadRows(Filtered(CellsPerRowLimit(0))).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ChainOfOneFilterIsInvalid) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ChainOfOneFilterIsInvalid,
+                 "API-3") {
   EXPECT_EQ(ReadRows(Filtered(Chain({PassAll()}))).status().code(),
             Code(absl::StatusCode::kInvalidArgument));
 }

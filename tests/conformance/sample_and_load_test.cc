@@ -10,7 +10,9 @@
 namespace kvstore::conformance {
 namespace {
 
-TEST_F(ConformanceTest, SampleRowKeys_Generic_EmptyTableEndsWithEmptyKey) {
+CONFORMANCE_TEST(ConformanceTest,
+                 SampleRowKeys_Generic_EmptyTableEndsWithEmptyKey,
+                 "API-1 API-4") {
   auto result = Sample();
   ASSERT_EQ(result.status().code(), 0);
   ASSERT_EQ(result.samples_size(), 1);
@@ -18,8 +20,9 @@ TEST_F(ConformanceTest, SampleRowKeys_Generic_EmptyTableEndsWithEmptyKey) {
   EXPECT_EQ(result.samples(0).offset_bytes(), 0);
 }
 
-TEST_F(ConformanceTest,
-       SampleRowKeys_Generic_EndsWithTheTotalAndNeverDecreases) {
+CONFORMANCE_TEST(ConformanceTest,
+                 SampleRowKeys_Generic_EndsWithTheTotalAndNeverDecreases,
+                 "API-1 API-4") {
   v1::MutateRowsRequest bulk;
   for (int i = 0; i < 500; ++i) {
     auto* entry = bulk.add_entries();
@@ -42,12 +45,14 @@ TEST_F(ConformanceTest,
   }
 }
 
-TEST_F(ConformanceTest, SampleRowKeys_Generic_UnknownTableIsNotFound) {
+CONFORMANCE_TEST(ConformanceTest, SampleRowKeys_Generic_UnknownTableIsNotFound,
+                 "CH-1 API-3") {
   EXPECT_EQ(Sample("no_such_table").status().code(),
             Code(absl::StatusCode::kNotFound));
 }
 
-TEST_F(ConformanceTest, MutateRow_Generic_ManyClientsInParallel) {
+CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_ManyClientsInParallel,
+                 "LC-5") {
   constexpr int kClients = 8, kEach = 20;
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
@@ -90,7 +95,8 @@ TEST_F(ConformanceTest, MutateRow_Generic_ManyClientsInParallel) {
   EXPECT_EQ(all.rows_size(), kClients * kEach);
 }
 
-TEST_F(ConformanceTest, ReadRows_Generic_ParallelScansOnOneClient) {
+CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ParallelScansOnOneClient,
+                 "LC-5") {
   v1::MutateRowsRequest bulk;
   for (int i = 0; i < 300; ++i) {
     auto* entry = bulk.add_entries();

@@ -1,0 +1,221 @@
+// Time: the attempt budget, the spacing of retries, and per_operation_timeout
+// against a store that keeps failing, stalls, or asks for a Retry-After longer
+// than the time left. Spacing and durations come from the store's own event
+// timestamps: lower bounds are the spec's, upper bounds carry seconds of
+// slack, so a loaded machine cannot fail a library that follows the spec.
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "tests/conformance/fault_test.h"
+
+namespace kvstore::conformance {
+namespace {
+
+// Upper bounds on durations get this much slack on top of the spec's figure.
+constexpr absl::Duration kSlack = absl::Seconds(4);
+// The spec's backoff (docs/conformance.md BO-1): B(n) = min(10 ms * 2^(n-1),
+// 1 s), and the wait before retry n is at least B(n) / 2.
+absl::Duration MinWaitBeforeRetry(int n) {
+  absl::Duration b = absl::Milliseconds(10);
+  for (int i = 1; i < n && b < absl::Seconds(1); ++i) b *= 2;
+  return std::min(b, absl::Seconds(1)) / 2;
+}
+
+class DeadlineTest : public FaultTest {
+ protected:
+  // The store keeps failing: a default client makes exactly 10 attempts and
+  // ends with the last one's UNAVAILABLE.
+  void SpendsTheAttemptBudget(const Method& m) {
+    Arm(kParsed, {{"status", "503"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
+    EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 10);
+  }
+
+  // Six 503s, then success: the gap before retry n is at least B(n) / 2.
+  void BacksOff(const Method& m) {
+    constexpr int kFailures = 6;
+    Arm(kParsed, {{"status", "503"},
+                  {"count", absl::StrCat(kFailures)},
+                  {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), 0);
+    ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
+    std::vector<InjectionEventRecord> hits = EventsOf(kParsed, "hit");
+    for (int n = 1; n <= kFailures; ++n) {
+      absl::Duration gap = absl::Microseconds(TimestampMicros(hits[n]) -
+                                              TimestampMicros(hits[n - 1]));
+      // (1 ms of leeway for the two clocks' granularity.)
+      EXPECT_GE(gap, MinWaitBeforeRetry(n) - absl::Milliseconds(1))
+          << "before retry " << n;
+    }
+  }
+
+  // A 1 s client against a store that always fails: DEADLINE_EXCEEDED, within
+  // the second (plus slack), after no more attempts than the backoff allows
+  // in a second (the 9th could start only after 1.135 s).
+  void GivesUpAtTheDeadline(const Method& m) {
+    ASSERT_TRUE(CreateClient("short", 1000).ok());
+    CallWith("short");
+    Arm(kParsed, {{"status", "503"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
+    absl::Duration took = StoreTimeFromFirstHitToDisarm(kParsed);
+    const int attempts = Events().Count(kParsed, "hit");
+    EXPECT_GE(attempts, 2) << "an idempotent call retries";
+    EXPECT_LE(attempts, 8) << "more attempts than fit in 1 s of backoff";
+    EXPECT_LE(took, absl::Seconds(1) + kSlack);
+  }
+
+  // A 503 asking for Retry-After: 30 on a 1.5 s client: the call ends at once
+  // with DEADLINE_EXCEEDED, after one attempt, not 30 s later.
+  void DoesNotWaitPastTheDeadline(const Method& m) {
+    ASSERT_TRUE(CreateClient("short", 1500).ok());
+    CallWith("short");
+    Arm(kParsed, {{"status", "503"},
+                  {"retry_after", "30"},
+                  {"count", "1"},
+                  {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
+    absl::Duration took = StoreTimeFromFirstHitToDisarm(kParsed);
+    EXPECT_EQ(Events().Count(kParsed, "hit"), 1);
+    EXPECT_LE(took, absl::Milliseconds(1500) + kSlack);
+  }
+
+  // An 8 s client waits on a store that holds its request for 1.5 s: the
+  // client's own timeout is used, not a shorter fixed one.
+  void UsesTheClientsTimeout(const Method& m) {
+    ASSERT_TRUE(CreateClient("patient", 8000).ok());
+    CallWith("patient");
+    Arm(kParsed, {{"action", "pause"}, {"count", "1"}, {"path", PathOf(m)}});
+    int code = -1;
+    std::thread call([&] { code = m.call(*this); });
+    auto paused = Events().WaitFor(kParsed, "paused", kWait);
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    absl::SleepFor(absl::Milliseconds(1500));
+    ASSERT_TRUE(Injection().Message(kParsed).ok());
+    call.join();
+    auto released = Events().WaitFor(kParsed, "released", kWait);
+    ASSERT_TRUE(released.ok()) << released.status();
+    // The store held it at least 1.5 s (so the check means something).
+    EXPECT_GE(TimestampMicros(*released) - TimestampMicros(*paused), 1500000);
+    EXPECT_EQ(code, 0);
+  }
+};
+
+// --- Retry_AttemptBudget ----------------------------------------------------
+
+CONFORMANCE_TEST(DeadlineTest, ReadRow_Retry_AttemptBudget, "API-2 ID-1 BO-2") {
+  SpendsTheAttemptBudget(ReadRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadRows_Retry_AttemptBudget, "ID-1 BO-2 RR-1") {
+  SpendsTheAttemptBudget(ReadRowsM());
+}
+CONFORMANCE_TEST(DeadlineTest, MutateRow_Retry_AttemptBudget, "ID-2 BO-2") {
+  SpendsTheAttemptBudget(MutateRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Retry_AttemptBudget,
+                 "ID-3 BO-2") {
+  SpendsTheAttemptBudget(BulkM());
+}
+CONFORMANCE_TEST(DeadlineTest, SampleRowKeys_Retry_AttemptBudget, "ID-1 BO-2") {
+  SpendsTheAttemptBudget(SampleM());
+}
+
+// --- Retry_BackoffGrows ------------------------------------------------------
+
+CONFORMANCE_TEST(DeadlineTest, ReadRow_Retry_BackoffGrows, "API-2 ID-1 BO-1") {
+  BacksOff(ReadRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadRows_Retry_BackoffGrows, "ID-1 BO-1 RR-1") {
+  BacksOff(ReadRowsM());
+}
+CONFORMANCE_TEST(DeadlineTest, MutateRow_Retry_BackoffGrows, "ID-2 BO-1") {
+  BacksOff(MutateRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Retry_BackoffGrows, "ID-3 BO-1") {
+  BacksOff(BulkM());
+}
+CONFORMANCE_TEST(DeadlineTest, SampleRowKeys_Retry_BackoffGrows, "ID-1 BO-1") {
+  BacksOff(SampleM());
+}
+
+// --- Generic_KeepsFailingUntilTheDeadline ------------------------------------
+
+CONFORMANCE_TEST(DeadlineTest, ReadRow_Generic_KeepsFailingUntilTheDeadline,
+                 "BO-4 DL-1 DL-3") {
+  GivesUpAtTheDeadline(ReadRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadRows_Generic_KeepsFailingUntilTheDeadline,
+                 "BO-4 DL-1 DL-3") {
+  GivesUpAtTheDeadline(ReadRowsM());
+}
+CONFORMANCE_TEST(DeadlineTest, MutateRow_Generic_KeepsFailingUntilTheDeadline,
+                 "BO-4 DL-1 DL-3") {
+  GivesUpAtTheDeadline(MutateRowM());
+}
+CONFORMANCE_TEST(DeadlineTest,
+                 BulkMutateRows_Generic_KeepsFailingUntilTheDeadline,
+                 "BO-4 DL-1 DL-3") {
+  GivesUpAtTheDeadline(BulkM());
+}
+CONFORMANCE_TEST(DeadlineTest,
+                 SampleRowKeys_Generic_KeepsFailingUntilTheDeadline,
+                 "BO-4 DL-1 DL-3") {
+  GivesUpAtTheDeadline(SampleM());
+}
+
+// --- Generic_RetryAfterPastTheDeadline --------------------------------------
+
+CONFORMANCE_TEST(DeadlineTest, ReadRow_Generic_RetryAfterPastTheDeadline,
+                 "BO-4 DL-1") {
+  DoesNotWaitPastTheDeadline(ReadRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadRows_Generic_RetryAfterPastTheDeadline,
+                 "BO-4 DL-1") {
+  DoesNotWaitPastTheDeadline(ReadRowsM());
+}
+CONFORMANCE_TEST(DeadlineTest, MutateRow_Generic_RetryAfterPastTheDeadline,
+                 "BO-4 DL-1") {
+  DoesNotWaitPastTheDeadline(MutateRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Generic_RetryAfterPastTheDeadline,
+                 "BO-4 DL-1") {
+  DoesNotWaitPastTheDeadline(BulkM());
+}
+CONFORMANCE_TEST(DeadlineTest, SampleRowKeys_Generic_RetryAfterPastTheDeadline,
+                 "BO-4 DL-1") {
+  DoesNotWaitPastTheDeadline(SampleM());
+}
+
+// --- Generic_TimeoutIsTheClients ---------------------------------------------
+
+CONFORMANCE_TEST(DeadlineTest, ReadRow_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(ReadRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadRows_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(ReadRowsM());
+}
+CONFORMANCE_TEST(DeadlineTest, MutateRow_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(MutateRowM());
+}
+CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(BulkM());
+}
+CONFORMANCE_TEST(DeadlineTest, CheckAndMutateRow_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(CheckAndMutateM());
+}
+CONFORMANCE_TEST(DeadlineTest, ReadModifyWriteRow_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(ReadModifyWriteM());
+}
+CONFORMANCE_TEST(DeadlineTest, SampleRowKeys_Generic_TimeoutIsTheClients,
+                 "DL-1 DL-2") {
+  UsesTheClientsTimeout(SampleM());
+}
+
+}  // namespace
+}  // namespace kvstore::conformance

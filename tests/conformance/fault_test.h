@@ -1,0 +1,219 @@
+// The fixture of the fault tests: a store with rows a, b, c and a subscribed
+// event stream, every data method as a call that succeeds on a healthy store,
+// and the scripted checks that several methods share (retried N times, not
+// retried, parked and released, ...). Tests wait on the store's events or
+// count them; where they judge time they use the store's own timestamps.
+#ifndef KVSTORE_TESTS_CONFORMANCE_FAULT_TEST_H_
+#define KVSTORE_TESTS_CONFORMANCE_FAULT_TEST_H_
+
+#include <algorithm>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "tests/conformance/harness.h"
+
+namespace kvstore::conformance {
+
+inline constexpr absl::Duration kWait = absl::Seconds(30);
+inline constexpr char kParsed[] = "request.parsed";
+
+class FaultTest;
+
+// One data method as a fault test drives it.
+struct Method {
+  std::string verb;  // the store route it reaches, e.g. "mutateRow"
+  // Runs one call on the fixture's current client; returns its status code.
+  std::function<int(FaultTest&)> call;
+};
+
+class FaultTest : public ConformanceTest {
+ protected:
+  void SetUp() override {
+    ConformanceTest::SetUp();
+    if (HasFatalFailure()) return;
+    Put({"a", "b", "c"});
+    ASSERT_TRUE(SubscribeToEvents());
+  }
+
+  // The methods, each making a call that succeeds on a healthy store.
+  // Idempotent ones use explicit timestamps.
+  Method ReadRowM() {
+    return {"readRows",
+            [](FaultTest& t) { return t.ReadRow("a").status().code(); }};
+  }
+  Method ReadRowsM() {
+    return {"readRows", [](FaultTest& t) {
+              return t.ReadRows(v1::ReadRowsRequest()).status().code();
+            }};
+  }
+  Method MutateRowM() {
+    return {
+        "mutateRow", [](FaultTest& t) {
+          return t.Mutate("m", {SetCell("f", "q", "v", 1000)}).status().code();
+        }};
+  }
+  Method ServerTimeMutateRowM() {  // not idempotent: timestamp -1
+    return {"mutateRow", [](FaultTest& t) {
+              return t.Mutate("m", {SetCell("f", "q", "v")}).status().code();
+            }};
+  }
+  Method BulkM() {
+    return {"mutateRows", [](FaultTest& t) {
+              v1::MutateRowsRequest bulk;
+              for (const char* key : {"x", "y"}) {
+                auto* e = bulk.add_entries();
+                e->set_row_key(key);
+                *e->add_mutations() = SetCell("f", "q", "v", 1000);
+              }
+              tpv1::MutateRowsResult r = t.Bulk(bulk);
+              return r.status().code();
+            }};
+  }
+  Method CheckAndMutateM() {
+    return {"checkAndMutateRow", [](FaultTest& t) {
+              v1::CheckAndMutateRowRequest cam;
+              cam.set_row_key("a");
+              *cam.add_true_mutations() = SetCell("f", "q", "v", 1000);
+              return t.CheckAndMutate(cam).status().code();
+            }};
+  }
+  Method ReadModifyWriteM() {
+    return {"readModifyWriteRow", [](FaultTest& t) {
+              return t.ReadModifyWrite("n", {IncrementBy("f", "c", 1)})
+                  .status()
+                  .code();
+            }};
+  }
+  Method SampleM() {
+    return {"sampleRowKeys",
+            [](FaultTest& t) { return t.Sample().status().code(); }};
+  }
+
+  static std::string PathOf(const Method& m) {
+    return absl::StrCat("/v1/tables/t:", m.verb);
+  }
+
+  // N one-shot 503s, then success: the store saw exactly N+1 attempts.
+  void RetriesTransientErrors(const Method& m) {
+    constexpr int kFailures = 2;
+    Arm(kParsed, {{"status", "503"},
+                  {"count", absl::StrCat(kFailures)},
+                  {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), 0);
+    EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
+    EXPECT_EQ(Events().Count(kParsed, "fired"), kFailures);
+  }
+
+  // One 503 and no retry: exactly one attempt.
+  void DoesNotRetry(const Method& m) {
+    Arm(kParsed, {{"status", "503"}, {"count", "1"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
+    EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+  }
+
+  // A 503 with Retry-After: 1 is retried no sooner than a second later (from
+  // the store's own timestamps).
+  void HonoursRetryAfter(const Method& m) {
+    Arm(kParsed, {{"status", "503"},
+                  {"count", "1"},
+                  {"retry_after", "1"},
+                  {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), 0);
+    ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+    std::vector<InjectionEventRecord> hits;
+    for (const auto& e : Events().Events()) {
+      if (e.injection == kParsed && e.phase == "hit") hits.push_back(e);
+    }
+    ASSERT_EQ(hits.size(), 2u);
+    EXPECT_GE(TimestampMicros(hits[1]) - TimestampMicros(hits[0]), 1000000);
+  }
+
+  // A call parked past its per-operation timeout ends DEADLINE_EXCEEDED.
+  void TimesOut(const Method& m) {
+    ASSERT_TRUE(CreateClient("short", 300).ok());
+    CallWith("short");
+    Arm(kParsed, {{"action", "pause"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
+    ASSERT_TRUE(Events().WaitFor(kParsed, "paused", kWait).ok());
+    ASSERT_TRUE(Injection().Message(kParsed).ok());  // release the store side
+    ASSERT_TRUE(Events().WaitFor(kParsed, "released", kWait).ok());
+  }
+
+  // Runs `n` calls at once, parks all of them at the store, then `between`,
+  // then releases them; returns their status codes.
+  std::vector<int> ParkAndRelease(const Method& m, int n,
+                                  const std::function<void()>& between) {
+    Arm(kParsed, {{"action", "pause"}, {"path", PathOf(m)}});
+    std::vector<int> codes(n, -1);
+    std::vector<std::thread> calls;
+    for (int i = 0; i < n; ++i) {
+      calls.emplace_back([&, i] { codes[i] = m.call(*this); });
+    }
+    auto parked = Events().WaitForCount(kParsed, "paused", n, kWait);
+    EXPECT_TRUE(parked.ok()) << parked.status();
+    auto state = Injection().State(kParsed);
+    EXPECT_TRUE(state.ok());
+    if (state.ok()) {
+      EXPECT_EQ(state->waiting, n);  // all in flight at once
+    }
+    between();
+    EXPECT_TRUE(Injection().Message(kParsed).ok());
+    for (auto& t : calls) t.join();
+    return codes;
+  }
+
+  void ServesManyCallsAtOnce(const Method& m) {
+    for (int code : ParkAndRelease(m, 5, [] {})) EXPECT_EQ(code, 0);
+  }
+
+  // CloseClient with calls in flight: they finish; a new call fails.
+  void ClosesWithCallsInFlight(const Method& m) {
+    std::vector<int> codes = ParkAndRelease(m, 3, [&] {
+      ASSERT_TRUE(CloseClient(client_id()).ok());
+      EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kFailedPrecondition));
+    });
+    for (int code : codes) EXPECT_EQ(code, 0);
+  }
+
+  // The events of `point` with `phase` received so far, in order (call after
+  // CountUntilDisarmed to have them all).
+  std::vector<InjectionEventRecord> EventsOf(const std::string& point,
+                                             const std::string& phase) {
+    std::vector<InjectionEventRecord> out;
+    for (auto& e : Events().Events()) {
+      if (e.injection == point && e.phase == phase) out.push_back(e);
+    }
+    return out;
+  }
+
+  // Store time from the first `hit` of `point` to its `disarmed` event, which
+  // comes after the call under test returned: an upper bound on how long the
+  // call went on after its first attempt reached the store. Disarms.
+  absl::Duration StoreTimeFromFirstHitToDisarm(const std::string& point) {
+    CountUntilDisarmed(point, "hit");
+    std::vector<InjectionEventRecord> hits = EventsOf(point, "hit");
+    std::vector<InjectionEventRecord> ends = EventsOf(point, "disarmed");
+    if (hits.empty() || ends.empty()) {
+      ADD_FAILURE() << "no hit or no disarmed event of " << point;
+      return absl::ZeroDuration();
+    }
+    return absl::Microseconds(TimestampMicros(ends.back()) -
+                              TimestampMicros(hits.front()));
+  }
+
+  static int64_t TimestampMicros(const InjectionEventRecord& e) {
+    google::protobuf::Struct data;
+    EXPECT_TRUE(
+        google::protobuf::util::JsonStringToMessage(e.data, &data).ok());
+    return static_cast<int64_t>(data.fields().at("ts_us").number_value());
+  }
+};
+
+}  // namespace kvstore::conformance
+
+#endif  // KVSTORE_TESTS_CONFORMANCE_FAULT_TEST_H_

@@ -1,0 +1,147 @@
+// Transport faults on every method: the store closes the connection without
+// answering (`drop`), or runs the request and resets the connection halfway
+// through its answer (`reset`); and statuses outside the code <-> HTTP table.
+// Idempotent calls retry and succeed; the others make one attempt and report
+// UNAVAILABLE. Attempts are counted as the store saw them.
+#include <string>
+
+#include "tests/conformance/fault_test.h"
+
+namespace kvstore::conformance {
+namespace {
+
+class TransportTest : public FaultTest {
+ protected:
+  // One transport fault (`action` at request.parsed, once), then success: the
+  // store saw two attempts.
+  void Retries(const Method& m, const std::string& action) {
+    Arm(kParsed, {{"action", action}, {"count", "1"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), 0);
+    EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+  }
+
+  // One transport fault and no retry: UNAVAILABLE after one attempt.
+  void DoesNotRetry(const Method& m, const std::string& action) {
+    Arm(kParsed, {{"action", action}, {"count", "1"}, {"path", PathOf(m)}});
+    EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
+    EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+  }
+
+  // The one cell of row "m" column f:q (MutateRowM writes it at ts 1000).
+  int CellsOfM() {
+    tpv1::RowResult read = ReadRow("m");
+    if (!read.has_row()) return 0;
+    return read.row().families(0).columns(0).cells_size();
+  }
+
+  // Counter "n" f:c as ReadModifyWriteM leaves it.
+  std::string CounterN() {
+    tpv1::RowResult read = ReadRow("n");
+    if (!read.has_row()) return "";
+    return read.row().families(0).columns(0).cells(0).value();
+  }
+};
+
+// --- Retry_DroppedConnection / NoRetry_DroppedConnection --------------------
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_DroppedConnection,
+                 "API-2 ID-1 TR-1 TR-3") {
+  Retries(ReadRowM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, ReadRows_Retry_DroppedConnection,
+                 "ID-1 TR-1 TR-3 RR-1") {
+  Retries(ReadRowsM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_DroppedConnection,
+                 "ID-2 TR-1 TR-3") {
+  Retries(MutateRowM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, BulkMutateRows_Retry_DroppedConnection,
+                 "ID-3 TR-1 TR-3 BM-3") {
+  Retries(BulkM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, SampleRowKeys_Retry_DroppedConnection,
+                 "ID-1 TR-1 TR-3") {
+  Retries(SampleM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, CheckAndMutateRow_NoRetry_DroppedConnection,
+                 "ID-4 TR-4") {
+  DoesNotRetry(CheckAndMutateM(), "drop");
+}
+CONFORMANCE_TEST(TransportTest, ReadModifyWriteRow_NoRetry_DroppedConnection,
+                 "ID-4 TR-4") {
+  DoesNotRetry(ReadModifyWriteM(), "drop");
+  EXPECT_EQ(CounterN(), "");  // dropped before it ran
+}
+CONFORMANCE_TEST(TransportTest,
+                 MutateRow_NoRetry_ServerTimestampDroppedConnection,
+                 "ID-2 TR-4") {
+  DoesNotRetry(ServerTimeMutateRowM(), "drop");
+}
+
+// --- Retry_ResetMidAnswer / NoRetry_ResetMidAnswer ---------------------------
+// The request runs; half its answer arrives; then the connection is reset.
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_ResetMidAnswer,
+                 "API-2 ID-1 TR-1 TR-3 RR-6") {
+  Retries(ReadRowM(), "reset");
+}
+CONFORMANCE_TEST(TransportTest, ReadRows_Retry_ResetMidAnswer,
+                 "ID-1 TR-1 TR-3 RR-1 RR-6") {
+  Retries(ReadRowsM(), "reset");
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_ResetMidAnswer,
+                 "ID-2 TR-1 TR-3 TR-5") {
+  Retries(MutateRowM(), "reset");
+  EXPECT_EQ(CellsOfM(), 1);  // applied twice at one timestamp: one cell
+}
+CONFORMANCE_TEST(TransportTest, BulkMutateRows_Retry_ResetMidAnswer,
+                 "ID-3 TR-1 TR-3 BM-3") {
+  Retries(BulkM(), "reset");
+}
+CONFORMANCE_TEST(TransportTest, SampleRowKeys_Retry_ResetMidAnswer,
+                 "ID-1 TR-1 TR-3") {
+  Retries(SampleM(), "reset");
+}
+CONFORMANCE_TEST(TransportTest, CheckAndMutateRow_NoRetry_ResetMidAnswer,
+                 "ID-4 TR-4") {
+  DoesNotRetry(CheckAndMutateM(), "reset");
+}
+CONFORMANCE_TEST(TransportTest, ReadModifyWriteRow_NoRetry_ResetMidAnswer,
+                 "ID-4 TR-4") {
+  DoesNotRetry(ReadModifyWriteM(), "reset");
+  // Applied once, its answer lost, never resent.
+  EXPECT_EQ(CounterN(), std::string("\0\0\0\0\0\0\0\1", 8));
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_NoRetry_ServerTimestampResetMidAnswer,
+                 "ID-2 TR-4") {
+  DoesNotRetry(ServerTimeMutateRowM(), "reset");
+  EXPECT_EQ(CellsOfM(), 1);  // applied once, not twice
+}
+
+// --- Statuses outside the code <-> HTTP table --------------------------------
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_StatusOutsideTheTable,
+                 "API-2 API-3 ID-1 TR-1") {
+  Arm(kParsed,
+      {{"status", "502"}, {"count", "1"}, {"path", PathOf(ReadRowM())}});
+  EXPECT_EQ(ReadRowM().call(*this), 0);  // 5xx: UNAVAILABLE, transient
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_StatusOutsideTheTable,
+                 "API-3 ID-2 TR-1") {
+  Arm(kParsed,
+      {{"status", "502"}, {"count", "1"}, {"path", PathOf(MutateRowM())}});
+  EXPECT_EQ(MutateRowM().call(*this), 0);
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+}
+CONFORMANCE_TEST(TransportTest, ReadRow_NoRetry_ClientErrorOutsideTheTable,
+                 "API-2 API-3 TR-2") {
+  Arm(kParsed, {{"status", "418"}, {"count", "1"}});
+  EXPECT_EQ(ReadRow("a").status().code(),
+            Code(absl::StatusCode::kFailedPrecondition));  // 4xx: permanent
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+}
+
+}  // namespace
+}  // namespace kvstore::conformance
