@@ -14,6 +14,7 @@ packages=(
   libre2-dev
   libgtest-dev libgmock-dev
   curl procps python3
+  python3-protobuf python3-grpcio
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light redis-server webdis)

@@ -1,4 +1,4 @@
-"""Tests of kvstore_injection against the real kvstore_server.
+"""Tests of kvstore.injection against the real kvstore_server.
 
 Run: KVSTORE_SERVER_BINARY=build/default/store/kvstore_server \
          python3 -m unittest client/python/test_kvstore_injection.py
@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import kvstore_injection as inj  # noqa: E402
+from kvstore import injection as inj  # noqa: E402
 
 SERVER = os.environ.get("KVSTORE_SERVER_BINARY", "kvstore_server")
 
