@@ -1,4 +1,4 @@
-// kvstore::Client: the C++ client of the store's data API (DESIGN.md,
+// kvstore::Client: the C++ client of the store's data API (docs/design.md,
 // "Client").
 //
 //   kvstore::ClientOptions options;

@@ -1,6 +1,6 @@
 // kvstore::Client's calls on the wire: the request paths and mutation lists,
-// the error mapping (DESIGN.md's code <-> HTTP table read backwards), and the
-// two ways a response body is consumed. Shared by the synchronous and
+// the error mapping (docs/design.md's code <-> HTTP table read backwards), and
+// the two ways a response body is consumed. Shared by the synchronous and
 // asynchronous call paths of client.cc and client_async.cc; not a public API.
 //
 // Thread-compatible: each sink belongs to one exchange.

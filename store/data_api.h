@@ -47,7 +47,7 @@
 
 namespace kvstore::store {
 
-// Upper bound on the mutations of one request (DESIGN.md).
+// Upper bound on the mutations of one request (docs/design.md).
 inline constexpr int kMaxMutationsPerRequest = 100000;
 
 // Converts request mutations to the engine's, checking what the engine cannot

@@ -1,5 +1,5 @@
 // The storage engine interface: tables of rows of timestamped cells (see
-// DESIGN.md's data model).
+// docs/design.md's data model).
 //
 // An Engine is created by a factory (OpenRocksEngine in rocks_engine.h) and
 // owned by the caller. All methods are thread-safe. Every write to one row is
@@ -25,7 +25,7 @@
 
 namespace kvstore::store {
 
-// Limits of the data model (DESIGN.md).
+// Limits of the data model (docs/design.md).
 inline constexpr size_t kMaxRowKeyBytes = 4 * 1024;
 inline constexpr size_t kMaxQualifierBytes = 16 * 1024;
 inline constexpr size_t kMaxFamilyNameBytes = 64;

@@ -1,4 +1,4 @@
-// The error-injection control API and event stream over HTTP (DESIGN.md,
+// The error-injection control API and event stream over HTTP (docs/design.md,
 // "Error injection"), ScyllaDB's routes with our additions:
 //
 //   GET    /v2/error_injection/points          catalog: name, description,

@@ -1,6 +1,6 @@
-// The error-injection event stream's hub (DESIGN.md, "Error injection"): every
-// event an injection point produces gets a server-wide sequence number, goes
-// into a bounded history, and is copied to each subscriber whose filter it
+// The error-injection event stream's hub (docs/design.md, "Error injection"):
+// every event an injection point produces gets a server-wide sequence number,
+// goes into a bounded history, and is copied to each subscriber whose filter it
 // passes.
 //
 // Guarantees:

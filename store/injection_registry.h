@@ -1,5 +1,5 @@
-// Named error-injection points (DESIGN.md, "Error injection"): where they are,
-// how a test arms them, and what a request does when it reaches one.
+// Named error-injection points (docs/design.md, "Error injection"): where they
+// are, how a test arms them, and what a request does when it reaches one.
 //
 // The points are a fixed catalog (InjectionRegistry::Catalog()); arming an
 // unknown name is NotFound. An arming is a set of string parameters (the JSON

@@ -1,6 +1,6 @@
 // The one mapping between canonical status codes (the same numbers as gRPC's)
 // and HTTP statuses, used by the store for responses and by clients to read
-// them. See DESIGN.md.
+// them. See docs/design.md.
 //
 // Pure functions; thread-safe.
 #ifndef KVSTORE_STORE_STATUS_HTTP_H_

@@ -1,7 +1,7 @@
 """Error injection for kvstore_server from Python (standard library, asyncio).
 
 The store must run with --error_injection. Points, parameters and event
-phases are described in store/injection_registry.h and DESIGN.md.
+phases are described in store/injection_registry.h and docs/design.md.
 
     async with injection_event_stream("127.0.0.1:4000") as stream:
         await enable_injection("127.0.0.1:4000", "seed.request", one_shot=True)
