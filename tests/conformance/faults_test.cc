@@ -5,12 +5,25 @@
 // committed. No timing windows: every test waits on the store's events ("N
 // requests are parked") or counts them.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/conformance/fault_test.h"
 
 namespace kvstore::conformance {
 namespace {
+
+// A bulk request of one mutation per entry.
+v1::MutateRowsRequest BulkOf(
+    const std::vector<std::pair<std::string, v1::Mutation>>& entries) {
+  v1::MutateRowsRequest bulk;
+  for (const auto& [key, mutation] : entries) {
+    auto* entry = bulk.add_entries();
+    entry->set_row_key(key);
+    *entry->add_mutations() = mutation;
+  }
+  return bulk;
+}
 
 // --- Retry_TransientError (idempotent) / NoRetry_TransientError ------------
 
@@ -168,14 +181,9 @@ CONFORMANCE_TEST(FaultTest, BulkMutateRows_Retry_OnlyTransientlyFailedEntries,
 CONFORMANCE_TEST(FaultTest, BulkMutateRows_NoRetry_ServerTimestampEntries,
                  "ID-3 TR-4 BM-1") {
   Arm("mutate_rows.entry", {{"status", "503"}, {"row_key", "st"}});
-  v1::MutateRowsRequest bulk;
-  auto* e = bulk.add_entries();
-  e->set_row_key("st");
-  *e->add_mutations() = SetCell("f", "q", "v");  // server time
-  auto* ok = bulk.add_entries();
-  ok->set_row_key("fine");
-  *ok->add_mutations() = SetCell("f", "q", "v");
-  tpv1::MutateRowsResult result = Bulk(bulk);
+  tpv1::MutateRowsResult result =
+      Bulk(BulkOf({{"st", SetCell("f", "q", "v")},  // server time
+                   {"fine", SetCell("f", "q", "v")}}));
   ASSERT_EQ(result.entries_size(), 1);
   EXPECT_EQ(result.entries(0).index(), 0);
   EXPECT_EQ(result.entries(0).status().code(),
@@ -191,14 +199,9 @@ CONFORMANCE_TEST(
   // may go again; the server-time one ends UNAVAILABLE, never applied.
   Arm(kParsed,
       {{"status", "503"}, {"count", "1"}, {"path", "/v1/tables/t:mutateRows"}});
-  v1::MutateRowsRequest bulk;
-  auto* server_time = bulk.add_entries();
-  server_time->set_row_key("st");
-  *server_time->add_mutations() = SetCell("f", "q", "v");
-  auto* explicit_time = bulk.add_entries();
-  explicit_time->set_row_key("et");
-  *explicit_time->add_mutations() = SetCell("f", "q", "v", 1000);
-  tpv1::MutateRowsResult result = Bulk(bulk);
+  tpv1::MutateRowsResult result =
+      Bulk(BulkOf({{"st", SetCell("f", "q", "v")},  // server time
+                   {"et", SetCell("f", "q", "v", 1000)}}));
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kUnavailable));
   ASSERT_EQ(result.entries_size(), 1);
   EXPECT_EQ(result.entries(0).index(), 0);

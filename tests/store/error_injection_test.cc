@@ -376,20 +376,31 @@ TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
   EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
 }
 
-// Sends `request` on a new connection and reads until the server ends it;
-// *reset is true when it ended with a reset (ECONNRESET), not a clean close.
-std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
-                                bool* reset) {
+// A new loopback connection to `port` with `request` written on it; -1 if
+// either fails. The caller closes it.
+int ConnectAndSend(uint16_t port, const std::string& request) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string got;
-  *reset = false;
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       send(fd, request.data(), request.size(), 0) ==
           static_cast<ssize_t>(request.size())) {
+    return fd;
+  }
+  close(fd);
+  return -1;
+}
+
+// Sends `request` on a new connection and reads until the server ends it;
+// *reset is true when it ended with a reset (ECONNRESET), not a clean close.
+std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
+                                bool* reset) {
+  std::string got;
+  *reset = false;
+  const int fd = ConnectAndSend(port, request);
+  if (fd >= 0) {
     char buf[4096];
     while (true) {
       ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -401,7 +412,7 @@ std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
       break;
     }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
   return got;
 }
 
@@ -472,15 +483,9 @@ TEST_F(ErrorInjectionTest, ALateSubscriberReplaysFilteredHistory) {
 // Reads from a raw connection until `want` shows up (or `timeout` passes).
 std::string ReadUntil(uint16_t port, const std::string& request,
                       const std::string& want, absl::Duration timeout) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string got;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      send(fd, request.data(), request.size(), 0) ==
-          static_cast<ssize_t>(request.size())) {
+  const int fd = ConnectAndSend(port, request);
+  if (fd >= 0) {
     timeval tv{0, 100 * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     absl::Time end = absl::Now() + timeout;
@@ -491,7 +496,7 @@ std::string ReadUntil(uint16_t port, const std::string& request,
       if (n > 0) got.append(buf, static_cast<size_t>(n));
     }
   }
-  close(fd);
+  if (fd >= 0) close(fd);
   return got;
 }
 
