@@ -235,7 +235,16 @@ absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
     if (!retryable) return {absl::OkStatus(), std::nullopt, false};
     return {results[pending[0]], sink.retry_after(), true};
   });
-  if (answered) return results;  // per-entry outcomes, the call's included
+  if (answered) {
+    // Entries that were still to be retried when the call ran out of time end
+    // with the call's DEADLINE_EXCEEDED, not their last transient status.
+    if (call.code() == absl::StatusCode::kDeadlineExceeded) {
+      for (size_t i : pending) {
+        if (idempotent[i]) results[i] = call;
+      }
+    }
+    return results;  // per-entry outcomes
+  }
   if (!call.ok()) return call;
   return results;
 }

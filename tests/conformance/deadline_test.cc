@@ -217,5 +217,28 @@ CONFORMANCE_TEST(DeadlineTest, SampleRowKeys_Generic_TimeoutIsTheClients,
   UsesTheClientsTimeout(SampleM());
 }
 
+CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Generic_EntriesLeftAtTheDeadline,
+                 "BM-3 DL-1") {
+  // Entry "x" fails transiently at every attempt; "y" is applied at once. On
+  // a 1 s client, "x" ends DEADLINE_EXCEEDED and the call reports it.
+  ASSERT_TRUE(CreateClient("short", 1000).ok());
+  CallWith("short");
+  Arm("mutate_rows.entry", {{"status", "503"}, {"row_key", "x"}});
+  v1::MutateRowsRequest bulk;
+  for (const char* key : {"x", "y"}) {
+    auto* entry = bulk.add_entries();
+    entry->set_row_key(key);
+    *entry->add_mutations() = SetCell("f", "q", "v", 1000);
+  }
+  tpv1::MutateRowsResult result = Bulk(bulk);
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
+  ASSERT_EQ(result.entries_size(), 1);
+  EXPECT_EQ(result.entries(0).index(), 0);
+  EXPECT_EQ(result.entries(0).status().code(),
+            Code(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_GE(CountUntilDisarmed("mutate_rows.entry", "hit"), 2);  // retried
+  EXPECT_TRUE(ReadRow("y").has_row());
+}
+
 }  // namespace
 }  // namespace kvstore::conformance
