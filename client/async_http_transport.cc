@@ -95,9 +95,18 @@ class AsyncHttpTransport final : public AsyncTransport {
       : options_(options),
         endpoint_(std::move(endpoint)),
         host_(endpoint_.address().to_string()),
-        guard_(net::make_work_guard(ioc_)) {}
+        slots_(options.slots != nullptr
+                   ? options.slots
+                   : std::make_shared<RequestSlots>(options.pool_size)),
+        guard_(net::make_work_guard(ioc_)) {
+    // A slot the blocking transport gave back may serve a queued exchange.
+    slots_->SetListener([this] {
+      if (queued_.load() > 0) net::post(ioc_, [this] { ServeFreedSlot(); });
+    });
+  }
 
   ~AsyncHttpTransport() override {
+    slots_->SetListener(nullptr);
     CancelAll();
     guard_.reset();  // run() returns once everything pending has ended
     if (thread_.joinable()) {
@@ -190,53 +199,21 @@ class AsyncHttpTransport final : public AsyncTransport {
     return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
   }
 
-  // Any thread: a pooled connection, a new one, or a place in the queue.
+  // Any thread: a request slot and a pooled or new connection, or a place in
+  // the queue (behind those already queued).
   void Start(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
-    const absl::Time now = absl::Now();
     std::unique_ptr<Connection> conn;
     std::vector<std::unique_ptr<Connection>> stale;  // closed outside the lock
     bool connect = false;
     {
       absl::MutexLock lock(&mu_);
       if (closing_) return FinishLater(op, Cancelled());
-      if (now >= op->deadline) {
+      if (absl::Now() >= op->deadline) {
         return FinishLater(op, absl::DeadlineExceededError(
                                    "deadline exceeded before sending"));
       }
-      while (!idle_.empty() && conn == nullptr) {
-        std::unique_ptr<Connection> c = std::move(idle_.back());
-        idle_.pop_back();
-        if (now - c->idle_since < options_.max_idle) {
-          conn = std::move(c);
-        } else {
-          --open_;  // too old: the store may be closing it
-          stale.push_back(std::move(c));
-        }
-      }
-      if (conn != nullptr) {
-        busy_.insert(conn.get());
-      } else if (open_ < options_.pool_size) {
-        ++open_;
-        connect = true;
-      } else {
-        // Every connection is busy: wait for one, in order, until the
-        // deadline.
-        op->waiting = true;
-        op->queued = waiters_.insert(waiters_.end(), op);
-        op->wait_timer = std::make_unique<net::steady_timer>(ioc_);
-        op->wait_timer->expires_after(Until(op->deadline));
-        op->wait_timer->async_wait([this, op](const beast::error_code&) {
-          {
-            absl::MutexLock waiters_lock(&mu_);
-            if (!op->waiting) return;  // it got a connection, or was ended
-            op->waiting = false;
-            waiters_.erase(op->queued);
-          }
-          Finish(op, absl::DeadlineExceededError(
-                         "deadline exceeded waiting for a pooled connection"));
-        });
-        return;
-      }
+      if (!waiters_.empty() || !slots_->TryAcquire()) return Queue(op);
+      conn = TakeConnection(&connect, &stale);
     }
     if (conn != nullptr) {
       op->conn = std::move(conn);
@@ -245,11 +222,74 @@ class AsyncHttpTransport final : public AsyncTransport {
     if (connect) net::post(ioc_, [this, op] { Connect(op); });
   }
 
+  // For a request that holds a slot: an idle connection (marked busy), or
+  // null with *connect set once a new one is counted in open_. (A slot always
+  // leaves room: busy connections never outnumber the slots held.)
+  std::unique_ptr<Connection> TakeConnection(
+      bool* connect, std::vector<std::unique_ptr<Connection>>* stale)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Time now = absl::Now();
+    while (!idle_.empty()) {
+      std::unique_ptr<Connection> c = std::move(idle_.back());
+      idle_.pop_back();
+      if (now - c->idle_since < options_.max_idle) {
+        busy_.insert(c.get());
+        return c;
+      }
+      --open_;  // too old: the store may be closing it
+      stale->push_back(std::move(c));
+    }
+    ++open_;
+    *connect = true;
+    return nullptr;
+  }
+
+  // Every slot is taken: wait for one, in order, until the deadline.
+  void Queue(const OpPtr& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    op->waiting = true;
+    op->queued = waiters_.insert(waiters_.end(), op);
+    ++queued_;
+    op->wait_timer = std::make_unique<net::steady_timer>(ioc_);
+    op->wait_timer->expires_after(Until(op->deadline));
+    op->wait_timer->async_wait([this, op](const beast::error_code&) {
+      {
+        absl::MutexLock waiters_lock(&mu_);
+        if (!op->waiting) return;  // it got a connection, or was ended
+        op->waiting = false;
+        waiters_.erase(op->queued);
+        --queued_;
+      }
+      Finish(op, absl::DeadlineExceededError(
+                     "deadline exceeded waiting for a pooled connection"));
+    });
+  }
+
+  // I/O thread: a slot was given back outside this transport; the first
+  // waiter takes it if it is still free.
+  void ServeFreedSlot() ABSL_LOCKS_EXCLUDED(mu_) {
+    OpPtr next;
+    std::unique_ptr<Connection> conn;
+    std::vector<std::unique_ptr<Connection>> stale;  // closed outside the lock
+    bool connect = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closing_ || waiters_.empty() || !slots_->TryAcquire()) return;
+      next = NextWaiter();
+      conn = TakeConnection(&connect, &stale);
+    }
+    if (conn != nullptr) {
+      next->conn = std::move(conn);
+      return Send(next);
+    }
+    Connect(next);
+  }
+
   // The first waiter, taken off the queue; null if none.
   OpPtr NextWaiter() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (waiters_.empty()) return nullptr;
     OpPtr op = waiters_.front();
     waiters_.pop_front();
+    --queued_;
     op->waiting = false;
     op->wait_timer->cancel();
     return op;
@@ -287,6 +327,7 @@ class AsyncHttpTransport final : public AsyncTransport {
       }
       --open_;
     }
+    slots_->Release();
     Finish(op, Cancelled());
   }
 
@@ -387,7 +428,8 @@ class AsyncHttpTransport final : public AsyncTransport {
         });
   }
 
-  // Takes op's connection back: to the first waiter, else to the idle list.
+  // Takes op's connection back: to the first waiter (with op's slot), else
+  // to the idle list (and the slot back to the client's slots).
   void Release(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     std::unique_ptr<Connection> c = std::move(op->conn);
     OpPtr next;
@@ -395,24 +437,28 @@ class AsyncHttpTransport final : public AsyncTransport {
       absl::MutexLock lock(&mu_);
       busy_.erase(c.get());
       if (closing_) {
-        --open_;
-        return;  // (c closes)
+        --open_;  // (c closes)
+      } else {
+        c->stream.expires_never();
+        next = NextWaiter();
+        if (next == nullptr) {
+          c->idle_since = absl::Now();
+          idle_.push_back(std::move(c));
+        } else {
+          busy_.insert(c.get());
+        }
       }
-      c->stream.expires_never();
-      next = NextWaiter();
-      if (next == nullptr) {
-        c->idle_since = absl::Now();
-        idle_.push_back(std::move(c));
-        return;
-      }
-      busy_.insert(c.get());
+    }
+    if (next == nullptr) {
+      slots_->Release();
+      return;
     }
     next->conn = std::move(c);
     Send(next);
   }
 
   // Closes op's connection (broken, closed by the store, or cancelled); a
-  // waiter may open another in its place.
+  // waiter may open another in its place, with op's slot.
   void Drop(const OpPtr& op) ABSL_LOCKS_EXCLUDED(mu_) {
     OpPtr next;
     {
@@ -423,7 +469,11 @@ class AsyncHttpTransport final : public AsyncTransport {
       if (next != nullptr) ++open_;
     }
     op->conn.reset();
-    if (next != nullptr) net::post(ioc_, [this, next] { Connect(next); });
+    if (next == nullptr) {
+      slots_->Release();
+      return;
+    }
+    net::post(ioc_, [this, next] { Connect(next); });
   }
 
   void DropAndFinish(const OpPtr& op, absl::Status status)
@@ -462,6 +512,8 @@ class AsyncHttpTransport final : public AsyncTransport {
   const HttpTransportOptions options_;
   const tcp::endpoint endpoint_;
   const std::string host_;
+  const std::shared_ptr<RequestSlots> slots_;
+  std::atomic<int> queued_{0};  // waiters_.size(), read without the lock
   net::io_context ioc_{1};
   net::executor_work_guard<net::io_context::executor_type> guard_;
   absl::once_flag started_;

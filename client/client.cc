@@ -35,6 +35,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(
   if (!parsed.ok()) return parsed;
   transport_options.connect_timeout = options.connect_timeout;
   transport_options.pool_size = options.pool_size;
+  if (options.pool_size >= 1) {
+    transport_options.slots = std::make_shared<RequestSlots>(options.pool_size);
+  }
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       NewHttpTransport(transport_options);
   if (!transport.ok()) return transport.status();

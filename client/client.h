@@ -33,8 +33,10 @@
 // does). They have the same semantics, retries and timeouts; each calls its
 // `done` exactly once, on the client's I/O thread (started on the first async
 // call), so `done` must not block. A call that cannot start (a closed client)
-// calls `done` at once, on the calling thread. They use their own pool of up to
-// pool_size connections. CancelAsyncCalls, or destroying the client, ends the
+// calls `done` at once, on the calling thread. They keep their own
+// connections, but share pool_size with the blocking calls: at most pool_size
+// requests of a client are in flight at once, whichever path they take.
+// CancelAsyncCalls, or destroying the client, ends the
 // async calls in flight with CANCELLED; the destructor returns once their
 // `done` have run, and must not be called from a `done`.
 //
@@ -74,7 +76,7 @@ struct ClientOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration attempt_timeout = absl::Seconds(30);  // one HTTP exchange
   absl::Duration overall_timeout = absl::Seconds(60);  // a call, all attempts
-  int pool_size = 16;  // connections open at most; >= 1
+  int pool_size = 16;  // requests in flight at most, all calls; >= 1
   RetryOptions retry;
   // Sent with every request, e.g. {"X-Test-Tag", "t1"} to scope injected
   // faults to this client.

@@ -64,10 +64,26 @@ absl::Status ErrorStatus(const beast::error_code& ec, absl::string_view what) {
 class HttpTransport final : public Transport {
  public:
   HttpTransport(const HttpTransportOptions& options, tcp::endpoint endpoint)
-      : options_(options), endpoint_(std::move(endpoint)) {}
+      : options_(options),
+        endpoint_(std::move(endpoint)),
+        slots_(options.slots != nullptr
+                   ? options.slots
+                   : std::make_shared<RequestSlots>(options.pool_size)) {}
 
   absl::Status Exchange(const HttpRequestSpec& request, absl::Time deadline,
                         ResponseSink& sink) override {
+    if (!slots_->Acquire(deadline)) {
+      return absl::DeadlineExceededError(
+          "deadline exceeded waiting for a pooled connection");
+    }
+    absl::Status status = ExchangeHoldingASlot(request, deadline, sink);
+    slots_->Release();
+    return status;
+  }
+
+ private:
+  absl::Status ExchangeHoldingASlot(const HttpRequestSpec& request,
+                                    absl::Time deadline, ResponseSink& sink) {
     absl::StatusOr<std::unique_ptr<Connection>> conn = Acquire(deadline);
     if (!conn.ok()) return conn.status();
     bool keep = false;
@@ -80,7 +96,6 @@ class HttpTransport final : public Transport {
     return status;
   }
 
- private:
   // An idle connection, or a new one once fewer than pool_size are open.
   absl::StatusOr<std::unique_ptr<Connection>> Acquire(absl::Time deadline) {
     {
@@ -211,6 +226,7 @@ class HttpTransport final : public Transport {
 
   const HttpTransportOptions options_;
   const tcp::endpoint endpoint_;
+  const std::shared_ptr<RequestSlots> slots_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;  // idle + in use

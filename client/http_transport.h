@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/request_slots.h"
 #include "client/transport.h"
 
 namespace kvstore {
@@ -28,6 +29,10 @@ struct HttpTransportOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   int pool_size = 16;  // >= 1
   absl::Duration max_idle = absl::Seconds(30);
+  // Shared with the client's other transport, so that pool_size bounds the
+  // client's requests in flight whatever path they take. Null: the
+  // transport's own, of pool_size.
+  std::shared_ptr<RequestSlots> slots;
 };
 
 // Parses an endpoint "ip:port" into `host` and `port`. InvalidArgument if

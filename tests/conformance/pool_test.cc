@@ -1,6 +1,7 @@
 // pool_size bounds a client's requests at the store: with pool_size = 2, two
 // calls are parked at the store, and a third waits in the library until one of
 // them is released: it reaches the store only after a `released` event.
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,19 +17,30 @@ constexpr int kPool = 2;
 class PoolTest : public FaultTest {
  protected:
   void BoundsRequestsAtTheStore(const Method& m) {
+    BoundsRequestsAtTheStore(std::vector<Method>(kPool, m), m);
+  }
+
+  // Parks `first` (kPool calls, in this order) at the store, then makes
+  // `then`, which must wait until one of them is released.
+  void BoundsRequestsAtTheStore(const std::vector<Method>& first,
+                                const Method& then) {
+    ASSERT_EQ(first.size(), static_cast<size_t>(kPool));
     ASSERT_TRUE(CreateClient("pooled", 0, "", kPool).ok());
     CallWith("pooled");
     // The first kPool requests park; later ones pass (count).
-    Arm(kParsed, {{"action", "pause"},
-                  {"count", absl::StrCat(kPool)},
-                  {"path", PathOf(m)}});
+    std::map<std::string, std::string> pause = {{"action", "pause"},
+                                                {"count", absl::StrCat(kPool)}};
+    bool one_path = true;
+    for (const Method& m : first) one_path = one_path && m.verb == then.verb;
+    if (one_path) pause["path"] = PathOf(then);
+    Arm(kParsed, pause);
     std::vector<int> codes(kPool + 1, -1);
     std::vector<std::thread> calls;
     for (int i = 0; i < kPool; ++i) {
-      calls.emplace_back([&, i] { codes[i] = m.call(*this); });
+      calls.emplace_back([&, i] { codes[i] = first[i].call(*this); });
     }
     ASSERT_TRUE(Events().WaitForCount(kParsed, "paused", kPool, kWait).ok());
-    calls.emplace_back([&] { codes[kPool] = m.call(*this); });
+    calls.emplace_back([&] { codes[kPool] = then.call(*this); });
     // Room for a library that opens another connection to show it: its
     // request would reach the store now. (A slow machine can only hide a
     // violation here, never fail a library that waits.)
@@ -80,6 +92,12 @@ CONFORMANCE_TEST(PoolTest,
                  SampleRowKeys_Generic_PoolSizeBoundsRequestsAtTheStore,
                  "PL-1") {
   BoundsRequestsAtTheStore(SampleM());
+}
+
+CONFORMANCE_TEST(PoolTest, EveryRpc_Generic_PoolSizeBoundsMethodsTogether,
+                 "PL-1") {
+  // A read of many rows and a single-row read hold the pool; a write waits.
+  BoundsRequestsAtTheStore({ReadRowsM(), ReadRowM()}, MutateRowM());
 }
 
 }  // namespace
