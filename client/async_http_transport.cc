@@ -308,9 +308,16 @@ class AsyncHttpTransport final : public AsyncTransport {
             endpoint_, [this, op](const beast::error_code& ec) {
               if (ec) {
                 Drop(op);
-                return Finish(
-                    op, ErrorStatus(ec, absl::StrCat("connecting to ", host_,
-                                                     ":", endpoint_.port())));
+                absl::Status failed =
+                    ErrorStatus(ec, absl::StrCat("connecting to ", host_, ":",
+                                                 endpoint_.port()));
+                // A connect timeout before the call's deadline is a
+                // transport failure, not the call running out of time.
+                if (failed.code() == absl::StatusCode::kDeadlineExceeded &&
+                    absl::Now() < op->deadline) {
+                  failed = absl::UnavailableError(failed.message());
+                }
+                return Finish(op, std::move(failed));
               }
               beast::error_code ignored, failed;
               op->conn->stream.socket().set_option(tcp::no_delay(true),

@@ -130,7 +130,9 @@ class HttpTransport final : public Transport {
     Run(*c, done);
     if (ec) {
       Discard();
-      if (ec == beast::error::timeout) {
+      // (A connect timeout before the call's deadline is a transport
+      // failure, not the call running out of time.)
+      if (ec == beast::error::timeout && absl::Now() >= deadline) {
         return absl::DeadlineExceededError(
             absl::StrCat("connecting to ", endpoint_.address().to_string(), ":",
                          endpoint_.port(), ": timed out"));

@@ -166,9 +166,11 @@ grpc::Status ProxyService::CreateClient(
     if (timeout <= absl::ZeroDuration()) {
       return Invalid("per_operation_timeout must be positive");
     }
-    options.attempt_timeout = timeout;
     options.overall_timeout = timeout;
   }
+  // An attempt may use all the time the call has left (docs/conformance.md
+  // DL-1), whether the timeout was given or is the default.
+  options.attempt_timeout = options.overall_timeout;
   if (request->pool_size() < 0) return Invalid("pool_size must be >= 0");
   if (request->pool_size() > 0) options.pool_size = request->pool_size();
   absl::StatusOr<std::unique_ptr<Client>> client = Client::Create(options);

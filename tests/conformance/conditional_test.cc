@@ -119,6 +119,7 @@ CONFORMANCE_TEST(ConformanceTest,
               {SetCell("one", "owner", ids[static_cast<size_t>(i)], 2)}, {});
       tpv1::CheckAndMutateRowResult result;
       grpc::ClientContext context;
+      SetRpcDeadline(&context);
       if (!stub().CheckAndMutateRow(&context, request, &result).ok() ||
           result.status().code() != 0) {
         ++errors;
@@ -222,6 +223,7 @@ CONFORMANCE_TEST(ConformanceTest,
         *request.mutable_request()->add_rules() = IncrementBy("f", "n", 1);
         tpv1::RowResult result;
         grpc::ClientContext context;
+        SetRpcDeadline(&context);
         if (!stub().ReadModifyWriteRow(&context, request, &result).ok() ||
             result.status().code() != 0) {
           ++errors;

@@ -65,10 +65,11 @@ class DeadlineTest : public FaultTest {
     EXPECT_LE(took, absl::Seconds(1) + kSlack);
   }
 
-  // A 503 asking for Retry-After: 30 on a 1.5 s client: the call ends at once
-  // with DEADLINE_EXCEEDED, after one attempt, not 30 s later.
+  // A 503 asking for Retry-After: 30 on a 20 s client: the call ends at once
+  // with DEADLINE_EXCEEDED, after one attempt; not 30 s later, nor at its
+  // deadline 20 s later.
   void DoesNotWaitPastTheDeadline(const Method& m) {
-    ASSERT_TRUE(CreateClient("short", 1500).ok());
+    ASSERT_TRUE(CreateClient("short", 20000).ok());
     CallWith("short");
     Arm(kParsed, {{"status", "503"},
                   {"retry_after", "30"},
@@ -77,7 +78,7 @@ class DeadlineTest : public FaultTest {
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
     absl::Duration took = StoreTimeFromFirstHitToDisarm(kParsed);
     EXPECT_EQ(Events().Count(kParsed, "hit"), 1);
-    EXPECT_LE(took, absl::Milliseconds(1500) + kSlack);
+    EXPECT_LE(took, absl::Seconds(10)) << "it waited instead of ending";
   }
 
   // An 8 s client waits on a store that holds its request for 1.5 s: the
@@ -87,12 +88,14 @@ class DeadlineTest : public FaultTest {
     CallWith("patient");
     Arm(kParsed, {{"action", "pause"}, {"count", "1"}, {"path", PathOf(m)}});
     int code = -1;
-    std::thread call([&] { code = m.call(*this); });
+    std::vector<std::thread> calls;
+    ReleaseAndJoin guard(Injection(), calls);
+    calls.emplace_back([&] { code = m.call(*this); });
     auto paused = Events().WaitFor(kParsed, "paused", kWait);
     ASSERT_TRUE(paused.ok()) << paused.status();
     absl::SleepFor(absl::Milliseconds(1500));
     ASSERT_TRUE(Injection().Message(kParsed).ok());
-    call.join();
+    calls[0].join();
     auto released = Events().WaitFor(kParsed, "released", kWait);
     ASSERT_TRUE(released.ok()) << released.status();
     // The store held it at least 1.5 s (so the check means something).

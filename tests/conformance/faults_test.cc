@@ -13,18 +13,6 @@
 namespace kvstore::conformance {
 namespace {
 
-// A bulk request of one mutation per entry.
-v1::MutateRowsRequest BulkOf(
-    const std::vector<std::pair<std::string, v1::Mutation>>& entries) {
-  v1::MutateRowsRequest bulk;
-  for (const auto& [key, mutation] : entries) {
-    auto* entry = bulk.add_entries();
-    entry->set_row_key(key);
-    *entry->add_mutations() = mutation;
-  }
-  return bulk;
-}
-
 // --- Retry_TransientError (idempotent) / NoRetry_TransientError ------------
 
 CONFORMANCE_TEST(FaultTest, ReadRow_Retry_TransientError,
@@ -131,6 +119,30 @@ CONFORMANCE_TEST(FaultTest, SampleRowKeys_Generic_CloseClient, "LC-3") {
   ClosesWithCallsInFlight(SampleM());
 }
 
+// --- Generic_RemoveClient ----------------------------------------------------
+
+CONFORMANCE_TEST(FaultTest, ReadRow_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(ReadRowM());
+}
+CONFORMANCE_TEST(FaultTest, ReadRows_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(ReadRowsM());
+}
+CONFORMANCE_TEST(FaultTest, MutateRow_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(MutateRowM());
+}
+CONFORMANCE_TEST(FaultTest, BulkMutateRows_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(BulkM());
+}
+CONFORMANCE_TEST(FaultTest, CheckAndMutateRow_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(CheckAndMutateM());
+}
+CONFORMANCE_TEST(FaultTest, ReadModifyWriteRow_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(ReadModifyWriteM());
+}
+CONFORMANCE_TEST(FaultTest, SampleRowKeys_Generic_RemoveClient, "LC-4") {
+  RemovesWithCallsInFlight(SampleM());
+}
+
 // --- Generic_MultiStreams ----------------------------------------------------
 
 CONFORMANCE_TEST(FaultTest, ReadRow_Generic_MultiStreams, "LC-5 PL-2") {
@@ -223,8 +235,9 @@ CONFORMANCE_TEST(FaultTest,
   // Applied once, not retried: the counter is 5.
   tpv1::RowResult read = ReadRow("n");
   ASSERT_TRUE(read.has_row());
-  EXPECT_EQ(read.row().families(0).columns(0).cells(0).value(),
-            std::string("\0\0\0\0\0\0\0\5", 8));
+  const v1::Cell* counter = CellOf(read, "f", "c");
+  ASSERT_NE(counter, nullptr);
+  EXPECT_EQ(counter->value(), std::string("\0\0\0\0\0\0\0\5", 8));
 }
 
 CONFORMANCE_TEST(FaultTest, MutateRow_Retry_FailedAfterCommitIsAppliedOnce,
@@ -234,7 +247,7 @@ CONFORMANCE_TEST(FaultTest, MutateRow_Retry_FailedAfterCommitIsAppliedOnce,
   EXPECT_EQ(CountUntilDisarmed("mutation.after_commit", "hit"), 2);
   tpv1::RowResult read = ReadRow("m");
   ASSERT_TRUE(read.has_row());
-  EXPECT_EQ(read.row().families(0).columns(0).cells_size(), 1);
+  EXPECT_EQ(CellCount(read, "f", "q"), 1);
 }
 
 CONFORMANCE_TEST(FaultTest,

@@ -37,12 +37,6 @@ ProxyState& Proxy() {
   return *state;
 }
 
-// Per-RPC deadline: generous, so a hung proxy fails the test, not the run.
-void Prepare(grpc::ClientContext* context) {
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(60));
-}
-
 // One probe before any test: CreateClient without a client_id must fail with
 // INVALID_ARGUMENT (docs/conformance.md CH-2). Anything else means nothing
 // (or something other than a test proxy) answers at `address`: say so once,
@@ -73,8 +67,17 @@ void ExitUnlessProxyAnswers(tpv1::TestProxy::Stub& stub,
 
 }  // namespace
 
+void SetRpcDeadline(grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(60));
+}
+
 bool RegisterRules(const char* name, const char* rules) {
-  Rules()[name] = absl::StrSplit(rules, ' ', absl::SkipEmpty());
+  std::vector<std::string> ids = absl::StrSplit(rules, ' ', absl::SkipEmpty());
+  if (!Rules().emplace(name, std::move(ids)).second) {
+    std::fprintf(stderr, "kvstore_conformance: two tests are named %s\n", name);
+    std::abort();
+  }
   return true;
 }
 
@@ -180,7 +183,7 @@ grpc::Status ConformanceTest::CloseClient(const std::string& id) {
   request.set_client_id(id);
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   return stub().CloseClient(&context, request, &response);
 }
 
@@ -203,7 +206,7 @@ grpc::Status ConformanceTest::CreateClient(const std::string& id,
   request.set_pool_size(pool_size);
   tpv1::CreateClientResponse response;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status status = stub().CreateClient(&context, request, &response);
   if (status.ok()) extra_clients_.push_back(id);
   return status;
@@ -214,7 +217,7 @@ grpc::Status ConformanceTest::RemoveClient(const std::string& id) {
   request.set_client_id(id);
   tpv1::RemoveClientResponse response;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   return stub().RemoveClient(&context, request, &response);
 }
 
@@ -230,7 +233,7 @@ tpv1::MutateRowResult ConformanceTest::Mutate(
   }
   tpv1::MutateRowResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().MutateRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -246,7 +249,7 @@ tpv1::RowResult ConformanceTest::ReadRow(const std::string& key,
   if (filter != nullptr) *request.mutable_filter() = *filter;
   tpv1::RowResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().ReadRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -262,7 +265,7 @@ tpv1::RowsResult ConformanceTest::ReadRows(const v1::ReadRowsRequest& read,
   request.set_cancel_after_rows(cancel_after_rows);
   tpv1::RowsResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().ReadRows(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -276,7 +279,7 @@ tpv1::MutateRowsResult ConformanceTest::Bulk(const v1::MutateRowsRequest& bulk,
   *request.mutable_request() = bulk;
   tpv1::MutateRowsResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().BulkMutateRows(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -290,7 +293,7 @@ tpv1::CheckAndMutateRowResult ConformanceTest::CheckAndMutate(
   *request.mutable_request() = cam;
   tpv1::CheckAndMutateRowResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().CheckAndMutateRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -308,7 +311,7 @@ tpv1::RowResult ConformanceTest::ReadModifyWrite(
   }
   tpv1::RowResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().ReadModifyWriteRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;
@@ -320,7 +323,7 @@ tpv1::SampleRowKeysResult ConformanceTest::Sample(const std::string& table) {
   request.set_table_name(table);
   tpv1::SampleRowKeysResult result;
   grpc::ClientContext context;
-  Prepare(&context);
+  SetRpcDeadline(&context);
   grpc::Status rpc = stub().SampleRowKeys(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
   return result;

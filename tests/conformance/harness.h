@@ -37,6 +37,10 @@ bool RegisterRules(const char* name, const char* rules);
 // Test name -> the rule ids it checks, for every CONFORMANCE_TEST.
 const std::map<std::string, std::vector<std::string>>& RegisteredRules();
 
+// Gives an RPC to the proxy a generous deadline (60 s), so a hung proxy fails
+// the test, not the run. Every RPC of the harness has one.
+void SetRpcDeadline(grpc::ClientContext* context);
+
 // A canonical code as the results carry it.
 inline int Code(absl::StatusCode code) { return static_cast<int>(code); }
 

@@ -26,8 +26,12 @@ CONFORMANCE_TEST(ConformanceTest, CreateClient_Generic_EmptyIdIsInvalid,
 
 CONFORMANCE_TEST(ConformanceTest, CreateClient_Generic_MalformedTargetIsInvalid,
                  "CH-2") {
-  EXPECT_EQ(CreateClient("bad-target", 0, "no-port-here").error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  for (const char* target : {"no-port-here", "127.0.0.1:0", "127.0.0.1:65536",
+                             "127.0.0.1:", ":4000", "127.0.0.1:x"}) {
+    EXPECT_EQ(CreateClient("bad-target", 0, target).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << target;
+  }
 }
 
 CONFORMANCE_TEST(ConformanceTest, RemoveClient_Generic_UnknownIsNotFound,
@@ -54,6 +58,7 @@ CONFORMANCE_TEST(ConformanceTest,
   request.set_row_key("k");
   tpv1::RowResult result;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   EXPECT_EQ(stub().ReadRow(&context, request, &result).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -64,6 +69,7 @@ CONFORMANCE_TEST(ConformanceTest,
   request.set_client_id(client_id());
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   ASSERT_TRUE(stub().CloseClient(&context, request, &response).ok());
   auto result = Mutate("k", {SetCell("f", "q", "v")});
   EXPECT_EQ(result.status().code(),
@@ -79,6 +85,7 @@ CONFORMANCE_TEST(ConformanceTest, CloseClient_Generic_UnknownIsNotFound,
   request.set_client_id("never-created");
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   EXPECT_EQ(stub().CloseClient(&context, request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -92,6 +99,7 @@ CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_UnknownClientIsNotFound,
   *request.mutable_request()->add_mutations() = SetCell("f", "q", "v");
   tpv1::MutateRowResult result;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   EXPECT_EQ(stub().MutateRow(&context, request, &result).error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
@@ -103,6 +111,7 @@ CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_MissingRequestIsInvalid,
   request.set_table_name("t");
   tpv1::MutateRowResult result;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   EXPECT_EQ(stub().MutateRow(&context, request, &result).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -116,6 +125,7 @@ CONFORMANCE_TEST(ConformanceTest,
   request.set_cancel_after_rows(-1);
   tpv1::RowsResult result;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   EXPECT_EQ(stub().ReadRows(&context, request, &result).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
@@ -127,6 +137,7 @@ CONFORMANCE_TEST(ConformanceTest, CreateClient_Generic_ClientsAreIndependent,
   request.set_client_id("other");
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   ASSERT_TRUE(stub().CloseClient(&context, request, &response).ok());
   // Closing "other" leaves this test's client working.
   EXPECT_EQ(Mutate("k", {SetCell("f", "q", "v")}).status().code(), 0);
@@ -141,6 +152,7 @@ CONFORMANCE_TEST(ConformanceTest,
     request.mutable_per_operation_timeout()->set_seconds(seconds);
     tpv1::CreateClientResponse response;
     grpc::ClientContext context;
+    SetRpcDeadline(&context);
     EXPECT_EQ(stub().CreateClient(&context, request, &response).error_code(),
               grpc::StatusCode::INVALID_ARGUMENT)
         << seconds << " s";
@@ -185,6 +197,7 @@ std::vector<grpc::StatusCode> EveryRpcNaming(tpv1::TestProxy::Stub& stub,
   auto run = [&](auto method, auto request, auto response) {
     request.set_client_id(id);
     grpc::ClientContext context;
+    SetRpcDeadline(&context);
     codes.push_back((stub.*method)(&context, request, &response).error_code());
   };
   using Stub = tpv1::TestProxy::Stub;
@@ -241,6 +254,7 @@ CONFORMANCE_TEST(ConformanceTest, EveryRpc_Generic_MissingRequestIsInvalid,
     request.set_client_id(client_id());
     request.set_table_name("t");
     grpc::ClientContext context;
+    SetRpcDeadline(&context);
     return (stub().*method)(&context, request, &response).error_code();
   };
   EXPECT_EQ(

@@ -36,6 +36,7 @@ class PoolTest : public FaultTest {
     Arm(kParsed, pause);
     std::vector<int> codes(kPool + 1, -1);
     std::vector<std::thread> calls;
+    ReleaseAndJoin guard(Injection(), calls);
     for (int i = 0; i < kPool; ++i) {
       calls.emplace_back([&, i] { codes[i] = first[i].call(*this); });
     }

@@ -146,6 +146,7 @@ CONFORMANCE_TEST(ConformanceTest,
   request.set_row_key("k");
   tpv1::RowResult result;
   grpc::ClientContext context;
+  SetRpcDeadline(&context);
   ASSERT_TRUE(stub().ReadRow(&context, request, &result).ok());
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
 }

@@ -171,7 +171,9 @@ CONFORMANCE_TEST(ResumeTest, ReadRows_Retry_ResumesWithinKeysAfterTheLastOne,
   v1::ReadRowsRequest request;
   request.mutable_rows()->add_row_keys("r12");
   request.mutable_rows()->add_row_keys("r15");
+  Arm(kParsed, {{"skip", "1000000000"}});  // counts attempts, never fires
   ExpectResumed(request, 2, false, {"r12", "r15"});
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1) << "a needless attempt";
 }
 
 CONFORMANCE_TEST(ResumeTest, ReadRows_Retry_ResumesWithinRanges,
@@ -209,7 +211,9 @@ CONFORMANCE_TEST(ResumeTest,
   // complete (a resend with rows_limit 0 would read without a limit).
   v1::ReadRowsRequest request = KeysAndOpenRange();
   request.set_rows_limit(3);
+  Arm(kParsed, {{"skip", "1000000000"}});  // counts attempts, never fires
   ExpectResumed(request, 3, false, {"a", "c", "r20"});
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1) << "a needless attempt";
 }
 
 CONFORMANCE_TEST(ResumeTest,
@@ -243,6 +247,20 @@ CONFORMANCE_TEST(ResumeTest, ReadRows_Generic_RowsBeforeAFailureAreKept,
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(Keys(result), (std::vector<std::string>{"a", "b", "c"}));
   ASSERT_TRUE(Events().WaitFor(kParsed, "paused", kWait).ok());
+}
+
+CONFORMANCE_TEST(ResumeTest, ReadRows_Retry_AttemptBudgetCountsResumedAttempts,
+                 "ID-1 RR-1 BO-2 RR-7") {
+  // Every stream fails after one row: progress does not renew the budget, so
+  // the read ends UNAVAILABLE after 10 attempts, with their 10 rows.
+  Arm("read_rows.row", {{"status", "503"}, {"after_rows", "1"}});
+  Arm(kParsed, {{"skip", "1000000000"}});  // counts attempts, never fires
+  tpv1::RowsResult result = ReadRows(v1::ReadRowsRequest());
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(Keys(result),
+            (std::vector<std::string>{"a", "b", "c", "r10", "r11", "r12", "r13",
+                                      "r14", "r15", "r16"}));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 10);
 }
 
 }  // namespace

@@ -26,13 +26,14 @@ std::vector<std::string> Patterns(absl::string_view line) {
   return out;
 }
 
-bool GlobMatch(const std::string& pattern, const std::string& name) {
+// A pattern's `*` matches any run of characters; the rest is literal.
+std::string GlobRegex(const std::string& pattern) {
   std::vector<std::string> pieces;
   for (absl::string_view piece : absl::StrSplit(pattern, '*')) {
     pieces.push_back(
         RE2::QuoteMeta(re2::StringPiece(piece.data(), piece.size())));
   }
-  return RE2::FullMatch(name, RE2(absl::StrJoin(pieces, ".*")));
+  return absl::StrJoin(pieces, ".*");
 }
 
 }  // namespace
@@ -80,8 +81,9 @@ std::vector<std::string> CheckRules(
     std::set<std::string> listed;
     for (const std::string& pattern : rule.patterns) {
       bool any = false;
+      const RE2 glob(GlobRegex(pattern));
       for (const std::string& test : tests) {
-        if (GlobMatch(pattern, test)) {
+        if (RE2::FullMatch(test, glob)) {
           listed.insert(test);
           any = true;
         }

@@ -76,6 +76,7 @@ CONFORMANCE_TEST(ConformanceTest, MutateRow_Generic_ManyClientsInParallel,
         *request.mutable_request()->add_mutations() = SetCell("f", "q", id);
         tpv1::MutateRowResult result;
         grpc::ClientContext context;
+        SetRpcDeadline(&context);
         if (!stub().MutateRow(&context, request, &result).ok() ||
             result.status().code() != 0) {
           ++errors;
@@ -115,6 +116,7 @@ CONFORMANCE_TEST(ConformanceTest, ReadRows_Generic_ParallelScansOnOneClient,
         request.mutable_request();
         tpv1::RowsResult result;
         grpc::ClientContext context;
+        SetRpcDeadline(&context);
         if (!stub().ReadRows(&context, request, &result).ok() ||
             result.status().code() != 0 || result.rows_size() != 300) {
           ++bad;
