@@ -43,6 +43,10 @@ HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding) {
 HttpReply VerdictReply(const Verdict& verdict, Encoding encoding) {
   if (verdict.kind != Verdict::kError) return HttpReply::Drop();
   HttpResponse res = ErrorResponse(verdict.AsStatus(), encoding);
+  if (verdict.text_body) {
+    res.set(http::field::content_type, "text/plain");
+    res.body() = verdict.message;
+  }
   res.result(static_cast<http::status>(verdict.http_status));
   if (verdict.retry_after_s >= 0) {
     res.set(http::field::retry_after, std::to_string(verdict.retry_after_s));

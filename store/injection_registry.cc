@@ -39,6 +39,9 @@ absl::string_view InjectActionName(InjectAction action) {
 
 absl::Status Verdict::AsStatus() const {
   if (kind != kError) return absl::OkStatus();
+  if (body_code > 0) {
+    return absl::Status(static_cast<absl::StatusCode>(body_code), message);
+  }
   return absl::Status(CodeFromHttpStatus(http_status), message);
 }
 
@@ -103,6 +106,8 @@ struct InjectionRegistry::Arming {
   int http_status = 503;
   int retry_after_s = -1;
   std::string message;
+  int body_code = -1;      // `code`: the Status body's code; -1: from status
+  bool text_body = false;  // `body` = text: a text/plain body, no Status
   absl::Duration delay = absl::Seconds(1);
   absl::Duration timeout = absl::Seconds(60);
   int64_t count = 0;
@@ -266,6 +271,14 @@ absl::Status InjectionRegistry::Arm(
       status = ParseInt(key, value, 0, 86400, &arming->retry_after_s);
     } else if (key == "message") {
       arming->message = value;
+    } else if (key == "code") {
+      status = ParseInt(key, value, 1, 16, &arming->body_code);
+    } else if (key == "body") {
+      if (value != "status" && value != "text") {
+        status = absl::InvalidArgumentError(
+            absl::StrCat("body must be status or text, not '", value, "'"));
+      }
+      arming->text_body = value == "text";
     } else if (key == "delay_ms" || key == "timeout_ms") {
       int64_t ms = 0;
       status =
@@ -305,7 +318,8 @@ absl::Status InjectionRegistry::Arm(
     } else {
       status = absl::InvalidArgumentError(absl::StrCat(
           "unknown parameter '", key,
-          "' (known: action, status, retry_after, message, delay_ms, "
+          "' (known: action, status, retry_after, message, code, body, "
+          "delay_ms, "
           "timeout_ms, count, skip, probability, seed, table, row_key, path, "
           "tag, after_rows)"));
     }
@@ -486,8 +500,15 @@ std::shared_ptr<InjectionRegistry::Arming> InjectionRegistry::Decide(
 
 namespace {
 
+// What an error arming's body says: its code (-1: from the HTTP status) and
+// whether it is plain text instead of a Status.
+struct ErrorBody {
+  int code = -1;
+  bool text = false;
+};
+
 Verdict VerdictOf(InjectAction action, int http_status, std::string message,
-                  int retry_after_s) {
+                  int retry_after_s, ErrorBody body) {
   Verdict v;
   switch (action) {
     case InjectAction::kError:
@@ -495,6 +516,8 @@ Verdict VerdictOf(InjectAction action, int http_status, std::string message,
       v.http_status = http_status;
       v.message = std::move(message);
       v.retry_after_s = retry_after_s;
+      v.body_code = body.code;
+      v.text_body = body.text;
       break;
     case InjectAction::kDrop:
       v.kind = Verdict::kDrop;
@@ -542,7 +565,8 @@ void InjectionRegistry::Check(PointId id, const RequestInfo& request,
       } else if (action != InjectAction::kPause &&
                  action != InjectAction::kDelay) {
         verdict = VerdictOf(action, arming->http_status, arming->message,
-                            arming->retry_after_s);
+                            arming->retry_after_s,
+                            {arming->body_code, arming->text_body});
       }
     }
   }
@@ -561,7 +585,8 @@ Verdict InjectionRegistry::CheckNow(PointId id, const RequestInfo& request) {
       delay = arming->delay;
     } else {
       verdict = VerdictOf(arming->action, arming->http_status, arming->message,
-                          arming->retry_after_s);
+                          arming->retry_after_s,
+                          {arming->body_code, arming->text_body});
     }
   }
   absl::SleepFor(delay);

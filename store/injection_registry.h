@@ -9,6 +9,8 @@
 //                drop closes the connection without an answer; reset lets
 //                the request run, sends half of its answer (status line,
 //                headers, half the body) and resets the connection (RST)
+//   code, body   error: the code of the Status body (1-16; default: the
+//                HTTP status's), or body=text for a text/plain body instead
 //   status       error: the HTTP status, 400-599 (default 503); retry_after:
 //   seconds
 //                for a Retry-After header; message: the error text
@@ -118,6 +120,8 @@ struct Verdict {
   int http_status = 0;            // kError
   std::string message;            // kError
   int retry_after_s = -1;         // kError: a Retry-After header if >= 0
+  int body_code = -1;             // kError: the Status body's code, if > 0
+  bool text_body = false;         // kError: a text/plain body, no Status
   absl::Status AsStatus() const;  // kError as a canonical status
 };
 

@@ -155,5 +155,43 @@ CONFORMANCE_TEST(TransportTest, ReadRow_NoRetry_ClientErrorOutsideTheTable,
   EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
 }
 
+// Bodies that are not a Status (a proxy in front of the store, a load
+// balancer) are read by the HTTP status; a Status body's code wins over it.
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_PlainTextServerError,
+                 "API-2 ID-1 API-3 TR-1 TR-3") {
+  Arm(kParsed, {{"status", "502"}, {"body", "text"}, {"count", "1"}});
+  EXPECT_EQ(ReadRowM().call(*this), 0);  // 5xx outside the table: UNAVAILABLE
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_PlainTextUnavailable,
+                 "ID-2 API-3 TR-1 TR-3") {
+  Arm(kParsed, {{"status", "503"}, {"body", "text"}, {"count", "1"}});
+  EXPECT_EQ(MutateRowM().call(*this), 0);
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+}
+CONFORMANCE_TEST(TransportTest, ReadRow_NoRetry_PlainTextClientError,
+                 "API-2 API-3 TR-2") {
+  Arm(kParsed, {{"status", "418"}, {"body", "text"}, {"count", "1"}});
+  EXPECT_EQ(ReadRow("a").status().code(),
+            Code(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+}
+CONFORMANCE_TEST(TransportTest, ReadRow_NoRetry_BodyCodeGoverns,
+                 "API-2 API-3 TR-2") {
+  // HTTP 503, but the body says INVALID_ARGUMENT: permanent.
+  Arm(kParsed, {{"status", "503"}, {"code", "3"}, {"count", "1"}});
+  EXPECT_EQ(ReadRow("a").status().code(),
+            Code(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_BodyCodeGoverns,
+                 "ID-2 API-3 TR-1 TR-3") {
+  // HTTP 400, but the body says UNAVAILABLE: transient.
+  Arm(kParsed, {{"status", "400"}, {"code", "14"}, {"count", "1"}});
+  EXPECT_EQ(MutateRowM().call(*this), 0);
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+}
+
 }  // namespace
 }  // namespace kvstore::conformance

@@ -68,6 +68,28 @@ TEST_F(RegistryTest, UnknownPointsAndBadParametersAreRejected) {
   EXPECT_FALSE(registry_->armed(PointId::kRequestParsed));
 }
 
+TEST_F(RegistryTest, AnErrorsBodyMayCarryItsOwnCodeOrBeText) {
+  EXPECT_EQ(registry_->Arm("request.parsed", false, {{"body", "xml"}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->Arm("request.parsed", false, {{"code", "17"}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(
+      registry_
+          ->Arm("request.parsed", false, {{"status", "503"}, {"code", "3"}})
+          .ok());
+  Verdict coded = CheckNow(PointId::kRequestParsed);
+  EXPECT_EQ(coded.http_status, 503);
+  EXPECT_EQ(coded.AsStatus().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(coded.text_body);
+  ASSERT_TRUE(
+      registry_
+          ->Arm("request.parsed", false, {{"status", "502"}, {"body", "text"}})
+          .ok());
+  Verdict text = CheckNow(PointId::kRequestParsed);
+  EXPECT_TRUE(text.text_body);
+  EXPECT_EQ(text.AsStatus().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST_F(RegistryTest, OneShotFiresOnceThenCountsHits) {
   ASSERT_TRUE(registry_
                   ->Arm("request.parsed", true,
