@@ -624,6 +624,9 @@ std::string FirstHalfOfAnswer(HttpReply& reply) {
 void Session::SendCut(HttpReply reply) {
   if (closed_) return;
   auto bytes = std::make_shared<std::string>(FirstHalfOfAnswer(reply));
+  // A peer that stops reading holds the session no longer than idle_timeout.
+  deadline_ =
+      Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
   net::async_write(
       socket_, net::buffer(*bytes),
       [self = shared_from_this(), bytes](beast::error_code, size_t) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -200,9 +201,14 @@ class FaultTest : public ConformanceTest {
 
   // Runs `n` calls at once, parks all of them at the store, then `between`,
   // then releases them; returns their status codes.
+  // With `park_once`, only the first n requests park (a retry passes).
   std::vector<int> ParkAndRelease(const Method& m, int n,
-                                  const std::function<void()>& between) {
-    Arm(kParsed, {{"action", "pause"}, {"path", PathOf(m)}});
+                                  const std::function<void()>& between,
+                                  bool park_once = false) {
+    std::map<std::string, std::string> pause = {{"action", "pause"},
+                                                {"path", PathOf(m)}};
+    if (park_once) pause["count"] = absl::StrCat(n);
+    Arm(kParsed, pause);
     std::vector<int> codes(n, -1);
     std::vector<std::thread> calls;
     ReleaseAndJoin guard(Injection(), calls);
@@ -231,6 +237,19 @@ class FaultTest : public ConformanceTest {
     std::vector<int> codes = ParkAndRelease(
         m, 3, [&] { ASSERT_TRUE(RemoveClient(client_id()).ok()); });
     for (int code : codes) EXPECT_EQ(code, 0);
+  }
+
+  // CloseClient with calls in flight, each of which then fails transiently
+  // once at `later_point` (armed with `fault`): they still retry and succeed.
+  void RetriesAfterClose(const Method& m, const std::string& later_point,
+                         std::map<std::string, std::string> fault) {
+    fault["count"] = "3";
+    Arm(later_point, fault);
+    std::vector<int> codes = ParkAndRelease(
+        m, 3, [&] { ASSERT_TRUE(CloseClient(client_id()).ok()); },
+        /*park_once=*/true);
+    for (int code : codes) EXPECT_EQ(code, 0);
+    EXPECT_EQ(CountUntilDisarmed(later_point, "fired"), 3);
   }
 
   // CloseClient with calls in flight: they finish; a new call fails.

@@ -119,6 +119,25 @@ CONFORMANCE_TEST(FaultTest, SampleRowKeys_Generic_CloseClient, "LC-3") {
   ClosesWithCallsInFlight(SampleM());
 }
 
+// --- Retry_RetriesAfterCloseClient -------------------------------------------
+// The calls were running when the client closed: their retries are theirs.
+
+CONFORMANCE_TEST(FaultTest, ReadRow_Retry_RetriesAfterCloseClient,
+                 "API-2 ID-1 LC-3") {
+  RetriesAfterClose(ReadRowM(), "read_rows.row",
+                    {{"status", "503"}, {"after_rows", "0"}});
+}
+CONFORMANCE_TEST(FaultTest, ReadRows_Retry_RetriesAfterCloseClient,
+                 "ID-1 RR-1 LC-3") {
+  RetriesAfterClose(ReadRowsM(), "read_rows.row",
+                    {{"status", "503"}, {"after_rows", "0"}});
+}
+CONFORMANCE_TEST(FaultTest, MutateRow_Retry_RetriesAfterCloseClient,
+                 "ID-2 LC-3") {
+  RetriesAfterClose(MutateRowM(), "mutation.before_commit",
+                    {{"status", "503"}});
+}
+
 // --- Generic_RemoveClient ----------------------------------------------------
 
 CONFORMANCE_TEST(FaultTest, ReadRow_Generic_RemoveClient, "LC-4") {
