@@ -15,9 +15,7 @@ import json
 import os
 import random
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
@@ -33,8 +31,8 @@ from kvstore.stream import MessageDecoder  # noqa: E402
 from kvstore.status import (Code, KvstoreError, Status, code_for_http_status,  # noqa: E402
                             status_from_http)
 from kvstore.transport import Deadline, DeadlineReached, Pool, TransportError  # noqa: E402
+from store_process import SERVER, StoreProcess  # noqa: E402
 
-SERVER = os.environ.get("KVSTORE_SERVER_BINARY")
 RowRange = data_pb2.RowRange
 
 
@@ -481,7 +479,8 @@ class FakeStoreTest(unittest.TestCase):
             client.sample_row_keys("t")
         self.assertEqual(raised.exception.code, Code.UNAVAILABLE)
         self.assertEqual(server.requests, retry.MAX_ATTEMPTS)
-        self.assertLess(time.monotonic() - start, 10)
+        # (Bounds in these tests are seconds wide: only a real bug crosses them.)
+        self.assertLess(time.monotonic() - start, 30)
 
     def test_non_idempotent_call_makes_one_attempt(self):
         server, client = self.serve([(b"HTTP/1.1 200 OK\r\nContent-Le", "close")], timeout=5)
@@ -496,16 +495,16 @@ class FakeStoreTest(unittest.TestCase):
         with self.assertRaises(KvstoreError) as raised:
             client.read_row("t", b"k")
         self.assertEqual(raised.exception.code, Code.DEADLINE_EXCEEDED)
-        self.assertLess(time.monotonic() - start, 2)
+        self.assertLess(time.monotonic() - start, 10)
 
     def test_retry_after_past_the_deadline_ends_at_once(self):
-        busy = _http(503, b"", "Retry-After: 5\r\n")
-        server, client = self.serve([(busy, "keep")], timeout=1)
+        busy = _http(503, b"", "Retry-After: 60\r\n")
+        server, client = self.serve([(busy, "keep")], timeout=30)
         start = time.monotonic()
         with self.assertRaises(KvstoreError) as raised:
             client.read_row("t", b"k")
         self.assertEqual(raised.exception.code, Code.DEADLINE_EXCEEDED)
-        self.assertLess(time.monotonic() - start, 0.5)
+        self.assertLess(time.monotonic() - start, 15)  # not 30 s, nor 60 s
         self.assertEqual(server.requests, 1)
 
     def test_keep_alive_connection_is_reused(self):
@@ -583,29 +582,14 @@ class StoreTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.server = subprocess.Popen(
-            [SERVER, "--in_memory", "--error_injection", "--port=0",
-             f"--port_file={port_file}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        port = ""
-        while not port:
-            if cls.server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("kvstore_server did not start")
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-            time.sleep(0.02)
-        cls.endpoint = f"127.0.0.1:{port}"
+        cls.store = StoreProcess()
+        cls.endpoint = cls.store.endpoint
         cls.admin("POST", "/v1/tables", {"table": {"name": "t", "columnFamilies": [
             {"name": "f"}, {"name": "one", "gcRule": {"maxVersions": 1}}]}})
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        cls.server.wait()
-        cls.dir.cleanup()
+        cls.store.stop()
 
     @classmethod
     def admin(cls, method, path, body=None):
@@ -719,7 +703,7 @@ class StoreTest(unittest.TestCase):
         with self.assertRaises(KvstoreError) as raised:
             client.read_row("t", b"k")
         self.assertEqual(raised.exception.code, Code.DEADLINE_EXCEEDED)
-        self.assertLess(time.monotonic() - start, 3)
+        self.assertLess(time.monotonic() - start, 4.5)  # the store holds it 5 s
 
     def test_pool_bounds_requests_at_the_store_and_close(self):
         client = self.client(pool_size=2)

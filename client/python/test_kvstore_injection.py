@@ -7,17 +7,14 @@ Run: KVSTORE_SERVER_BINARY=build/default/store/kvstore_server \
 
 import asyncio
 import os
-import subprocess
 import sys
-import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from kvstore import injection as inj  # noqa: E402
+from store_process import StoreProcess  # noqa: E402
 
-SERVER = os.environ.get("KVSTORE_SERVER_BINARY", "kvstore_server")
 
 
 async def http_get(port, target):
@@ -36,30 +33,13 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory()
-        port_file = os.path.join(cls.dir.name, "port")
-        cls.server = subprocess.Popen(
-            [SERVER, "--in_memory", "--error_injection", "--port=0",
-             f"--port_file={port_file}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        port = ""
-        while time.monotonic() < deadline and not port:
-            if cls.server.poll() is not None:
-                raise RuntimeError("kvstore_server exited")
-            if os.path.exists(port_file):
-                with open(port_file) as f:
-                    port = f.read().strip()
-            if not port:
-                time.sleep(0.02)
-        cls.port = int(port)
-        cls.host = f"127.0.0.1:{cls.port}"
+        cls.store = StoreProcess()
+        cls.port = cls.store.port
+        cls.host = cls.store.endpoint
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        cls.server.wait(timeout=30)
-        cls.dir.cleanup()
+        cls.store.stop()
 
     async def asyncTearDown(self):
         await inj.disable_all_injections(self.host)
