@@ -27,7 +27,7 @@ class DeadlineTest : public FaultTest {
   // The store keeps failing: a default client makes exactly 10 attempts and
   // ends with the last one's UNAVAILABLE.
   void SpendsTheAttemptBudget(const Method& m) {
-    Arm(kParsed, {{"status", "503"}, {"path", PathOf(m)}});
+    Fail503(m, 0);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 10);
   }
@@ -35,9 +35,7 @@ class DeadlineTest : public FaultTest {
   // Six 503s, then success: the gap before retry n is at least B(n) / 2.
   void BacksOff(const Method& m) {
     constexpr int kFailures = 6;
-    Arm(kParsed, {{"status", "503"},
-                  {"count", absl::StrCat(kFailures)},
-                  {"path", PathOf(m)}});
+    Fail503(m, kFailures);
     EXPECT_EQ(m.call(*this), 0);
     ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
     std::vector<InjectionEventRecord> hits = EventsOf(kParsed, "hit");
@@ -56,7 +54,7 @@ class DeadlineTest : public FaultTest {
   void GivesUpAtTheDeadline(const Method& m) {
     ASSERT_TRUE(CreateClient("short", 1000).ok());
     CallWith("short");
-    Arm(kParsed, {{"status", "503"}, {"path", PathOf(m)}});
+    Fail503(m, 0);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
     absl::Duration took = StoreTimeFromFirstHitToDisarm(kParsed);
     const int attempts = Events().Count(kParsed, "hit");
@@ -71,10 +69,7 @@ class DeadlineTest : public FaultTest {
   void DoesNotWaitPastTheDeadline(const Method& m) {
     ASSERT_TRUE(CreateClient("short", 20000).ok());
     CallWith("short");
-    Arm(kParsed, {{"status", "503"},
-                  {"retry_after", "30"},
-                  {"count", "1"},
-                  {"path", PathOf(m)}});
+    Fail503(m, 1, /*retry_after_s=*/30);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
     absl::Duration took = StoreTimeFromFirstHitToDisarm(kParsed);
     EXPECT_EQ(Events().Count(kParsed, "hit"), 1);

@@ -158,12 +158,20 @@ class FaultTest : public ConformanceTest {
     return absl::StrCat("/v1/tables/t:", m.verb);
   }
 
+  // Arms request.parsed to answer m's requests 503: the first `count` of
+  // them (0: every one), with a Retry-After of `retry_after_s` if >= 0.
+  void Fail503(const Method& m, int count, int retry_after_s = -1) {
+    std::map<std::string, std::string> fault = {{"status", "503"},
+                                                {"path", PathOf(m)}};
+    if (count > 0) fault["count"] = absl::StrCat(count);
+    if (retry_after_s >= 0) fault["retry_after"] = absl::StrCat(retry_after_s);
+    Arm(kParsed, fault);
+  }
+
   // N one-shot 503s, then success: the store saw exactly N+1 attempts.
   void RetriesTransientErrors(const Method& m) {
     constexpr int kFailures = 2;
-    Arm(kParsed, {{"status", "503"},
-                  {"count", absl::StrCat(kFailures)},
-                  {"path", PathOf(m)}});
+    Fail503(m, kFailures);
     EXPECT_EQ(m.call(*this), 0);
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
     EXPECT_EQ(Events().Count(kParsed, "fired"), kFailures);
@@ -171,7 +179,7 @@ class FaultTest : public ConformanceTest {
 
   // One 503 and no retry: exactly one attempt.
   void DoesNotRetry(const Method& m) {
-    Arm(kParsed, {{"status", "503"}, {"count", "1"}, {"path", PathOf(m)}});
+    Fail503(m, 1);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
   }
@@ -179,10 +187,7 @@ class FaultTest : public ConformanceTest {
   // A 503 with Retry-After: 1 is retried no sooner than a second later (from
   // the store's own timestamps).
   void HonoursRetryAfter(const Method& m) {
-    Arm(kParsed, {{"status", "503"},
-                  {"count", "1"},
-                  {"retry_after", "1"},
-                  {"path", PathOf(m)}});
+    Fail503(m, 1, /*retry_after_s=*/1);
     EXPECT_EQ(m.call(*this), 0);
     ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
     std::vector<InjectionEventRecord> hits = EventsOf(kParsed, "hit");
