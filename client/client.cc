@@ -9,15 +9,11 @@
 #include "client/http_transport.h"
 #include "client/retry_rules.h"
 #include "client/wire.h"
+#include "common/status_macros.h"
+#include "common/status_proto.h"
 
 namespace kvstore {
 namespace {
-
-#define KV_CLIENT_RETURN_IF_ERROR(expr)      \
-  do {                                       \
-    absl::Status kv_status_ = (expr);        \
-    if (!kv_status_.ok()) return kv_status_; \
-  } while (0)
 
 using internal::AddMutations;
 using internal::BufferSink;
@@ -128,7 +124,7 @@ absl::Status Client::Call(const std::string& method, const std::string& target,
                           const google::protobuf::Message* request,
                           google::protobuf::Message* response,
                           bool idempotent) {
-  KV_CLIENT_RETURN_IF_ERROR(CheckOpen());
+  KV_RETURN_IF_ERROR(CheckOpen());
   const HttpRequestSpec spec = Spec(
       method, target, request != nullptr ? request->SerializeAsString() : "");
   return Run(idempotent, [&](absl::Time deadline) -> Attempt {
@@ -162,7 +158,7 @@ absl::Status Client::MutateRow(absl::string_view table,
 
 absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
     absl::string_view table, std::vector<BulkEntry> entries) {
-  KV_CLIENT_RETURN_IF_ERROR(CheckOpen());
+  KV_RETURN_IF_ERROR(CheckOpen());
   const size_t n = entries.size();
   std::vector<bool> idempotent(n);
   for (size_t i = 0; i < n; ++i) {
@@ -224,8 +220,7 @@ absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
       }
       seen[static_cast<size_t>(entry.index())] = true;
       results[pending[static_cast<size_t>(entry.index())]] =
-          absl::Status(static_cast<absl::StatusCode>(entry.status().code()),
-                       entry.status().message());
+          StatusFromProto(entry.status());
     }
     std::vector<size_t> failed;  // transient failures, for the next attempt
     for (size_t k = 0; k < pending.size(); ++k) {
@@ -255,7 +250,7 @@ absl::StatusOr<std::vector<absl::Status>> Client::MutateRows(
 absl::Status Client::ReadRows(absl::string_view table,
                               const ReadRowsQuery& query,
                               absl::FunctionRef<bool(v1::Row)> on_row) {
-  KV_CLIENT_RETURN_IF_ERROR(CheckOpen());
+  KV_RETURN_IF_ERROR(CheckOpen());
   std::optional<std::string> last;  // the last row delivered
   int64_t delivered = 0;
   bool done = false;  // the caller stopped, or nothing is left to read

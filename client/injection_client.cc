@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/http_transport.h"
+#include "common/status_http.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "store/status_http.h"
 
 namespace kvstore {
 namespace {
@@ -96,7 +96,7 @@ absl::StatusOr<std::string> InjectionClient::Call(const std::string& method,
           message->second.string_value());
     }
   }
-  return absl::Status(store::CodeFromHttpStatus(sink.status),
+  return absl::Status(CodeFromHttpStatus(sink.status),
                       absl::StrCat("HTTP ", sink.status, ": ", sink.body));
 }
 

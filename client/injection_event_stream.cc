@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "client/http_transport.h"
 #include "client/injection_client.h"
-#include "store/status_http.h"
+#include "common/status_http.h"
 
 namespace kvstore {
 namespace {
@@ -197,7 +197,7 @@ void InjectionEventStream::Run() {
     if (!subscribed_) {  // the first subscription failed: report, give up
       if (sink.http_status() != 0 && sink.http_status() != 200) {
         failure_ = absl::Status(
-            store::CodeFromHttpStatus(sink.http_status()),
+            CodeFromHttpStatus(sink.http_status()),
             absl::StrCat("subscribing to events: HTTP ", sink.http_status(),
                          ": ", sink.error_body()));
       } else {

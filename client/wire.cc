@@ -4,8 +4,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/coding.h"
+#include "common/status_http.h"
+#include "common/status_proto.h"
 #include "kvstore/v1/store.pb.h"
-#include "store/status_http.h"
 
 namespace kvstore::internal {
 namespace {
@@ -25,20 +27,6 @@ std::string PathSegment(absl::string_view text) {
     }
   }
   return out;
-}
-
-// A varint at the front of `in`: false if incomplete.
-bool ReadVarint(absl::string_view in, uint64_t* value, size_t* length) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < in.size() && i < 10; ++i) {
-    v |= uint64_t{static_cast<uint8_t>(in[i]) & 0x7fu} << (7 * i);
-    if ((static_cast<uint8_t>(in[i]) & 0x80u) == 0) {
-      *value = v;
-      *length = i + 1;
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace
@@ -86,11 +74,10 @@ absl::Status ErrorFromResponse(int http_status, absl::string_view content_type,
     v1::Status status;
     if (status.ParseFromArray(body.data(), static_cast<int>(body.size())) &&
         status.code() != 0) {
-      return absl::Status(static_cast<absl::StatusCode>(status.code()),
-                          status.message());
+      return StatusFromProto(status);
     }
   }
-  absl::StatusCode code = store::CodeFromHttpStatus(http_status);
+  absl::StatusCode code = CodeFromHttpStatus(http_status);
   if (code == absl::StatusCode::kOk) code = absl::StatusCode::kUnknown;
   return absl::Status(
       code, absl::StrCat("HTTP ", http_status, ": ", body.substr(0, 200)));
@@ -125,9 +112,7 @@ absl::Status RowStreamSink::OnBody(absl::string_view bytes) {
     }
     pos += header + size;
     if (message.has_status()) {
-      final_status_ =
-          absl::Status(static_cast<absl::StatusCode>(message.status().code()),
-                       message.status().message());
+      final_status_ = StatusFromProto(message.status());
     } else if (!on_row_(std::move(*message.mutable_row()))) {
       stopped_ = true;
       return absl::CancelledError("stopped by the caller");

@@ -9,10 +9,13 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/port_file.h"
 #include "proxy/proxy_server.h"
 #include "proxy/proxy_service.h"
 
@@ -27,10 +30,27 @@ ABSL_FLAG(bool, log_requests, false,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long RPCs in flight may take to finish");
 
+namespace {
+
+// --help lists the flags of this file: abseil's default looks for a file named
+// after the binary, and there is none.
+void ListThisFilesFlagsInHelp() {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "proxy/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The kvstore test proxy (gRPC service kvstore.testproxy.v1.TestProxy). "
-      "See README.md.");
+      "See README.md.\nUsage: kvstore_test_proxy [--port=N] [--port_file=F] "
+      "...");
+  ListThisFilesFlagsInHelp();
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil is built with its debug checks on: every Mutex lock (gRPC
   // takes many) would consult a global lock graph.
@@ -66,14 +86,10 @@ int main(int argc, char** argv) {
   const int bound_port = (*started)->port();
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
-    // Written whole, then renamed, so a reader never sees a partial number.
-    std::string tmp = port_file + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr || std::fprintf(f, "%d\n", bound_port) < 0 ||
-        std::fclose(f) != 0 ||
-        std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      std::fprintf(stderr, "kvstore_test_proxy: cannot write --port_file %s\n",
-                   port_file.c_str());
+    absl::Status written = kvstore::WritePortFile(port_file, bound_port);
+    if (!written.ok()) {
+      std::fprintf(stderr, "kvstore_test_proxy: --port_file: %s\n",
+                   std::string(written.message()).c_str());
       return 1;
     }
   }

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -21,6 +22,9 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::Start(
     return absl::InvalidArgumentError("port must be 0..65535");
   }
   grpc::EnableDefaultHealthCheckService(true);
+  // The health service's descriptor, for reflection (protos/grpc/health/v1):
+  // naming it links the generated file, which registers it in the pool.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
@@ -41,6 +45,8 @@ absl::StatusOr<std::unique_ptr<ProxyServer>> ProxyServer::Start(
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
+  server->GetHealthCheckService()->SetServingStatus(
+      std::string(kTestProxyServiceName), true);
   return std::unique_ptr<ProxyServer>(
       new ProxyServer(service, std::move(server), std::move(cq), port));
 }

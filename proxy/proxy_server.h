@@ -1,5 +1,7 @@
 // Builds and runs the gRPC server around a ProxyService: reflection and
-// health services on (so grpcurl works), insecure credentials, one listening
+// health services on (so grpcurl works: every listed service, health included,
+// resolves through reflection; Check answers SERVING for "" and for
+// kTestProxyServiceName), insecure credentials, one listening
 // address, and the completion queue (with its thread) that serves the
 // service's asynchronous methods. Used by main.cc and by the in-process tests.
 //
@@ -13,11 +15,16 @@
 
 #include "absl/base/call_once.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
 #include "proxy/proxy_service.h"
 
 namespace kvstore::proxy {
+
+// The service name health checks answer for besides "".
+inline constexpr absl::string_view kTestProxyServiceName =
+    "kvstore.testproxy.v1.TestProxy";
 
 struct ProxyServerOptions {
   std::string host = "127.0.0.1";

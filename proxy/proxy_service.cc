@@ -9,14 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/status_proto.h"
 
 namespace kvstore::proxy {
 namespace {
-
-void SetStatus(const absl::Status& status, v1::Status* out) {
-  out->set_code(static_cast<int>(status.code()));
-  out->set_message(std::string(status.message()));
-}
 
 grpc::Status Invalid(const std::string& message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
@@ -89,7 +85,7 @@ grpc::Status ProxyService::RunCall(absl::string_view method,
   }
   // (A closed client answers FAILED_PRECONDITION itself.)
   absl::Status outcome = call(*entry->client);
-  SetStatus(outcome, result->mutable_status());
+  StatusToProto(outcome, result->mutable_status());
   Log(method, request.client_id(), rpc, &result->status());
   return grpc::Status::OK;
 }
@@ -111,7 +107,7 @@ void ProxyService::RunAsyncCall(absl::string_view method,
   // RemoveClient or the service's destructor.
   call->Hold(entry);
   start(*entry->client, [this, method, call](const absl::Status& outcome) {
-    SetStatus(outcome, call->result()->mutable_status());
+    StatusToProto(outcome, call->result()->mutable_status());
     Log(method, call->request().client_id(), grpc::Status::OK,
         &call->result()->status());
     call->Reply(grpc::Status::OK);
@@ -305,7 +301,7 @@ grpc::Status ProxyService::BulkMutateRows(
       if (s.ok()) continue;
       auto* entry = result->add_entries();
       entry->set_index(static_cast<int64_t>(i));
-      SetStatus(s, entry->mutable_status());
+      StatusToProto(s, entry->mutable_status());
       if (failed++ == 0) first_failure = s;
     }
     if (failed == 0) return absl::OkStatus();

@@ -1,6 +1,6 @@
 // The TestProxy service in process, over a real gRPC channel, against a real
 // store: the two error channels, client lifecycle, every data RPC, timeouts,
-// concurrency, and the reflection and health services grpcurl relies on.
+// concurrency (reflection and health: reflection_test.cc).
 #include "proxy/proxy_service.h"
 
 #include <atomic>
@@ -14,8 +14,6 @@
 #include "gmock/gmock.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "proxy/proxy_server.h"
@@ -303,46 +301,6 @@ TEST_F(ProxyTest, ManyClientsAndCallsAtOnce) {
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(service_->ClientCount(), 1u);  // only "c"
-}
-
-TEST_F(ProxyTest, ReflectionAndHealthAreOn) {
-  // grpcurl's first request: ServerReflectionInfo with list_services "*".
-  grpc::GenericStub generic(channel_);
-  grpc::ClientContext context;
-  grpc::CompletionQueue cq;
-  auto call = generic.PrepareCall(
-      &context,
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-  void* tag = nullptr;
-  bool ok = false;
-  call->StartCall(reinterpret_cast<void*>(1));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  std::string list_services("\x3a\x01*", 3);  // field 7 (list_services) = "*"
-  grpc::Slice slice(list_services);
-  grpc::ByteBuffer request(&slice, 1);
-  call->Write(request, reinterpret_cast<void*>(2));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  grpc::ByteBuffer response;
-  call->Read(&response, reinterpret_cast<void*>(3));
-  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
-  EXPECT_THAT(bytes, ::testing::HasSubstr("kvstore.testproxy.v1.TestProxy"));
-  EXPECT_THAT(bytes, ::testing::HasSubstr("grpc.health.v1.Health"));
-  context.TryCancel();
-  grpc::Status finished;
-  call->Finish(&finished, reinterpret_cast<void*>(4));
-  while (cq.Next(&tag, &ok) && tag != reinterpret_cast<void*>(4)) {
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  auto* health = proxy_->grpc_server()->GetHealthCheckService();
-  ASSERT_NE(health, nullptr);
 }
 
 }  // namespace

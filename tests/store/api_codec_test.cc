@@ -1,4 +1,4 @@
-#include "store/api_codec.h"
+#include "store/api/api_codec.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,4 +1,4 @@
-#include "store/commit_queue.h"
+#include "store/storage/commit_queue.h"
 
 #include <atomic>
 #include <functional>
@@ -8,10 +8,10 @@
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
+#include "common/end_of_turn.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/options.h"
-#include "store/end_of_turn.h"
 
 namespace kvstore::store {
 namespace {

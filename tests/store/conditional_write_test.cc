@@ -11,7 +11,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "store/rocks_engine.h"
+#include "store/storage/rocks_engine.h"
+#include "tests/store/engine_util.h"
 
 namespace kvstore::store {
 namespace {
@@ -99,7 +100,7 @@ class ConditionalWriteTest : public ::testing::Test {
   }
 
   std::vector<Cell> Row(const std::string& row) {
-    return *engine_->ReadRow("t", row);
+    return *TEST_ReadStoredRow(*engine_, "t", row);
   }
 
   std::unique_ptr<Engine> engine_;
@@ -119,10 +120,9 @@ TEST_F(ConditionalWriteTest, NoPredicateMeansTheRowExists) {
 }
 
 TEST_F(ConditionalWriteTest, PredicateSeesTheRowBeforeTheMutations) {
-  ASSERT_TRUE(
-      engine_
-          ->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "q", 1, "old")})
-          .ok());
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "q", 1, "old")})
+                  .ok());
   // The true branch deletes the matching cell; the predicate still saw it.
   auto matched = Check("r", "value_regex: 'old'",
                        {Mutation::DeleteFromColumn("f", "q"),
@@ -176,9 +176,8 @@ TEST_F(ConditionalWriteTest, IncrementWrapsOnOverflow) {
 }
 
 TEST_F(ConditionalWriteTest, BadIncrementFailsTheWholeRequest) {
-  ASSERT_TRUE(engine_
-                  ->MutateRowAndWait("t", "r",
-                                     {Mutation::SetCell("one", "n", 1, "abc")})
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("one", "n", 1, "abc")})
                   .ok());
   auto row = Rmw("r", {Append("f", "s", "x"), Increment("one", "n", 1)});
   ASSERT_FALSE(row.ok());
@@ -197,9 +196,8 @@ TEST_F(ConditionalWriteTest, BadIncrementFailsTheWholeRequest) {
 
 TEST_F(ConditionalWriteTest, NewCellTimestampIsNotOlderThanTheLatest) {
   int64_t future = absl::ToUnixMicros(absl::Now() + absl::Hours(1));
-  ASSERT_TRUE(engine_
-                  ->MutateRowAndWait("t", "r",
-                                     {Mutation::SetCell("f", "s", future, "a")})
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "s", future, "a")})
                   .ok());
   auto row = Rmw("r", {Append("f", "s", "b")});
   ASSERT_TRUE(row.ok());
@@ -209,10 +207,9 @@ TEST_F(ConditionalWriteTest, NewCellTimestampIsNotOlderThanTheLatest) {
 }
 
 TEST_F(ConditionalWriteTest, NewCellTimestampIsNowWhenTheLatestIsOlder) {
-  ASSERT_TRUE(
-      engine_
-          ->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "s", 1000, "a")})
-          .ok());
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "s", 1000, "a")})
+                  .ok());
   int64_t before = absl::ToUnixMicros(absl::Now());
   auto row = Rmw("r", {Append("f", "s", "b")});
   int64_t after = absl::ToUnixMicros(absl::Now());

@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kvstore/v1/store.pb.h"
-#include "store/api_codec.h"
+#include "store/api/api_codec.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
 #include "tests/common/temp_dir.h"

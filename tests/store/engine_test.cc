@@ -5,8 +5,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "store/rocks_engine.h"
+#include "store/storage/rocks_engine.h"
 #include "tests/common/temp_dir.h"
+#include "tests/store/engine_util.h"
 
 namespace kvstore::store {
 namespace {
@@ -17,7 +18,7 @@ using ::testing::IsEmpty;
 const std::string kCf(kDefaultFamily);
 
 std::unique_ptr<Engine> OpenInMemory(size_t max_value_bytes = 1024) {
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.in_memory = true;
   options.max_value_bytes = max_value_bytes;
   auto engine = OpenRocksEngine(options);
@@ -27,11 +28,11 @@ std::unique_ptr<Engine> OpenInMemory(size_t max_value_bytes = 1024) {
 
 absl::Status Write(Engine& engine, const std::string& row,
                    std::vector<Mutation> mutations) {
-  return engine.MutateRowAndWait(kDefaultTable, row, std::move(mutations));
+  return MutateRowAndWait(engine, kDefaultTable, row, std::move(mutations));
 }
 
 std::vector<Cell> Row(Engine& engine, const std::string& row) {
-  auto cells = engine.ReadRow(kDefaultTable, row);
+  auto cells = TEST_ReadStoredRow(engine, kDefaultTable, row);
   EXPECT_TRUE(cells.ok()) << cells.status();
   return cells.ok() ? *cells : std::vector<Cell>{};
 }
@@ -78,7 +79,7 @@ TEST(EngineTest, SingleVersionFamilyKeepsTheNewestTimestamp) {
 // must still never replace a cell with a larger timestamp.
 TEST(EngineTest, ServerTimeNeverReplacesANewerExplicitCell) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   const int64_t future = absl::ToUnixMicros(absl::Now() + absl::Hours(24));
   {
@@ -111,7 +112,7 @@ TEST(EngineTest, ServerTimeNeverReplacesANewerExplicitCell) {
 
 TEST(EngineTest, ServerTimestampsIncreaseAcrossRestarts) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   int64_t last = -1;
   for (int run = 0; run < 3; ++run) {
@@ -256,18 +257,17 @@ TEST(EngineTest, RejectsBadInputWithTheRightCode) {
   EXPECT_EQ(
       Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "", 10, 5)}).code(),
       absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      engine
-          ->MutateRowAndWait("no_such_table", "r", {Mutation::DeleteFromRow()})
-          .code(),
-      absl::StatusCode::kNotFound);
-  EXPECT_EQ(engine->ReadRow("no_such_table", "r").status().code(),
+  EXPECT_EQ(MutateRowAndWait(*engine, "no_such_table", "r",
+                             {Mutation::DeleteFromRow()})
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(TEST_ReadStoredRow(*engine, "no_such_table", "r").status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST(EngineTest, DataSurvivesReopen) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   {
     auto engine = OpenRocksEngine(options);
@@ -284,14 +284,14 @@ TEST(EngineTest, DataSurvivesReopen) {
 TEST(EngineTest, BadOptionsAreInvalidArgument) {
   kvstore::testing::TempDir dir;
   for (size_t block_bytes : {size_t{0}, size_t{1023}, size_t{(1 << 20) + 1}}) {
-    EngineOptions options;
+    EngineOptions options = WithSeedTable();
     options.data_dir = dir.File("db");
     options.block_bytes = block_bytes;
     auto engine = OpenRocksEngine(options);
     EXPECT_EQ(engine.status().code(), absl::StatusCode::kInvalidArgument)
         << block_bytes;
   }
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   options.write_shards = 0;
   EXPECT_EQ(OpenRocksEngine(options).status().code(),
@@ -302,7 +302,7 @@ TEST(EngineTest, BadOptionsAreInvalidArgument) {
 // --block_kb reads them all.
 TEST(EngineTest, BlockSizeMayChangeBetweenRuns) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   options.memtable_bytes = 64 * 1024;  // so the rows reach SST files
   options.block_bytes = 1024;
@@ -331,7 +331,7 @@ TEST(EngineTest, BlockSizeMayChangeBetweenRuns) {
 // over several files.
 TEST(EngineTest, ReadsAreRightAcrossFlushedFiles) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   options.memtable_bytes = 64 * 1024;
   auto opened = OpenRocksEngine(options);
@@ -373,7 +373,7 @@ TEST(EngineTest, ReadsAreRightAcrossFlushedFiles) {
 
 TEST(EngineTest, SecondOpenOfTheSameDirectoryFails) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   auto first = OpenRocksEngine(options);
   ASSERT_TRUE(first.ok());
@@ -390,7 +390,7 @@ TEST(EngineTest, WritesAfterCloseAreRejected) {
 
 TEST(EngineTest, StatsCountWritesAndSyncs) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   auto opened = OpenRocksEngine(options);
   ASSERT_TRUE(opened.ok()) << opened.status();

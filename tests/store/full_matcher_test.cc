@@ -1,5 +1,5 @@
 // The fast paths of FullMatcher must agree with RE2 on every input.
-#include "store/full_matcher.h"
+#include "store/filter/full_matcher.h"
 
 #include <random>
 #include <string>

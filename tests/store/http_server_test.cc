@@ -1,6 +1,6 @@
 // In-process tests of the HTTP layer with a scripted handler: keep-alive,
 // deferred answers, limits, connection cap, idle timeout and graceful shutdown.
-#include "store/http_server.h"
+#include "store/http/http_server.h"
 
 #include <atomic>
 #include <memory>
@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "store/api/metrics.h"
 #include "tests/common/http_test_client.h"
 
 namespace kvstore::store {

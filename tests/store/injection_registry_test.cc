@@ -1,7 +1,7 @@
 // The error-injection registry and its event hub, in process: triggers,
 // counters, pause/message/timeout, and the hub's ordering, replay, filters and
 // gaps. (The HTTP side is in error_injection_test.cc.)
-#include "store/injection_registry.h"
+#include "store/injection/injection_registry.h"
 
 #include <memory>
 #include <optional>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "common/status_http.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -78,8 +79,8 @@ TEST_F(RegistryTest, AnErrorsBodyMayCarryItsOwnCodeOrBeText) {
           ->Arm("request.parsed", false, {{"status", "503"}, {"code", "3"}})
           .ok());
   Verdict coded = CheckNow(PointId::kRequestParsed);
-  EXPECT_EQ(coded.http_status, 503);
-  EXPECT_EQ(coded.AsStatus().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(HttpStatusOf(coded.error), 503);
+  EXPECT_EQ(coded.error.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(coded.text_body);
   ASSERT_TRUE(
       registry_
@@ -87,7 +88,7 @@ TEST_F(RegistryTest, AnErrorsBodyMayCarryItsOwnCodeOrBeText) {
           .ok());
   Verdict text = CheckNow(PointId::kRequestParsed);
   EXPECT_TRUE(text.text_body);
-  EXPECT_EQ(text.AsStatus().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(text.error.code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RegistryTest, OneShotFiresOnceThenCountsHits) {
@@ -97,9 +98,9 @@ TEST_F(RegistryTest, OneShotFiresOnceThenCountsHits) {
                   .ok());
   Verdict first = CheckNow(PointId::kRequestParsed);
   EXPECT_EQ(first.kind, Verdict::kError);
-  EXPECT_EQ(first.http_status, 503);
+  EXPECT_EQ(HttpStatusOf(first.error), 503);
   EXPECT_EQ(first.retry_after_s, 2);
-  EXPECT_EQ(first.AsStatus().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(first.error.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kProceed);
   PointState s = State("request.parsed");
   EXPECT_TRUE(s.armed);

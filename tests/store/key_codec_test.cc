@@ -1,4 +1,4 @@
-#include "store/key_codec.h"
+#include "store/storage/key_codec.h"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "store/metrics.h"
+#include "store/api/metrics.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

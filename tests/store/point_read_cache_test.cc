@@ -11,7 +11,8 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "store/rocks_engine.h"
+#include "store/storage/rocks_engine.h"
+#include "tests/store/engine_util.h"
 
 namespace kvstore::store {
 namespace {
@@ -43,7 +44,7 @@ class PointReadCacheTest : public ::testing::Test {
   static constexpr int64_t kMaxAgeMicros = 3600LL * 1000 * 1000;
 
   absl::Status Write(const std::string& row, std::vector<Mutation> mutations) {
-    return engine_->MutateRowAndWait("t", row, std::move(mutations));
+    return MutateRowAndWait(*engine_, "t", row, std::move(mutations));
   }
 
   // The row's cells as "family:qualifier@ts=value", via a one-row read.

@@ -1,7 +1,7 @@
 // RowCache on its own: hits and misses, LRU eviction within the byte budget,
 // size limits, and the ticket rule that keeps a racing read from caching a
 // stale row.
-#include "store/row_cache.h"
+#include "store/storage/row_cache.h"
 
 #include <memory>
 #include <string>

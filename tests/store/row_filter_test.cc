@@ -1,5 +1,5 @@
 // The filter language, including the tricky cases of the semantics reference.
-#include "store/row_filter.h"
+#include "store/filter/row_filter.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "store/row_set.h"
+#include "store/storage/row_set.h"
 
 #include <string>
 

@@ -1,16 +1,17 @@
 // The hand-rolled wire encoder must give exactly protobuf's bytes.
-#include "store/row_wire.h"
+#include "store/api/row_wire.h"
 
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "common/coding.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "gtest/gtest.h"
 #include "kvstore/v1/store.pb.h"
-#include "store/row_filter.h"
+#include "store/filter/row_filter.h"
 
 namespace kvstore::store {
 namespace {

@@ -9,7 +9,8 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "store/rocks_engine.h"
+#include "store/storage/rocks_engine.h"
+#include "tests/store/engine_util.h"
 
 namespace kvstore::store {
 namespace {
@@ -43,9 +44,8 @@ class ScanTest : public ::testing::Test {
            const std::string& qualifier, int64_t ts,
            const std::string& value = "v") {
     ASSERT_TRUE(
-        engine_
-            ->MutateRowAndWait(
-                "t", row, {Mutation::SetCell(family, qualifier, ts, value)})
+        MutateRowAndWait(*engine_, "t", row,
+                         {Mutation::SetCell(family, qualifier, ts, value)})
             .ok());
   }
 
@@ -125,10 +125,9 @@ TEST_F(ScanTest, RowSetsSelectAndDeduplicate) {
 
 TEST_F(ScanTest, RowsVanishWithTheirLastCellAndCanReturn) {
   Set("r", "a", "q", 1);
-  ASSERT_TRUE(
-      engine_
-          ->MutateRowAndWait("t", "r", {Mutation::DeleteFromColumn("a", "q")})
-          .ok());
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::DeleteFromColumn("a", "q")})
+                  .ok());
   EXPECT_THAT(Scan(), IsEmpty());
   Set("r", "b", "q", 2);
   EXPECT_THAT(Keys(Scan()), ElementsAre("r"));
@@ -257,12 +256,11 @@ TEST(LongScanTest, EveryValueComesBackWhole) {
   };
   auto key_of = [](int row) { return absl::StrFormat("row%05d", row); };
   for (int i = 0; i < kRows; ++i) {
-    ASSERT_TRUE(engine
-                    .MutateRowAndWait(
-                        "t", key_of(i),
-                        {Mutation::SetCell("a", "q", 1, value_of(i, "a")),
-                         Mutation::SetCell("b", "q", 1, value_of(i, "b"))})
-                    .ok());
+    ASSERT_TRUE(
+        MutateRowAndWait(engine, "t", key_of(i),
+                         {Mutation::SetCell("a", "q", 1, value_of(i, "a")),
+                          Mutation::SetCell("b", "q", 1, value_of(i, "b"))})
+            .ok());
   }
   for (bool reversed : {false, true}) {
     SCOPED_TRACE(reversed ? "reversed" : "forward");

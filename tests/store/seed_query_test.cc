@@ -1,4 +1,4 @@
-#include "store/seed_query.h"
+#include "store/api/seed_query.h"
 
 #include "gtest/gtest.h"
 

@@ -8,8 +8,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "store/rocks_engine.h"
+#include "store/storage/rocks_engine.h"
 #include "tests/common/temp_dir.h"
+#include "tests/store/engine_util.h"
 
 namespace kvstore::store {
 namespace {
@@ -42,7 +43,7 @@ class TableAdminTest : public ::testing::Test {
  protected:
   void Open() {
     engine_.reset();
-    EngineOptions options;
+    EngineOptions options = WithSeedTable();
     options.data_dir = dir_.File("db");
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
@@ -102,13 +103,12 @@ TEST_F(TableAdminTest, BadSchemasAreInvalidArgument) {
 TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
   ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"all", 0}, {"two", 2}})).ok());
   for (int ts = 1; ts <= 4; ++ts) {
-    ASSERT_TRUE(engine_
-                    ->MutateRowAndWait("t", "r",
-                                       {Mutation::SetCell("all", "q", ts, "a"),
-                                        Mutation::SetCell("two", "q", ts, "b")})
+    ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                                 {Mutation::SetCell("all", "q", ts, "a"),
+                                  Mutation::SetCell("two", "q", ts, "b")})
                     .ok());
   }
-  auto cells = engine_->ReadRow("t", "r");
+  auto cells = TEST_ReadStoredRow(*engine_, "t", "r");
   ASSERT_TRUE(cells.ok());
   std::vector<std::pair<std::string, int64_t>> got;
   for (const Cell& c : *cells) got.emplace_back(c.family, c.timestamp_micros);
@@ -122,25 +122,24 @@ TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
 
 TEST_F(TableAdminTest, DeletedTableLosesItsRowsAndTheNameCanBeReused) {
   ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"f", 0}})).ok());
-  ASSERT_TRUE(
-      engine_->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "q", 1, "v")})
-          .ok());
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "q", 1, "v")})
+                  .ok());
   ASSERT_TRUE(engine_->DeleteTable("t").ok());
-  EXPECT_EQ(
-      engine_->MutateRowAndWait("t", "r", {Mutation::SetCell("f", "q", 1, "v")})
-          .code(),
-      absl::StatusCode::kNotFound);
+  EXPECT_EQ(MutateRowAndWait(*engine_, "t", "r",
+                             {Mutation::SetCell("f", "q", 1, "v")})
+                .code(),
+            absl::StatusCode::kNotFound);
   ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"f", 0}})).ok());
-  EXPECT_THAT(*engine_->ReadRow("t", "r"), IsEmpty());
+  EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "t", "r"), IsEmpty());
 }
 
 TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   ASSERT_TRUE(engine_->CreateTable(Schema("keep", {{"f", 2}})).ok());
   ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
-  ASSERT_TRUE(
-      engine_
-          ->MutateRowAndWait("keep", "r", {Mutation::SetCell("f", "q", 5, "v")})
-          .ok());
+  ASSERT_TRUE(MutateRowAndWait(*engine_, "keep", "r",
+                               {Mutation::SetCell("f", "q", 5, "v")})
+                  .ok());
   ASSERT_TRUE(engine_->DeleteTable("drop").ok());
   ASSERT_TRUE(engine_->Close().ok());
   Open();
@@ -148,16 +147,16 @@ TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   EXPECT_EQ(
       engine_->GetTable("keep")->column_families(0).gc_rule().max_versions(),
       2);
-  EXPECT_THAT(*engine_->ReadRow("keep", "r"),
+  EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "keep", "r"),
               ElementsAre(Cell{"f", "q", 5, "v"}));
   // A table created after the reopen gets a fresh id: no old rows show up.
   ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
-  EXPECT_THAT(*engine_->ReadRow("drop", "r"), IsEmpty());
+  EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "drop", "r"), IsEmpty());
 }
 
 TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
   kvstore::testing::TempDir dir;
-  EngineOptions options;
+  EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   options.memtable_bytes = 64 * 1024;  // many flushes: many SST files
   auto opened = OpenRocksEngine(options);
@@ -174,9 +173,8 @@ TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
     std::string value(200, '\0');
     for (char& c : value) c = static_cast<char>(random());
     ASSERT_TRUE(
-        engine
-            .MutateRowAndWait(
-                "big", key, {Mutation::SetCell("f", "q", 1, std::move(value))})
+        MutateRowAndWait(engine, "big", key,
+                         {Mutation::SetCell("f", "q", 1, std::move(value))})
             .ok());
   }
   auto samples = engine.SampleRowKeys("big");

@@ -1,0 +1,361 @@
+#include "store/api/injection_api.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_http.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "store/api/responses.h"
+#include "store/api/seed_query.h"
+
+namespace kvstore::store {
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr size_t kMaxArmingBodyBytes = 64 * 1024;
+constexpr absl::Duration kDefaultHeartbeat = absl::Seconds(15);
+constexpr absl::Duration kMinHeartbeat = absl::Milliseconds(50);
+
+HttpResponse JsonResponse(int status, std::string body) {
+  return BodyResponse(status, std::move(body), kJsonContentType);
+}
+
+HttpResponse ErrorJson(const absl::Status& status) {
+  return ErrorResponse(status, Encoding::kJson);
+}
+
+std::string JsonString(absl::string_view s) {
+  return absl::StrCat("\"", JsonEscape(s), "\"");
+}
+
+// The query's name=value pairs, percent-decoded (a repeated name keeps the
+// last value).
+absl::StatusOr<QueryParams> ParseQuery(absl::string_view query) {
+  std::map<std::string, std::string> out;
+  for (absl::string_view piece :
+       absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(piece, absl::MaxSplits('=', 1));
+    absl::StatusOr<std::string> name = DecodeQueryComponent(kv.first);
+    if (!name.ok()) return name.status();
+    absl::StatusOr<std::string> value = DecodeQueryComponent(kv.second);
+    if (!value.ok()) return value.status();
+    out[*name] = *value;
+  }
+  return out;
+}
+
+// The arming body: a JSON object whose values are strings (ScyllaDB sends
+// strings), numbers or booleans, all kept as text.
+absl::StatusOr<std::map<std::string, std::string>> ParseParameters(
+    absl::string_view body) {
+  std::map<std::string, std::string> out;
+  if (absl::StripAsciiWhitespace(body).empty()) return out;
+  if (body.size() > kMaxArmingBodyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameters exceed ", kMaxArmingBodyBytes, " bytes"));
+  }
+  google::protobuf::Struct object;
+  auto parsed =
+      google::protobuf::util::JsonStringToMessage(std::string(body), &object);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameters must be a JSON object: ", parsed.message().as_string()));
+  }
+  for (const auto& [key, value] : object.fields()) {
+    switch (value.kind_case()) {
+      case google::protobuf::Value::kStringValue:
+        out[key] = value.string_value();
+        break;
+      case google::protobuf::Value::kBoolValue:
+        out[key] = value.bool_value() ? "true" : "false";
+        break;
+      case google::protobuf::Value::kNumberValue: {
+        double n = value.number_value();
+        // Whole numbers in int64's range print as integers; the rest as
+        // doubles (and fail integer parameters with a clear message).
+        bool whole = n >= -9.2e18 && n <= 9.2e18 && n == std::trunc(n);
+        out[key] =
+            whole ? absl::StrCat(static_cast<int64_t>(n)) : absl::StrCat(n);
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError(absl::StrCat(
+            "parameter ", key, ": expected a string, number or boolean"));
+    }
+  }
+  return out;
+}
+
+std::string StateJson(const PointState& s) {
+  std::vector<std::string> params;
+  for (const auto& [k, v] : s.parameters) {
+    params.push_back(absl::StrCat("{\"key\":", JsonString(k),
+                                  ",\"value\":", JsonString(v), "}"));
+  }
+  return absl::StrCat(
+      "{\"enabled\":", s.armed ? "true" : "false",
+      ",\"exhausted\":", s.exhausted ? "true" : "false", ",\"parameters\":[",
+      absl::StrJoin(params, ","), "],\"hits\":", s.hits, ",\"fires\":", s.fires,
+      ",\"waiting\":", s.waiting, ",\"messages\":", s.messages, "}");
+}
+
+// An SSE response body fed by a Subscription.
+class EventStreamSource final : public ChunkSource {
+ public:
+  explicit EventStreamSource(std::unique_ptr<Subscription> sub)
+      : sub_(std::move(sub)) {}
+
+  Piece Next() override {
+    std::optional<std::string> text = sub_->Take();
+    if (!text.has_value()) return std::nullopt;
+    return std::move(*text);
+  }
+  bool event_driven() const override { return true; }
+  void NextAsync(absl::AnyInvocable<void(Piece) &&> deliver) override {
+    Await(sub_.get(), std::move(deliver));
+  }
+
+ private:
+  // The readiness callback runs inline or under the hub's lock, which
+  // ~Subscription takes before its members go: `sub` is whole while it runs
+  // (the source around it may already be being destroyed, so the callback
+  // uses only `sub`).
+  static void Await(Subscription* sub,
+                    absl::AnyInvocable<void(Piece) &&> deliver) {
+    sub->NotifyWhenReady([sub, deliver = std::move(deliver)]() mutable {
+      std::optional<std::string> text = sub->Take();
+      if (text.has_value() && text->empty()) {  // nothing after all: wait on
+        Await(sub, std::move(deliver));
+        return;
+      }
+      std::move(deliver)(text.has_value() ? Piece(std::move(*text))
+                                          : Piece(std::nullopt));
+    });
+  }
+
+  std::unique_ptr<Subscription> sub_;
+};
+
+// `request`'s method is not served on its path.
+HttpResponse NotAllowed(const HttpRequest& request) {
+  absl::string_view target(request.target().data(), request.target().size());
+  return ErrorJson(absl::UnimplementedError(absl::StrCat(
+      std::string(request.method_string()), " is not supported on ",
+      target.substr(0, target.find('?')))));
+}
+
+// The events stream's filter: ?injection= (or name=) and ?phase=.
+absl::StatusOr<EventFilter> EventFilterOf(const QueryParams& params) {
+  EventFilter filter;
+  for (const char* key : {"injection", "name"}) {
+    auto it = params.find(key);
+    if (it == params.end()) continue;
+    for (absl::string_view n :
+         absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+      if (!InjectionRegistry::Find(n).has_value()) {
+        return absl::NotFoundError(
+            absl::StrCat("no injection point named '", n, "'"));
+      }
+      filter.injections.insert(std::string(n));
+    }
+  }
+  if (auto it = params.find("phase"); it != params.end()) {
+    for (absl::string_view p :
+         absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+      filter.phases.insert(std::string(p));
+    }
+  }
+  return filter;
+}
+
+// The seq to replay after: the Last-Event-ID header, else ?since=.
+absl::StatusOr<std::optional<uint64_t>> SinceOf(const HttpRequest& request,
+                                                const QueryParams& params) {
+  std::string since_text;
+  if (auto it = params.find("since"); it != params.end()) {
+    since_text = it->second;
+  }
+  auto last_id = request.find("Last-Event-ID");
+  if (last_id != request.end()) since_text = std::string(last_id->value());
+  if (since_text.empty()) return std::optional<uint64_t>();
+  uint64_t n;
+  if (!absl::SimpleAtoi(since_text, &n)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "since / Last-Event-ID must be an event seq, not '", since_text, "'"));
+  }
+  return std::optional<uint64_t>(n);
+}
+
+absl::StatusOr<absl::Duration> HeartbeatOf(const QueryParams& params) {
+  auto it = params.find("heartbeat_ms");
+  if (it == params.end()) return kDefaultHeartbeat;
+  int64_t ms;
+  if (!absl::SimpleAtoi(it->second, &ms) ||
+      absl::Milliseconds(ms) < kMinHeartbeat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("heartbeat_ms must be an integer >= ",
+                     absl::ToInt64Milliseconds(kMinHeartbeat)));
+  }
+  return absl::Milliseconds(ms);
+}
+
+constexpr absl::string_view kInjection = "/injection";
+
+}  // namespace
+
+void InjectionApi::Handle(const HttpRequest& request, absl::string_view path,
+                          absl::string_view query,
+                          HttpHandler::Respond respond) {
+  if (registry_ == nullptr) {
+    return std::move(respond)(ErrorJson(absl::NotFoundError(
+        "error injection is off; start kvstore_server with --error_injection "
+        "to use /v2/error_injection")));
+  }
+  absl::StatusOr<QueryParams> params = ParseQuery(query);
+  if (!params.ok()) return std::move(respond)(ErrorJson(params.status()));
+  const http::verb method = request.method();
+  absl::string_view rest = path.substr(kInjectionPathPrefix.size());
+  if (rest == "/points") {
+    return std::move(respond)(method == http::verb::get ? Points()
+                                                        : NotAllowed(request));
+  }
+  if (rest == "/events") {
+    if (method != http::verb::get) {
+      return std::move(respond)(NotAllowed(request));
+    }
+    return std::move(respond)(Events(request, *params));
+  }
+  if (rest == kInjection) return std::move(respond)(AllPoints(request));
+  if (!absl::StartsWith(rest, absl::StrCat(kInjection, "/"))) {
+    return std::move(respond)(ErrorJson(absl::NotFoundError(absl::StrCat(
+        "no such route: ", path,
+        " (see /v2/error_injection/points, /injection, /events)"))));
+  }
+  absl::string_view point = rest.substr(kInjection.size() + 1);
+  size_t slash = point.find('/');
+  absl::string_view name = point.substr(0, slash);
+  // "" for the point itself, else "/message", "/enters", ...
+  absl::string_view sub = slash == absl::string_view::npos
+                              ? absl::string_view()
+                              : point.substr(slash);
+  std::move(respond)(OnePoint(request, std::string(name), sub, *params));
+}
+
+HttpReply InjectionApi::Points() {
+  std::vector<std::string> points;
+  for (const PointInfo& info : InjectionRegistry::Catalog()) {
+    std::vector<std::string> actions;
+    for (InjectAction a : info.actions) {
+      actions.push_back(JsonString(InjectActionName(a)));
+    }
+    absl::StatusOr<PointState> state = registry_->State(info.name);
+    points.push_back(absl::StrCat(
+        "{\"name\":", JsonString(info.name),
+        ",\"description\":", JsonString(info.description), ",\"actions\":[",
+        absl::StrJoin(actions, ","),
+        "],\"state\":", state.ok() ? StateJson(*state) : "null", "}"));
+  }
+  return JsonResponse(
+      200, absl::StrCat("{\"points\":[", absl::StrJoin(points, ","),
+                        "],\"subscribers\":", registry_->events().subscribers(),
+                        ",\"last_seq\":", registry_->events().last_seq(), "}"));
+}
+
+HttpReply InjectionApi::Events(const HttpRequest& request,
+                               const QueryParams& params) {
+  absl::StatusOr<EventFilter> filter = EventFilterOf(params);
+  if (!filter.ok()) return ErrorJson(filter.status());
+  absl::StatusOr<std::optional<uint64_t>> since = SinceOf(request, params);
+  if (!since.ok()) return ErrorJson(since.status());
+  absl::StatusOr<absl::Duration> heartbeat = HeartbeatOf(params);
+  if (!heartbeat.ok()) return ErrorJson(heartbeat.status());
+  HttpResponse head = BodyResponse(200, "", "text/event-stream");
+  head.set(http::field::cache_control, "no-cache");
+  return HttpReply(
+      std::move(head),
+      std::make_unique<EventStreamSource>(registry_->events().Subscribe(
+          std::move(*filter), *since, *heartbeat)));
+}
+
+HttpReply InjectionApi::AllPoints(const HttpRequest& request) {
+  if (request.method() == http::verb::get) {
+    std::vector<std::string> names;
+    for (const std::string& n : registry_->ArmedNames()) {
+      names.push_back(JsonString(n));
+    }
+    return JsonResponse(200, absl::StrCat("[", absl::StrJoin(names, ","), "]"));
+  }
+  if (request.method() == http::verb::delete_) {
+    registry_->DisarmAll();
+    return JsonResponse(200, "{}");
+  }
+  return NotAllowed(request);
+}
+
+HttpReply InjectionApi::OnePoint(const HttpRequest& request,
+                                 const std::string& name, absl::string_view sub,
+                                 const QueryParams& params) {
+  if (!InjectionRegistry::Find(name).has_value()) {
+    return ErrorJson(absl::NotFoundError(
+        absl::StrCat("no injection point named '", name,
+                     "'; GET /v2/error_injection/points lists them")));
+  }
+  const http::verb method = request.method();
+  if (sub.empty() && method == http::verb::post) {
+    return Arm(request, name, params);
+  }
+  if (sub.empty() && method == http::verb::get) {
+    absl::StatusOr<PointState> state = registry_->State(name);
+    if (!state.ok()) return ErrorJson(state.status());
+    return JsonResponse(200, absl::StrCat("[", StateJson(*state), "]"));
+  }
+  if (sub.empty() && method == http::verb::delete_) {
+    absl::Status disarmed = registry_->Disarm(name);
+    if (!disarmed.ok()) return ErrorJson(disarmed);
+    return JsonResponse(200, StateJson(*registry_->State(name)));
+  }
+  if (sub == "/message" && method == http::verb::post) {
+    absl::Status sent = registry_->Message(name);
+    if (!sent.ok()) return ErrorJson(sent);
+    return JsonResponse(200, "{}");
+  }
+  if (sub == "/enters" && method == http::verb::get) {
+    absl::StatusOr<PointState> state = registry_->State(name);
+    if (!state.ok()) return ErrorJson(state.status());
+    return JsonResponse(200, absl::StrCat(state->hits));
+  }
+  if (sub.empty() || sub == "/message" || sub == "/enters") {
+    return NotAllowed(request);
+  }
+  absl::string_view target(request.target().data(), request.target().size());
+  return ErrorJson(absl::NotFoundError(
+      absl::StrCat("no such route: ", target.substr(0, target.find('?')))));
+}
+
+HttpReply InjectionApi::Arm(const HttpRequest& request, const std::string& name,
+                            const QueryParams& params) {
+  bool one_shot = false;
+  if (auto it = params.find("one_shot"); it != params.end()) {
+    one_shot = absl::EqualsIgnoreCase(it->second, "true");
+  }
+  absl::StatusOr<QueryParams> parameters = ParseParameters(request.body());
+  if (!parameters.ok()) return ErrorJson(parameters.status());
+  absl::Status armed = registry_->Arm(name, one_shot, std::move(*parameters));
+  if (!armed.ok()) return ErrorJson(armed);
+  return JsonResponse(200, StateJson(*registry_->State(name)));
+}
+
+}  // namespace kvstore::store

@@ -1,0 +1,177 @@
+#include "store/api/request_router.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "common/status_http.h"
+#include "store/api/responses.h"
+#include "store/api/seed_query.h"
+#include "store/api/seed_table.h"
+
+namespace kvstore::store {
+namespace {
+
+namespace http = boost::beast::http;
+
+// Wraps `respond` so the answer is counted under `route` with its latency.
+HttpHandler::Respond Counted(Metrics* metrics, Route route,
+                             HttpHandler::Respond respond) {
+  return [metrics, route, start = absl::Now(),
+          respond = std::move(respond)](HttpReply reply) mutable {
+    metrics->RecordRequest(route, reply.response.result_int(),
+                           absl::Now() - start);
+    std::move(respond)(std::move(reply));
+  };
+}
+
+}  // namespace
+
+std::string RequestRouter::InjectionMetrics() const {
+  if (injection_ == nullptr) return "";
+  return absl::StrCat(
+      "# HELP kvstore_injection_subscribers Open error-injection event "
+      "streams.\n# TYPE kvstore_injection_subscribers gauge\n"
+      "kvstore_injection_subscribers ",
+      injection_->events().subscribers(),
+      "\n# HELP kvstore_injection_events_total Error-injection events "
+      "published.\n# TYPE kvstore_injection_events_total counter\n"
+      "kvstore_injection_events_total ",
+      injection_->events().last_seq(), "\n");
+}
+
+void RequestRouter::Handle(HttpRequest request, Respond respond) {
+  absl::string_view target(request.target().data(), request.target().size());
+  size_t question = target.find('?');
+  absl::string_view path = target.substr(0, question);
+  absl::string_view query = question == absl::string_view::npos
+                                ? absl::string_view()
+                                : target.substr(question + 1);
+
+  Route route = Route::kOther;
+  if (path == "/get") {
+    route = Route::kSeedGet;
+  } else if (path == "/set") {
+    route = Route::kSeedSet;
+  } else if (path == "/healthz") {
+    route = Route::kHealthz;
+  } else if (path == "/metrics") {
+    route = Route::kMetrics;
+  } else if (absl::StartsWith(path, "/v1/")) {
+    absl::StatusOr<DataPath> parsed = ParseDataPath(path);
+    respond = Counted(metrics_, RouteOf(parsed), std::move(respond));
+    data_api_.Handle(request, path, std::move(parsed), std::move(respond));
+    return;
+  } else if (absl::StartsWith(path, kInjectionPathPrefix)) {
+    respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
+    injection_api_.Handle(request, path, query, std::move(respond));
+    return;
+  }
+  respond = Counted(metrics_, route, std::move(respond));
+
+  bool get = request.method() == http::verb::get;
+  switch (route) {
+    case Route::kSeedGet:
+    case Route::kSeedSet:
+      if (!get) {
+        std::move(respond)(BodyResponse(500, "Error: only GET is supported"));
+        return;
+      }
+      if (injection_ != nullptr && injection_->armed(PointId::kSeedRequest)) {
+        absl::StatusOr<SeedQuery> parsed = ParseSeedQuery(query);
+        RequestInfo info;
+        info.method = "GET";
+        info.path = std::string(path);
+        info.table = std::string(kDefaultTable);
+        if (parsed.ok())
+          info.row_key = parsed->field == "key" && route == Route::kSeedGet
+                             ? parsed->value
+                             : parsed->field;
+        auto tag = request.find("X-Test-Tag");
+        if (tag != request.end()) info.tag = std::string(tag->value());
+        injection_->Check(
+            PointId::kSeedRequest, info,
+            [this, route, query = std::string(query),
+             respond = std::move(respond)](Verdict verdict) mutable {
+              if (verdict.kind == Verdict::kProceed) {
+                HandleSeed(route, query, std::move(respond));
+              } else if (verdict.kind == Verdict::kError) {
+                HttpResponse res = BodyResponse(
+                    HttpStatusOf(verdict.error),
+                    absl::StrCat("Error: ", verdict.error.message()));
+                if (verdict.retry_after_s >= 0) {
+                  res.set(http::field::retry_after,
+                          std::to_string(verdict.retry_after_s));
+                }
+                std::move(respond)(std::move(res));
+              } else {
+                std::move(respond)(HttpReply::Drop());
+              }
+            });
+        return;
+      }
+      HandleSeed(route, query, std::move(respond));
+      return;
+    case Route::kHealthz:
+      std::move(respond)(BodyResponse(200, "ok\n"));
+      return;
+    case Route::kMetrics:
+      std::move(respond)(BodyResponse(
+          200,
+          absl::StrCat(metrics_->RenderPrometheus(engine_->GetStats()),
+                       InjectionMetrics()),
+          "text/plain; version=0.0.4"));
+      return;
+    default:
+      std::move(respond)(
+          BodyResponse(500, "Error: use /set?<key>=<val> or /get?key=<key>"));
+      return;
+  }
+}
+
+void RequestRouter::HandleSeed(Route route, absl::string_view query,
+                               Respond respond) {
+  absl::StatusOr<SeedQuery> parsed = ParseSeedQuery(query);
+  if (!parsed.ok()) {
+    std::move(respond)(
+        BodyResponse(500, std::string(parsed.status().message())));
+    return;
+  }
+  if (route == Route::kSeedGet) {
+    if (parsed->field != "key") {
+      std::move(respond)(
+          BodyResponse(500, "Error: use /get?key=<keyname> format"));
+      return;
+    }
+    absl::StatusOr<std::optional<Cell>> cell = engine_->ReadNewestCell(
+        kDefaultTable, parsed->value, kDefaultFamily, "");
+    if (!cell.ok()) {
+      std::move(respond)(
+          BodyResponse(500, absl::StrCat("Error: ", cell.status().message())));
+    } else if (!cell->has_value()) {
+      std::move(respond)(BodyResponse(404, ""));
+    } else {
+      std::move(respond)(BodyResponse(200, std::move((*cell)->value)));
+    }
+    return;
+  }
+  std::vector<Mutation> mutations;
+  mutations.push_back(Mutation::SetCell(std::string(kDefaultFamily), "",
+                                        kServerTimestamp,
+                                        std::move(parsed->value)));
+  engine_->MutateRow(
+      kDefaultTable, std::move(parsed->field), std::move(mutations),
+      [respond = std::move(respond)](absl::Status status) mutable {
+        if (status.ok()) {
+          std::move(respond)(BodyResponse(200, ""));
+        } else {
+          std::move(respond)(
+              BodyResponse(500, absl::StrCat("Error: ", status.message())));
+        }
+      });
+}
+
+}  // namespace kvstore::store

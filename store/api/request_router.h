@@ -1,0 +1,48 @@
+// Routes HTTP requests to the store's APIs: the seed Simple-DB API (/set,
+// /get, behind the seed.request injection point), the data API (/v1/...), error
+// injection (/v2/error_injection/...), /healthz and /metrics. Paths outside
+// these get the seed's 500, as its spec asks for anything not in it.
+//
+// The engine, metrics and registry are not owned and must outlive the router.
+// Thread-safe.
+#ifndef KVSTORE_STORE_API_REQUEST_ROUTER_H_
+#define KVSTORE_STORE_API_REQUEST_ROUTER_H_
+
+#include <string>
+
+#include "store/api/data_api.h"
+#include "store/api/injection_api.h"
+#include "store/api/metrics.h"
+#include "store/api/seed_query.h"
+#include "store/http/http_server.h"
+#include "store/injection/injection_registry.h"
+#include "store/storage/engine.h"
+
+namespace kvstore::store {
+
+class RequestRouter final : public HttpHandler {
+ public:
+  // `injection` may be null: error injection is off.
+  RequestRouter(Engine* engine, Metrics* metrics, InjectionRegistry* injection)
+      : engine_(engine),
+        metrics_(metrics),
+        injection_(injection),
+        data_api_(engine, injection),
+        injection_api_(injection) {}
+
+  void Handle(HttpRequest request, Respond respond) override;
+
+ private:
+  void HandleSeed(Route route, absl::string_view query, Respond respond);
+  std::string InjectionMetrics() const;  // empty when injection is off
+
+  Engine* const engine_;
+  Metrics* const metrics_;
+  InjectionRegistry* const injection_;
+  DataApi data_api_;
+  InjectionApi injection_api_;
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_API_REQUEST_ROUTER_H_

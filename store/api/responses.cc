@@ -1,0 +1,30 @@
+#include "store/api/responses.h"
+
+#include <utility>
+
+#include "common/status_http.h"
+#include "common/status_proto.h"
+
+namespace kvstore::store {
+
+HttpResponse BodyResponse(int http_status, std::string body,
+                          absl::string_view content_type) {
+  HttpResponse res{static_cast<boost::beast::http::status>(http_status), 11};
+  res.set(boost::beast::http::field::content_type,
+          boost::beast::string_view(content_type.data(), content_type.size()));
+  res.body() = std::move(body);
+  return res;
+}
+
+HttpResponse MessageResponse(int http_status,
+                             const google::protobuf::Message& message,
+                             Encoding encoding) {
+  return BodyResponse(http_status, SerializeMessage(message, encoding),
+                      ContentTypeOf(encoding));
+}
+
+HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding) {
+  return MessageResponse(HttpStatusOf(status), StatusToProto(status), encoding);
+}
+
+}  // namespace kvstore::store

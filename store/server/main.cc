@@ -1,0 +1,187 @@
+// kvstore_server: the HTTP key-value store. Flags are parsed here and nowhere
+// else.
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/port_file.h"
+#include "store/server/server.h"
+
+ABSL_FLAG(uint16_t, port, 4000,
+          "TCP port to listen on; 0 picks a free one (printed)");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, write the bound port to this file once listening (for "
+          "scripts and tests)");
+ABSL_FLAG(std::string, host, "127.0.0.1", "IP address to listen on");
+ABSL_FLAG(std::string, data_dir, "./kvstore-data",
+          "Directory of the RocksDB database");
+ABSL_FLAG(bool, in_memory, false,
+          "Keep all data in memory: nothing is written to disk");
+ABSL_FLAG(std::string, fsync, "always",
+          "always: acknowledge a write once durable (concurrent writers share "
+          "an fsync); "
+          "everysec: fsync once a second; never: leave it to the OS");
+ABSL_FLAG(int, threads, 1, "HTTP I/O threads");
+ABSL_FLAG(int, write_shards, 1, "Writer threads of the group-commit queue");
+ABSL_FLAG(uint64_t, block_cache_mb, 256,
+          "RocksDB block cache for uncompressed data blocks, in MiB");
+ABSL_FLAG(uint64_t, block_kb, 64,
+          "Size of an SST data block, in KiB (1-1024): bigger scans faster, "
+          "smaller costs less disk per cold point read");
+ABSL_FLAG(uint64_t, row_cache_mb, 32,
+          "Cache of whole rows for one-row reads, in MiB (0: off); writes "
+          "invalidate their rows before they are acknowledged");
+ABSL_FLAG(uint64_t, memtable_mb, 8,
+          "RocksDB memtable size before a flush, in MiB (small keeps point "
+          "reads of often-overwritten keys fast)");
+ABSL_FLAG(int, max_connections, 4096,
+          "Open connections allowed; extra ones get a 503");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Seconds(60),
+          "Longest wait for a complete request on a connection (idle "
+          "keep-alive included)");
+ABSL_FLAG(uint32_t, max_url_bytes, 128 * 1024,
+          "Longest request line (414 beyond)");
+ABSL_FLAG(uint32_t, max_header_bytes, 16 * 1024,
+          "Largest header fields (431 beyond)");
+ABSL_FLAG(uint64_t, max_body_bytes, 8 * 1024 * 1024,
+          "Largest request body (413 beyond)");
+ABSL_FLAG(uint64_t, max_value_bytes, 4 * 1024 * 1024, "Largest cell value");
+ABSL_FLAG(bool, error_injection, false,
+          "Serve /v2/error_injection (arm injection points, their event "
+          "stream); for tests, never in production");
+ABSL_FLAG(uint64_t, injection_history, 10000,
+          "Error-injection events kept for replay (Last-Event-ID, ?since=)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGINT/SIGTERM, how long requests in flight may take to finish");
+
+namespace {
+
+// Lets many connections through: raise the soft descriptor limit to the hard
+// one.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// --help lists the flags of this file: abseil's default looks for a file named
+// after the binary, and there is none.
+void ListThisFilesFlagsInHelp() {
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "store/server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "The kvstore HTTP key-value store. See README.md.\n"
+      "Usage: kvstore_server [--port=N] [--data_dir=DIR | --in_memory] ...");
+  ListThisFilesFlagsInHelp();
+  absl::ParseCommandLine(argc, argv);
+  // Debian's abseil is built with its debug checks on, which makes every
+  // Mutex lock consult a global lock graph. The tests keep the checks; the
+  // server does not pay for them.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  kvstore::store::ServerConfig config;
+  auto sync = kvstore::store::ParseSyncMode(absl::GetFlag(FLAGS_fsync));
+  if (!sync.ok()) {
+    std::fprintf(stderr, "kvstore_server: --fsync: %s\n",
+                 std::string(sync.status().message()).c_str());
+    return 2;
+  }
+  config.engine.sync = *sync;
+  config.engine.data_dir = absl::GetFlag(FLAGS_data_dir);
+  config.engine.in_memory = absl::GetFlag(FLAGS_in_memory);
+  config.engine.write_shards = absl::GetFlag(FLAGS_write_shards);
+  config.engine.max_value_bytes = absl::GetFlag(FLAGS_max_value_bytes);
+  config.engine.block_cache_bytes = absl::GetFlag(FLAGS_block_cache_mb) << 20;
+  config.engine.block_bytes = absl::GetFlag(FLAGS_block_kb) << 10;
+  config.engine.memtable_bytes = absl::GetFlag(FLAGS_memtable_mb) << 20;
+  config.engine.row_cache_bytes = absl::GetFlag(FLAGS_row_cache_mb) << 20;
+  config.error_injection = absl::GetFlag(FLAGS_error_injection);
+  config.injection.events.history = absl::GetFlag(FLAGS_injection_history);
+  config.http.host = absl::GetFlag(FLAGS_host);
+  config.http.port = absl::GetFlag(FLAGS_port);
+  config.http.threads = absl::GetFlag(FLAGS_threads);
+  config.http.limits.max_connections = absl::GetFlag(FLAGS_max_connections);
+  config.http.limits.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  config.http.limits.max_url_bytes = absl::GetFlag(FLAGS_max_url_bytes);
+  config.http.limits.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
+  config.http.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+
+  // Block the stop signals in every thread; main() waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+
+  auto server = kvstore::store::KvServer::Start(config);
+  if (!server.ok()) {
+    std::fprintf(stderr, "kvstore_server: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  uint16_t port = (*server)->port();
+  std::string where = absl::StrCat(config.http.host, ":", port);
+  std::printf(
+      "kvstore_server listening on http://%s (storage: %s, fsync=%s)\n"
+      "  try: curl 'http://%s/set?hello=world' && curl "
+      "'http://%s/get?key=hello'\n",
+      where.c_str(),
+      config.engine.in_memory ? "in memory" : config.engine.data_dir.c_str(),
+      config.engine.in_memory
+          ? "n/a"
+          : std::string(kvstore::store::SyncModeName(config.engine.sync))
+                .c_str(),
+      where.c_str(), where.c_str());
+  if (config.error_injection) {
+    std::printf(
+        "  error injection on: curl http://%s/v2/error_injection/points\n",
+        where.c_str());
+  }
+  std::fflush(stdout);
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    absl::Status written = kvstore::WritePortFile(port_file, port);
+    if (!written.ok()) {
+      std::fprintf(stderr, "kvstore_server: --port_file: %s\n",
+                   std::string(written.message()).c_str());
+      return 1;
+    }
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  std::printf("kvstore_server: signal %d, shutting down\n", signal_number);
+  std::fflush(stdout);
+  absl::Status closed =
+      (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  if (!closed.ok()) {
+    std::fprintf(stderr, "kvstore_server: %s\n", closed.ToString().c_str());
+    return 1;
+  }
+  std::printf("kvstore_server: stopped cleanly\n");
+  return 0;
+}

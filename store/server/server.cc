@@ -1,0 +1,54 @@
+#include "store/server/server.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "common/status_macros.h"
+#include "store/api/seed_table.h"
+
+namespace kvstore::store {
+namespace {
+
+// The storage.write injection point, as the engine's before-write hook. The
+// registry outlives the engine (Shutdown closes the engine last).
+std::function<absl::Status(absl::string_view, absl::string_view)>
+StorageWritePoint(InjectionRegistry* injection) {
+  return [injection](absl::string_view table, absl::string_view row) {
+    if (!injection->armed(PointId::kStorageWrite)) return absl::OkStatus();
+    RequestInfo request;
+    request.table = std::string(table);
+    request.row_key = std::string(row);
+    return injection->CheckNow(PointId::kStorageWrite, request).error;
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
+    const ServerConfig& config) {
+  std::unique_ptr<KvServer> server(new KvServer());
+  EngineOptions engine = config.engine;
+  engine.builtin_table = SeedTableSchema();
+  if (config.error_injection) {
+    server->injection_ = InjectionRegistry::Create(config.injection);
+    engine.before_write = StorageWritePoint(server->injection_.get());
+  }
+  KV_ASSIGN_OR_RETURN(server->engine_, OpenRocksEngine(engine));
+  server->router_ = std::make_unique<RequestRouter>(
+      server->engine_.get(), &server->metrics_, server->injection_.get());
+  KV_ASSIGN_OR_RETURN(
+      server->http_,
+      HttpServer::Start(config.http, server->router_.get(), &server->metrics_));
+  return server;
+}
+
+KvServer::~KvServer() { Shutdown(absl::ZeroDuration()).IgnoreError(); }
+
+absl::Status KvServer::Shutdown(absl::Duration grace) {
+  if (injection_ != nullptr) injection_->Shutdown();
+  if (http_ != nullptr) http_->Shutdown(grace);
+  return engine_ != nullptr ? engine_->Close() : absl::OkStatus();
+}
+
+}  // namespace kvstore::store
