@@ -378,11 +378,11 @@ int main(int argc, char** argv) {
           MedianOf(each([&](const Row& r) { return result(r).median_us; })),
           MedianOf(each([&](const Row& r) { return result(r).p99_us; })));
     };
-    auto with_rounds = [](const std::vector<double>& values,
-                          const char* format) {
-      std::string out = absl::StrFormat(format, MedianOf(values)) + " (";
+    auto with_rounds = [](const std::vector<double>& values, int decimals) {
+      std::string out =
+          absl::StrFormat("%.*f", decimals, MedianOf(values)) + " (";
       for (size_t k = 0; k < values.size(); ++k) {
-        out += absl::StrFormat(format, values[k]);
+        out += absl::StrFormat("%.*f", decimals, values[k]);
         out += k + 1 < values.size() ? " " : ")";
       }
       return out;
@@ -394,13 +394,13 @@ int main(int argc, char** argv) {
         has_direct
             ? with_rounds(
                   each([](const Row& r) { return r.proxy.rps / r.direct.rps; }),
-                  "%.2f")
+                  2)
             : "-";
     std::string added = has_direct ? with_rounds(each([](const Row& r) {
                                                    return r.proxy.median_us -
                                                           r.direct.median_us;
                                                  }),
-                                                 "%.0f")
+                                                 0)
                                    : "-";
     double blocking_rps =
         MedianOf(each([](const Row& r) { return r.blocking.rps; }));

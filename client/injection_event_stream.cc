@@ -146,11 +146,9 @@ InjectionEventStream::Connect(const InjectionEventStreamOptions& options) {
       new InjectionEventStream(options, std::move(*transport)));
   stream->reader_ = std::thread([s = stream.get()] { s->Run(); });
   absl::MutexLock lock(&stream->mu_);
-  auto settled = [s = stream.get()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-    return s->subscribed_ || !s->failure_.ok();
-  };
-  if (!stream->mu_.AwaitWithTimeout(absl::Condition(&settled),
-                                    options.connect_timeout)) {
+  if (!stream->mu_.AwaitWithTimeout(
+          absl::Condition(stream.get(), &InjectionEventStream::Settled),
+          options.connect_timeout)) {
     return absl::DeadlineExceededError(absl::StrCat(
         "no hello from ", options.endpoint, "'s event stream within ",
         absl::FormatDuration(options.connect_timeout)));

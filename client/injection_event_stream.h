@@ -100,6 +100,10 @@ class InjectionEventStream {
   int gaps();
 
  private:
+  // The first subscription has answered: a hello, or a failure.
+  bool Settled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return subscribed_ || !failure_.ok();
+  }
   class Sink;
   explicit InjectionEventStream(const InjectionEventStreamOptions& options,
                                 std::unique_ptr<Transport> transport);

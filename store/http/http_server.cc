@@ -225,7 +225,6 @@ class ServerImpl final : public HttpServer {
     }
     for (auto& w : workers_) {
       net::post(w->ioc, [w = w.get()] {
-        beast::error_code ignored;
         if (w->sweeper) w->sweeper->cancel();
         std::vector<Session*> sessions(w->sessions.begin(), w->sessions.end());
         for (Session* s : sessions) s->CloseNow();

@@ -1390,8 +1390,9 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   // with the hash index below.
   table_options.block_size = options.block_bytes;
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  table_options.whole_key_filtering =
-      false;  // reads seek by column, never by whole key
+  // The bloom filters are per row (RowPrefixTransform): reads seek by row or
+  // column, never look up a whole key.
+  table_options.whole_key_filtering = false;
   // Point reads (the seed's /get, single-version cells) binary-search less
   // inside a data block with its hash index.
   table_options.data_block_index_type =

@@ -243,6 +243,24 @@ TEST_F(ErrorInjectionTest, StorageWriteErrorWritesNothing) {
   EXPECT_EQ(Value("r"), "v");
 }
 
+// The arming's HTTP status rides on the Status through the engine, which knows
+// no HTTP (before, 502 at storage.write was mapped to a code and back: 503).
+TEST_F(ErrorInjectionTest, StorageWriteAnswersWithTheArmedHttpStatus) {
+  ASSERT_TRUE(injection_
+                  ->Arm("storage.write",
+                        {{"count", "1"}, {"status", "502"}, {"message", "x"}})
+                  .ok());
+  auto answer = http_->Request(
+      "POST", "/v1/tables/t:mutateRow",
+      R"({"rowKey":"cg==","mutations":[{"setCell":{"familyName":"f",)"
+      R"("columnQualifier":"cQ==","timestampMicros":"1","value":"dg=="}}]})",
+      {{"Content-Type", "application/json"}});
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->status, 502);
+  EXPECT_EQ(answer->body, R"({"code":14,"message":"x"})");
+  EXPECT_EQ(Value("r"), "");
+}
+
 class ReadRowsInjectionTest : public ErrorInjectionTest {
  protected:
   void SetUp() override {
