@@ -64,8 +64,16 @@ uint64_t Metrics::requests(Route route, int http_status) const {
 
 std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
   std::string out;
+  AppendRequestCounts(&out);
+  AppendLatencies(&out);
+  AppendConnections(&out);
+  AppendStorage(storage, &out);
+  return out;
+}
+
+void Metrics::AppendRequestCounts(std::string* out) const {
   absl::StrAppend(
-      &out,
+      out,
       "# HELP kvstore_http_requests_total HTTP requests answered, by route and "
       "status.\n# TYPE kvstore_http_requests_total counter\n");
   for (size_t i = 0; i < kRoutes; ++i) {
@@ -73,11 +81,14 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
     for (int status = 0; status < kStatusSlots; ++status) {
       uint64_t n = routes_[i].by_status[status].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      absl::StrAppend(&out, "kvstore_http_requests_total{route=\"", name,
+      absl::StrAppend(out, "kvstore_http_requests_total{route=\"", name,
                       "\",status=\"", status, "\"} ", n, "\n");
     }
   }
-  absl::StrAppend(&out,
+}
+
+void Metrics::AppendLatencies(std::string* out) const {
+  absl::StrAppend(out,
                   "# HELP kvstore_http_request_duration_seconds Time from a "
                   "request being read "
                   "to its response being queued.\n"
@@ -98,21 +109,23 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
               ? absl::StrCat(static_cast<double>(kLatencyBucketsMicros[b]) /
                              1e6)
               : "+Inf";
-      absl::StrAppend(&out,
+      absl::StrAppend(out,
                       "kvstore_http_request_duration_seconds_bucket{route=\"",
                       name, "\",le=\"", le, "\"} ", cumulative, "\n");
     }
-    absl::StrAppend(&out, "kvstore_http_request_duration_seconds_sum{route=\"",
-                    name, "\"} ",
-                    static_cast<double>(
-                        r.latency_sum_micros.load(std::memory_order_relaxed)) /
-                        1e6,
-                    "\n",
-                    "kvstore_http_request_duration_seconds_count{route=\"",
-                    name, "\"} ", cumulative, "\n");
+    absl::StrAppend(
+        out, "kvstore_http_request_duration_seconds_sum{route=\"", name, "\"} ",
+        static_cast<double>(
+            r.latency_sum_micros.load(std::memory_order_relaxed)) /
+            1e6,
+        "\n", "kvstore_http_request_duration_seconds_count{route=\"", name,
+        "\"} ", cumulative, "\n");
   }
+}
+
+void Metrics::AppendConnections(std::string* out) const {
   absl::StrAppend(
-      &out,
+      out,
       "# HELP kvstore_http_open_connections Client connections open now.\n"
       "# TYPE kvstore_http_open_connections "
       "gauge\nkvstore_http_open_connections ",
@@ -122,8 +135,11 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
       "# TYPE kvstore_http_rejected_connections_total counter\n"
       "kvstore_http_rejected_connections_total ",
       rejected_connections_.load(std::memory_order_relaxed), "\n");
+}
+
+void Metrics::AppendStorage(const EngineStats& storage, std::string* out) {
   absl::StrAppend(
-      &out,
+      out,
       "# HELP kvstore_storage_estimated_keys RocksDB's estimate of stored "
       "cells.\n"
       "# TYPE kvstore_storage_estimated_keys "
@@ -166,7 +182,6 @@ std::string Metrics::RenderPrometheus(const EngineStats& storage) const {
       "# HELP kvstore_row_cache_bytes Bytes charged to cached rows.\n"
       "# TYPE kvstore_row_cache_bytes gauge\nkvstore_row_cache_bytes ",
       storage.row_cache_bytes, "\n");
-  return out;
 }
 
 }  // namespace kvstore::store

@@ -77,6 +77,12 @@ class Metrics final : public HttpObserver {
   std::string RenderPrometheus(const EngineStats& storage) const;
 
  private:
+  // The parts of RenderPrometheus, in order.
+  void AppendRequestCounts(std::string* out) const;
+  void AppendLatencies(std::string* out) const;
+  void AppendConnections(std::string* out) const;
+  static void AppendStorage(const EngineStats& storage, std::string* out);
+
   static constexpr int kStatusSlots = 600;
   static constexpr size_t kRoutes = static_cast<size_t>(Route::kCount);
 

@@ -12,6 +12,7 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "common/status_http.h"
+#include "common/status_macros.h"
 
 namespace kvstore::store {
 
@@ -235,6 +236,104 @@ InjectionRegistry::Point* InjectionRegistry::PointNamed(
   return id.has_value() ? &points_[static_cast<int>(*id)] : nullptr;
 }
 
+absl::Status InjectionRegistry::SetParameter(const PointInfo& info,
+                                             const std::string& key,
+                                             const std::string& value,
+                                             Arming& arming) {
+  absl::Status status;
+  if (key == "action") {
+    bool found = false;
+    std::vector<std::string> names;
+    for (InjectAction a : info.actions) {
+      names.emplace_back(InjectActionName(a));
+      if (InjectActionName(a) == value) {
+        arming.action = a;
+        found = true;
+      }
+    }
+    if (!found) {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("point ", info.name, " does not support action '", value,
+                       "' (it supports: ", absl::StrJoin(names, ", "), ")"));
+    }
+  } else if (key == "status") {
+    // Errors only: a 1xx/2xx/3xx "error" would pass as success (or be an
+    // answer HTTP forbids a body for).
+    status = ParseInt(key, value, 400, 599, &arming.http_status);
+  } else if (key == "retry_after") {
+    status = ParseInt(key, value, 0, 86400, &arming.retry_after_s);
+  } else if (key == "message") {
+    arming.message = value;
+  } else if (key == "code") {
+    status = ParseInt(key, value, 1, 16, &arming.body_code);
+  } else if (key == "body") {
+    if (value != "status" && value != "text") {
+      status = absl::InvalidArgumentError(
+          absl::StrCat("body must be status or text, not '", value, "'"));
+    }
+    arming.text_body = value == "text";
+  } else if (key == "delay_ms" || key == "timeout_ms") {
+    int64_t ms = 0;
+    status = ParseInt(key, value, key == "delay_ms" ? 0 : 1, 3600 * 1000, &ms);
+    (key == "delay_ms" ? arming.delay : arming.timeout) =
+        absl::Milliseconds(ms);
+  } else if (key == "count") {
+    status = ParseInt(key, value, 0, INT64_MAX, &arming.count);
+  } else if (key == "skip") {
+    status = ParseInt(key, value, 0, INT64_MAX, &arming.skip);
+  } else if (key == "probability") {
+    double p;
+    if (!absl::SimpleAtod(value, &p) || !(p > 0.0 && p <= 1.0)) {
+      status = BadParameter(key, value, "a number in (0, 1]");
+    }
+    arming.probability = p;
+  } else if (key == "seed") {
+    uint64_t seed;
+    if (!absl::SimpleAtoi(value, &seed)) {
+      status = BadParameter(key, value, "an unsigned integer");
+    }
+    arming.rng.seed(seed);
+  } else if (key == "after_rows") {
+    int64_t rows;
+    status = info.id == PointId::kReadRowsRow
+                 ? ParseInt(key, value, 0, INT64_MAX, &rows)
+                 : absl::InvalidArgumentError(
+                       "after_rows applies only to read_rows.row");
+  } else if (key == "table") {
+    arming.table = value;
+  } else if (key == "row_key") {
+    arming.row_key = value;
+  } else if (key == "path") {
+    arming.path = value;
+  } else if (key == "tag") {
+    arming.tag = value;
+  } else {
+    status = absl::InvalidArgumentError(absl::StrCat(
+        "unknown parameter '", key,
+        "' (known: action, status, retry_after, message, code, body, "
+        "delay_ms, "
+        "timeout_ms, count, skip, probability, seed, table, row_key, path, "
+        "tag, after_rows)"));
+  }
+  return status;
+}
+
+namespace {
+
+// An arming's parameters as a JSON object of strings, for its events.
+std::string ParametersJson(const std::map<std::string, std::string>& parameters,
+                           bool one_shot) {
+  std::vector<std::string> json;
+  for (const auto& [key, value] : parameters) {
+    json.push_back(
+        absl::StrCat("\"", JsonEscape(key), "\":\"", JsonEscape(value), "\""));
+  }
+  if (one_shot) json.push_back("\"one_shot\":\"true\"");
+  return absl::StrCat("{", absl::StrJoin(json, ","), "}");
+}
+
+}  // namespace
+
 absl::Status InjectionRegistry::Arm(
     absl::string_view name, bool one_shot,
     std::map<std::string, std::string> parameters) {
@@ -247,94 +346,12 @@ absl::Status InjectionRegistry::Arm(
   auto arming = std::make_shared<Arming>();
   if (one_shot) arming->count = 1;
   for (const auto& [key, value] : parameters) {
-    absl::Status status;
-    if (key == "action") {
-      bool found = false;
-      std::vector<std::string> names;
-      for (InjectAction a : point->info->actions) {
-        names.emplace_back(InjectActionName(a));
-        if (InjectActionName(a) == value) {
-          arming->action = a;
-          found = true;
-        }
-      }
-      if (!found) {
-        status = absl::InvalidArgumentError(
-            absl::StrCat("point ", name, " does not support action '", value,
-                         "' (it supports: ", absl::StrJoin(names, ", "), ")"));
-      }
-    } else if (key == "status") {
-      // Errors only: a 1xx/2xx/3xx "error" would pass as success (or be an
-      // answer HTTP forbids a body for).
-      status = ParseInt(key, value, 400, 599, &arming->http_status);
-    } else if (key == "retry_after") {
-      status = ParseInt(key, value, 0, 86400, &arming->retry_after_s);
-    } else if (key == "message") {
-      arming->message = value;
-    } else if (key == "code") {
-      status = ParseInt(key, value, 1, 16, &arming->body_code);
-    } else if (key == "body") {
-      if (value != "status" && value != "text") {
-        status = absl::InvalidArgumentError(
-            absl::StrCat("body must be status or text, not '", value, "'"));
-      }
-      arming->text_body = value == "text";
-    } else if (key == "delay_ms" || key == "timeout_ms") {
-      int64_t ms = 0;
-      status =
-          ParseInt(key, value, key == "delay_ms" ? 0 : 1, 3600 * 1000, &ms);
-      (key == "delay_ms" ? arming->delay : arming->timeout) =
-          absl::Milliseconds(ms);
-    } else if (key == "count") {
-      status = ParseInt(key, value, 0, INT64_MAX, &arming->count);
-    } else if (key == "skip") {
-      status = ParseInt(key, value, 0, INT64_MAX, &arming->skip);
-    } else if (key == "probability") {
-      double p;
-      if (!absl::SimpleAtod(value, &p) || !(p > 0.0 && p <= 1.0)) {
-        status = BadParameter(key, value, "a number in (0, 1]");
-      }
-      arming->probability = p;
-    } else if (key == "seed") {
-      uint64_t seed;
-      if (!absl::SimpleAtoi(value, &seed)) {
-        status = BadParameter(key, value, "an unsigned integer");
-      }
-      arming->rng.seed(seed);
-    } else if (key == "after_rows") {
-      int64_t rows;
-      status = point->info->id == PointId::kReadRowsRow
-                   ? ParseInt(key, value, 0, INT64_MAX, &rows)
-                   : absl::InvalidArgumentError(
-                         "after_rows applies only to read_rows.row");
-    } else if (key == "table") {
-      arming->table = value;
-    } else if (key == "row_key") {
-      arming->row_key = value;
-    } else if (key == "path") {
-      arming->path = value;
-    } else if (key == "tag") {
-      arming->tag = value;
-    } else {
-      status = absl::InvalidArgumentError(absl::StrCat(
-          "unknown parameter '", key,
-          "' (known: action, status, retry_after, message, code, body, "
-          "delay_ms, "
-          "timeout_ms, count, skip, probability, seed, table, row_key, path, "
-          "tag, after_rows)"));
-    }
-    if (!status.ok()) return status;
+    KV_RETURN_IF_ERROR(SetParameter(*point->info, key, value, *arming));
   }
   if (arming->message.empty()) {
     arming->message = absl::StrCat("injected error at ", name);
   }
-  std::vector<std::string> json;
-  for (const auto& [key, value] : parameters) {
-    json.push_back(
-        absl::StrCat("\"", JsonEscape(key), "\":\"", JsonEscape(value), "\""));
-  }
-  if (one_shot) json.push_back("\"one_shot\":\"true\"");
-  arming->parameters_json = absl::StrCat("{", absl::StrJoin(json, ","), "}");
+  arming->parameters_json = ParametersJson(parameters, one_shot);
   arming->parameters = std::move(parameters);
   if (one_shot) arming->parameters["one_shot"] = "true";
 

@@ -205,6 +205,12 @@ class InjectionRegistry {
 
   explicit InjectionRegistry(const InjectionOptions& options);
 
+  // Applies one arming parameter of point `info` to `arming`; InvalidArgument
+  // for an unknown key, a bad value or an action the point does not support.
+  static absl::Status SetParameter(const PointInfo& info,
+                                   const std::string& key,
+                                   const std::string& value, Arming& arming);
+
   // Decides a hit under the point's lock; returns the arming if it fires.
   std::shared_ptr<Arming> Decide(Point& point, const RequestInfo& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(point.mu);

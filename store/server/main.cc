@@ -88,25 +88,13 @@ void ListThisFilesFlagsInHelp() {
   absl::SetFlagsUsageConfig(usage);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "The kvstore HTTP key-value store. See README.md.\n"
-      "Usage: kvstore_server [--port=N] [--data_dir=DIR | --in_memory] ...");
-  ListThisFilesFlagsInHelp();
-  absl::ParseCommandLine(argc, argv);
-  // Debian's abseil is built with its debug checks on, which makes every
-  // Mutex lock consult a global lock graph. The tests keep the checks; the
-  // server does not pay for them.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-
+// The server's configuration from the flags; InvalidArgument for a bad one.
+absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   kvstore::store::ServerConfig config;
   auto sync = kvstore::store::ParseSyncMode(absl::GetFlag(FLAGS_fsync));
   if (!sync.ok()) {
-    std::fprintf(stderr, "kvstore_server: --fsync: %s\n",
-                 std::string(sync.status().message()).c_str());
-    return 2;
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fsync: ", sync.status().message()));
   }
   config.engine.sync = *sync;
   config.engine.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -127,23 +115,11 @@ int main(int argc, char** argv) {
   config.http.limits.max_url_bytes = absl::GetFlag(FLAGS_max_url_bytes);
   config.http.limits.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   config.http.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+  return config;
+}
 
-  // Block the stop signals in every thread; main() waits for them below.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  RaiseFileLimit();
-
-  auto server = kvstore::store::KvServer::Start(config);
-  if (!server.ok()) {
-    std::fprintf(stderr, "kvstore_server: %s\n",
-                 server.status().ToString().c_str());
-    return 1;
-  }
-  uint16_t port = (*server)->port();
+// Prints where the server listens and how to try it.
+void PrintBanner(const kvstore::store::ServerConfig& config, uint16_t port) {
   std::string where = absl::StrCat(config.http.host, ":", port);
   std::printf(
       "kvstore_server listening on http://%s (storage: %s, fsync=%s)\n"
@@ -162,6 +138,46 @@ int main(int argc, char** argv) {
         where.c_str());
   }
   std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "The kvstore HTTP key-value store. See README.md.\n"
+      "Usage: kvstore_server [--port=N] [--data_dir=DIR | --in_memory] ...");
+  ListThisFilesFlagsInHelp();
+  absl::ParseCommandLine(argc, argv);
+  // Debian's abseil is built with its debug checks on, which makes every
+  // Mutex lock consult a global lock graph. The tests keep the checks; the
+  // server does not pay for them.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  absl::StatusOr<kvstore::store::ServerConfig> parsed = ConfigFromFlags();
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "kvstore_server: %s\n",
+                 std::string(parsed.status().message()).c_str());
+    return 2;
+  }
+  const kvstore::store::ServerConfig& config = *parsed;
+
+  // Block the stop signals in every thread; main() waits for them below.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  RaiseFileLimit();
+
+  auto server = kvstore::store::KvServer::Start(config);
+  if (!server.ok()) {
+    std::fprintf(stderr, "kvstore_server: %s\n",
+                 server.status().ToString().c_str());
+    return 1;
+  }
+  uint16_t port = (*server)->port();
+  PrintBanner(config, port);
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     absl::Status written = kvstore::WritePortFile(port_file, port);

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -159,6 +160,28 @@ class RocksEngine final : public Engine {
     return options_.before_write(info.schema.name(), row);
   }
 
+  // What one Apply has written so far, for its last steps.
+  struct ApplyState {
+    // The largest server and explicit timestamps written to single-version
+    // families.
+    int64_t newest_server = -1;
+    int64_t newest_explicit = -1;
+    // (family, qualifier) -> cells set in it, in multi-version families.
+    absl::flat_hash_map<std::pair<std::string, std::string>, int>
+        touched_columns;
+  };
+  absl::Status ApplySetCell(const TableInfo& info, const std::string& row,
+                            const Mutation& m,
+                            rocksdb::WriteBatchWithIndex& batch,
+                            ApplyState& state);
+  // The keys a delete mutation removes.
+  absl::StatusOr<std::vector<std::string>> DeletedBy(
+      const TableInfo& info, const std::string& row, const Mutation& m,
+      rocksdb::WriteBatchWithIndex& batch);
+  // Deletes the versions beyond each touched column's max_versions.
+  absl::Status DropExcessVersions(const TableInfo& info, const std::string& row,
+                                  const ApplyState& state,
+                                  rocksdb::WriteBatchWithIndex& batch);
   // Runs on the row's writer thread: no other write to this row runs
   // concurrently. Adds the mutations to `batch` (the writer group's shared
   // batch, which already holds the group's earlier writes and is read through).

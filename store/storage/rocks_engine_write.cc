@@ -371,97 +371,99 @@ absl::Status RocksEngine::Apply(const TableInfo& info, const std::string& row,
                                 const std::vector<Mutation>& mutations,
                                 int shard,
                                 rocksdb::WriteBatchWithIndex& batch) {
-  // The largest server and explicit timestamps this request writes to
-  // single-version families.
-  int64_t newest_server = -1;
-  int64_t newest_explicit = -1;
-  // (family, qualifier) -> cells set in it by this request.
-  absl::flat_hash_map<std::pair<std::string, std::string>, int> touched_columns;
-  auto all = [](const CellKey&) { return true; };
+  ApplyState state;
   for (const Mutation& m : mutations) {
-    std::vector<std::string> doomed;
-    switch (m.kind) {
-      case Mutation::Kind::kSetCell: {
-        int64_t timestamp = m.timestamp_micros == kServerTimestamp
-                                ? ServerNow()
-                                : m.timestamp_micros;
-        if (IsSingleVersion(info, m.family)) {
-          std::string key =
-              SingleVersionKey(info.id, row, m.family, m.qualifier);
-          bool server_time = m.timestamp_micros == kServerTimestamp;
-          if (server_time) {
-            newest_server = std::max(newest_server, timestamp);
-          } else {
-            newest_explicit = std::max(newest_explicit, timestamp);
-            RaiseExplicitMax(timestamp);
-          }
-          // A server timestamp above every explicit one ever written is
-          // newer than every stored cell (see PersistCeilings): no read
-          // needed, a blind Put.
-          if (!server_time || timestamp <= explicit_max_.load()) {
-            KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
-                                SingleVersionTimestamp(batch, key));
-            // A cell older than the one kept would be collected at once.
-            if (kept.has_value() && *kept > timestamp) break;
-          }
-          KV_RETURN_IF_ERROR(FromRocks(
-              batch.Put(key, EncodeSingleVersionValue(timestamp, m.value)),
-              "batch put"));
-          break;
-        }
-        CellKey key{info.id, row, m.family, m.qualifier, timestamp};
-        KV_RETURN_IF_ERROR(
-            FromRocks(batch.Put(EncodeCellKey(key), m.value), "batch put"));
-        ++touched_columns[{m.family, m.qualifier}];
-        break;
-      }
-      case Mutation::Kind::kDeleteFromColumn: {
-        if (IsSingleVersion(info, m.family)) {
-          std::string key =
-              SingleVersionKey(info.id, row, m.family, m.qualifier);
-          KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
-                              SingleVersionTimestamp(batch, key));
-          if (kept.has_value() && *kept >= m.start_micros &&
-              (m.end_micros == 0 || *kept < m.end_micros)) {
-            doomed.push_back(std::move(key));
-          }
-          break;
-        }
-        KV_ASSIGN_OR_RETURN(
-            doomed,
-            KeysWithPrefix(
-                batch, ColumnPrefix(info.id, row, m.family, m.qualifier),
-                [&m](const CellKey& c) {
-                  return c.timestamp_micros >= m.start_micros &&
-                         (m.end_micros == 0 ||
-                          c.timestamp_micros < m.end_micros);
-                },
-                /*max_visits=*/0, /*column=*/true));
-        break;
-      }
-      case Mutation::Kind::kDeleteFromFamily: {
-        KV_ASSIGN_OR_RETURN(
-            doomed,
-            KeysWithPrefix(batch, FamilyPrefix(info.id, row, m.family), all));
-        break;
-      }
-      case Mutation::Kind::kDeleteFromRow: {
-        KV_ASSIGN_OR_RETURN(
-            doomed, KeysWithPrefix(batch, RowPrefix(info.id, row), all));
-        break;
-      }
+    if (m.kind == Mutation::Kind::kSetCell) {
+      KV_RETURN_IF_ERROR(ApplySetCell(info, row, m, batch, state));
+      continue;
     }
+    KV_ASSIGN_OR_RETURN(std::vector<std::string> doomed,
+                        DeletedBy(info, row, m, batch));
     for (const std::string& key : doomed) {
       KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
     }
   }
+  KV_RETURN_IF_ERROR(DropExcessVersions(info, row, state, batch));
+  return PersistCeilings(shard, state.newest_server, state.newest_explicit,
+                         batch);
+}
+
+absl::Status RocksEngine::ApplySetCell(const TableInfo& info,
+                                       const std::string& row,
+                                       const Mutation& m,
+                                       rocksdb::WriteBatchWithIndex& batch,
+                                       ApplyState& state) {
+  const bool server_time = m.timestamp_micros == kServerTimestamp;
+  int64_t timestamp = server_time ? ServerNow() : m.timestamp_micros;
+  if (!IsSingleVersion(info, m.family)) {
+    CellKey key{info.id, row, m.family, m.qualifier, timestamp};
+    ++state.touched_columns[{m.family, m.qualifier}];
+    return FromRocks(batch.Put(EncodeCellKey(key), m.value), "batch put");
+  }
+  std::string key = SingleVersionKey(info.id, row, m.family, m.qualifier);
+  if (server_time) {
+    state.newest_server = std::max(state.newest_server, timestamp);
+  } else {
+    state.newest_explicit = std::max(state.newest_explicit, timestamp);
+    RaiseExplicitMax(timestamp);
+  }
+  // A server timestamp above every explicit one ever written is newer than
+  // every stored cell (see PersistCeilings): no read needed, a blind Put.
+  if (!server_time || timestamp <= explicit_max_.load()) {
+    KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
+                        SingleVersionTimestamp(batch, key));
+    // A cell older than the one kept would be collected at once.
+    if (kept.has_value() && *kept > timestamp) return absl::OkStatus();
+  }
+  return FromRocks(batch.Put(key, EncodeSingleVersionValue(timestamp, m.value)),
+                   "batch put");
+}
+
+absl::StatusOr<std::vector<std::string>> RocksEngine::DeletedBy(
+    const TableInfo& info, const std::string& row, const Mutation& m,
+    rocksdb::WriteBatchWithIndex& batch) {
+  auto all = [](const CellKey&) { return true; };
+  switch (m.kind) {
+    case Mutation::Kind::kDeleteFromColumn: {
+      if (!IsSingleVersion(info, m.family)) {
+        return KeysWithPrefix(
+            batch, ColumnPrefix(info.id, row, m.family, m.qualifier),
+            [&m](const CellKey& c) {
+              return c.timestamp_micros >= m.start_micros &&
+                     (m.end_micros == 0 || c.timestamp_micros < m.end_micros);
+            },
+            /*max_visits=*/0, /*column=*/true);
+      }
+      std::string key = SingleVersionKey(info.id, row, m.family, m.qualifier);
+      KV_ASSIGN_OR_RETURN(std::optional<int64_t> kept,
+                          SingleVersionTimestamp(batch, key));
+      std::vector<std::string> doomed;
+      if (kept.has_value() && *kept >= m.start_micros &&
+          (m.end_micros == 0 || *kept < m.end_micros)) {
+        doomed.push_back(std::move(key));
+      }
+      return doomed;
+    }
+    case Mutation::Kind::kDeleteFromFamily:
+      return KeysWithPrefix(batch, FamilyPrefix(info.id, row, m.family), all);
+    case Mutation::Kind::kDeleteFromRow:
+      return KeysWithPrefix(batch, RowPrefix(info.id, row), all);
+    case Mutation::Kind::kSetCell:
+      break;
+  }
+  return std::vector<std::string>();
+}
+
+absl::Status RocksEngine::DropExcessVersions(
+    const TableInfo& info, const std::string& row, const ApplyState& state,
+    rocksdb::WriteBatchWithIndex& batch) {
   // Garbage-collect versions beyond the family's limit, in the same atomic
   // write. Every write to such a family does this, so a column holds at most
   // `max` cells before this request and each SetCell adds at most one:
   // looking at the newest max + (cells set) is enough. Stopping there
   // matters: deleted older versions leave tombstones that a full scan would
   // walk over.
-  for (const auto& [column, added] : touched_columns) {
+  for (const auto& [column, added] : state.touched_columns) {
     const auto& [family, qualifier] = column;
     auto limit = info.max_versions.find(family);
     if (limit == info.max_versions.end() || limit->second <= 0) continue;
@@ -478,8 +480,6 @@ absl::Status RocksEngine::Apply(const TableInfo& info, const std::string& row,
       KV_RETURN_IF_ERROR(FromRocks(batch.Delete(key), "batch delete"));
     }
   }
-  KV_RETURN_IF_ERROR(
-      PersistCeilings(shard, newest_server, newest_explicit, batch));
   return absl::OkStatus();
 }
 
