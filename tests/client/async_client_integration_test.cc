@@ -18,6 +18,9 @@
 #include "tests/client/async_result.h"
 #include "tests/common/server_process.h"
 #include "tests/common/silent_listener.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -60,7 +63,7 @@ TEST_F(AsyncClientIntegrationTest, EveryAsyncCallAgainstTheStore) {
   EXPECT_EQ((*read.Get())->families(0).columns(0).cells(0).value(),
             std::string("v\0w", 3));
   client->AsyncReadRow("default", "nobody", std::nullopt, missing.Callback());
-  ASSERT_TRUE(missing.Get().ok());
+  ASSERT_THAT(missing.Get(), IsOk());
   EXPECT_FALSE(missing.Get()->has_value());
 
   Result<absl::StatusOr<bool>> matched;

@@ -14,6 +14,9 @@
 #include "tests/client/async_result.h"
 #include "tests/client/fake_async_transport.h"
 #include "tests/client/fake_transport.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -125,16 +128,16 @@ TEST_F(AsyncClientTest, ConditionalReadModifyWriteAndSamplesParseTheAnswer) {
   Result<absl::StatusOr<bool>> cam;
   client.AsyncCheckAndMutateRow(
       "t", "r", std::nullopt, {SetCell("cf", "q", "v", 1)}, {}, cam.Callback());
-  ASSERT_TRUE(cam.Get().ok());
+  ASSERT_THAT(cam.Get(), IsOk());
   EXPECT_TRUE(*cam.Get());
   Result<absl::StatusOr<v1::Row>> row;
   client.AsyncReadModifyWriteRow("t", "r", {AppendValue("cf", "q", "x")},
                                  row.Callback());
-  ASSERT_TRUE(row.Get().ok());
+  ASSERT_THAT(row.Get(), IsOk());
   EXPECT_EQ(row.Get()->key(), "r");
   Result<absl::StatusOr<std::vector<RowKeySample>>> sampled;
   client.AsyncSampleRowKeys("t", sampled.Callback());
-  ASSERT_TRUE(sampled.Get().ok());
+  ASSERT_THAT(sampled.Get(), IsOk());
   ASSERT_EQ(sampled.Get()->size(), 1u);
   EXPECT_EQ((*sampled.Get())[0].offset_bytes, 42);
   auto requests = transport_->requests();
@@ -223,7 +226,7 @@ TEST(AsyncClientWithoutTransportTest, FailsWithFailedPrecondition) {
   auto client = Client::CreateWithTransport(
       ClientOptions(),
       std::make_unique<FakeTransport>(std::vector<ScriptedResponse>{}));
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   Result<absl::Status> result;
   (*client)->AsyncMutateRow("t", "r", {}, result.Callback());
   EXPECT_EQ(result.Get().code(), absl::StatusCode::kFailedPrecondition);

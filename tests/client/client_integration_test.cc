@@ -9,6 +9,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -49,7 +52,7 @@ TEST_F(ClientIntegrationTest, TableAdmin) {
   for (const auto& t : *tables) names.push_back(t.name());
   EXPECT_THAT(names, ::testing::UnorderedElementsAre("default", "t"));
   auto t = client_->GetTable("t");
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(t, IsOk());
   EXPECT_EQ(t->column_families_size(), 2);
   v1::Table again;
   again.set_name("t");
@@ -78,10 +81,10 @@ TEST_F(ClientIntegrationTest, WritesAndReadsRows) {
   EXPECT_EQ(f.columns(0).cells(1).value(), "old");
   EXPECT_EQ(f.columns(1).cells(0).value(), std::string(100000, 'z'));
   auto newest = client_->ReadRow("t", key, CellsPerColumn(1));
-  ASSERT_TRUE(newest.ok());
+  ASSERT_THAT(newest, IsOk());
   EXPECT_EQ((*newest)->families(0).columns(0).cells_size(), 1);
   auto missing = client_->ReadRow("t", "nope");
-  ASSERT_TRUE(missing.ok());
+  ASSERT_THAT(missing, IsOk());
   EXPECT_FALSE(missing->has_value());
   EXPECT_EQ(client_->MutateRow("t", "k", {SetCell("nope", "q", "v")}).code(),
             absl::StatusCode::kNotFound);
@@ -114,10 +117,9 @@ TEST_F(ClientIntegrationTest, ScansStreamInOrderAndCanStopEarly) {
   EXPECT_EQ(seen, 3000);
   // Stop after 10 rows of a ~1.5 MB scan; the client stays usable.
   seen = 0;
-  EXPECT_TRUE(
-      client_
-          ->ReadRows("t", ReadRowsQuery{}, [&](v1::Row) { return ++seen < 10; })
-          .ok());
+  EXPECT_THAT(client_->ReadRows("t", ReadRowsQuery{},
+                                [&](v1::Row) { return ++seen < 10; }),
+              IsOk());
   EXPECT_EQ(seen, 10);
   ReadRowsQuery reversed;
   reversed.reversed = true;
@@ -146,7 +148,7 @@ TEST_F(ClientIntegrationTest, ConditionalAndReadModifyWrite) {
   EXPECT_FALSE(*matched);  // the row did not exist
   matched = client_->CheckAndMutateRow("t", "r", ValueRegex("no"),
                                        {SetCell("f", "q", "yes")}, {});
-  ASSERT_TRUE(matched.ok());
+  ASSERT_THAT(matched, IsOk());
   EXPECT_TRUE(*matched);
   auto row = client_->ReadModifyWriteRow(
       "t", "r", {IncrementBy("counters", "n", 5), AppendValue("f", "q", "!")});
@@ -193,13 +195,13 @@ TEST_F(ClientIntegrationTest, OneClientServesManyThreads) {
 TEST(ClientUnreachableTest, RefusedConnectionIsUnavailable) {
   // Take a free port and leave it closed.
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
-  ASSERT_TRUE(server.ok());
+  ASSERT_THAT(server, IsOk());
   uint16_t port = (*server)->port();
   ASSERT_TRUE((*server)->Stop().ok());
   ClientOptions options;
   options.endpoint = absl::StrCat("127.0.0.1:", port);
   auto client = Client::Create(options);
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   EXPECT_EQ((*client)->DeleteTable("t").code(), absl::StatusCode::kUnavailable);
 }
 

@@ -10,6 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_transport.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -36,8 +39,8 @@ class ClientTest : public ::testing::Test {
 TEST_F(ClientTest, MutateRowSendsTheRequestAsProtobuf) {
   Client& client =
       Make({{200, "application/x-protobuf", {""}, {}, std::nullopt}});
-  ASSERT_TRUE(
-      client.MutateRow("my table", "row", {SetCell("cf", "q", "v", 7)}).ok());
+  ASSERT_THAT(client.MutateRow("my table", "row", {SetCell("cf", "q", "v", 7)}),
+              IsOk());
   auto requests = transport_->requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].method, "POST");
@@ -103,7 +106,7 @@ TEST_F(ClientTest, EachCallGetsTheShorterOfItsTimeouts) {
   Client& client =
       Make({{200, "application/x-protobuf", {""}, {}, std::nullopt}}, options);
   absl::Time before = absl::Now();
-  ASSERT_TRUE(client.DeleteTable("t").ok());
+  ASSERT_THAT(client.DeleteTable("t"), IsOk());
   absl::Time deadline = transport_->deadlines().at(0);
   EXPECT_GE(deadline, before + absl::Seconds(3));
   EXPECT_LE(deadline, absl::Now() + absl::Seconds(3));
@@ -204,7 +207,7 @@ TEST_F(ClientTest, MutateRowsMapsEntryStatusesByIndex) {
       "t", {BulkEntry{"a", {SetCell("cf", "q", "v")}}, BulkEntry{"b", {}}});
   ASSERT_TRUE(results.ok()) << results.status();
   ASSERT_EQ(results->size(), 2u);
-  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_THAT((*results)[0], IsOk());
   EXPECT_EQ((*results)[1].code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -12,6 +12,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_transport.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -59,7 +62,7 @@ class RetryTest : public ::testing::Test {
 TEST_F(RetryTest, TransientErrorsAreRetriedWithGrowingBackoff) {
   Client& client =
       Make({Unavailable503(), Unavailable503(), Unavailable503(), Ok()});
-  EXPECT_TRUE(client.MutateRow("t", "r", {SetCell("f", "q", "v", 5)}).ok());
+  EXPECT_THAT(client.MutateRow("t", "r", {SetCell("f", "q", "v", 5)}), IsOk());
   EXPECT_EQ(transport_->requests().size(), 4u);
   // initial 10ms, x2 each time, half of it with jitter 0.
   EXPECT_THAT(sleeps_,
@@ -73,7 +76,7 @@ TEST_F(RetryTest, BackoffStopsGrowingAtItsMaximum) {
   Client& client = Make({Unavailable503(), Unavailable503(), Unavailable503(),
                          Unavailable503(), Ok()},
                         options);
-  EXPECT_TRUE(client.SampleRowKeys("t").ok());
+  EXPECT_THAT(client.SampleRowKeys("t"), IsOk());
   EXPECT_THAT(sleeps_,
               ElementsAre(absl::Milliseconds(5), absl::Milliseconds(10),
                           absl::Milliseconds(15), absl::Milliseconds(15)));
@@ -82,7 +85,7 @@ TEST_F(RetryTest, BackoffStopsGrowingAtItsMaximum) {
 TEST_F(RetryTest, JitterSpreadsTheWaitOverTheUpperHalf) {
   jitter_ = 0.999;
   Client& client = Make({Unavailable503(), Ok()});
-  EXPECT_TRUE(client.SampleRowKeys("t").ok());
+  EXPECT_THAT(client.SampleRowKeys("t"), IsOk());
   ASSERT_EQ(sleeps_.size(), 1u);
   EXPECT_GT(sleeps_[0], absl::Microseconds(9900));
   EXPECT_LE(sleeps_[0], absl::Milliseconds(10));
@@ -90,7 +93,7 @@ TEST_F(RetryTest, JitterSpreadsTheWaitOverTheUpperHalf) {
 
 TEST_F(RetryTest, RetryAfterIsHonoured) {
   Client& client = Make({Unavailable503(absl::Seconds(2)), Ok()});
-  EXPECT_TRUE(client.SampleRowKeys("t").ok());
+  EXPECT_THAT(client.SampleRowKeys("t"), IsOk());
   ASSERT_EQ(sleeps_.size(), 1u);
   EXPECT_EQ(sleeps_[0], absl::Seconds(2));
 }
@@ -229,8 +232,8 @@ TEST_F(RetryTest, MutateRowsRetriesOnlyItsTransientlyFailedEntries) {
   absl::StatusOr<std::vector<absl::Status>> results =
       client.MutateRows("t", std::move(entries));
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_TRUE((*results)[0].ok());
-  EXPECT_TRUE((*results)[1].ok());
+  EXPECT_THAT((*results)[0], IsOk());
+  EXPECT_THAT((*results)[1], IsOk());
   EXPECT_EQ((*results)[2].code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ((*results)[3].code(), kUnavailable);
   auto requests = transport_->requests();

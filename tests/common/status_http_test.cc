@@ -5,6 +5,9 @@
 
 #include "common/status_proto.h"
 #include "gtest/gtest.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -59,7 +62,7 @@ TEST(StatusHttpTest, OverrideTravelsWithTheStatus) {
 TEST(StatusHttpTest, OverrideIgnoredWhenOutOfRangeOrOk) {
   EXPECT_EQ(HttpStatusOf(WithHttpStatus(absl::InternalError("x"), 42)), 500);
   EXPECT_EQ(HttpStatusOf(WithHttpStatus(absl::InternalError("x"), 600)), 500);
-  EXPECT_TRUE(WithHttpStatus(absl::OkStatus(), 503).ok());
+  EXPECT_THAT(WithHttpStatus(absl::OkStatus(), 503), IsOk());
   EXPECT_EQ(HttpStatusOf(WithHttpStatus(absl::OkStatus(), 503)), 200);
 }
 
@@ -69,7 +72,7 @@ TEST(StatusProtoTest, RoundTrips) {
   EXPECT_EQ(proto.code(), 5);
   EXPECT_EQ(proto.message(), "no such table");
   EXPECT_EQ(StatusFromProto(proto), status);
-  EXPECT_TRUE(StatusFromProto(v1::Status()).ok());
+  EXPECT_THAT(StatusFromProto(v1::Status()), IsOk());
 }
 
 TEST(StatusProtoTest, NonCanonicalCodeIsUnknown) {

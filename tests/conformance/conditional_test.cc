@@ -5,7 +5,10 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/harness.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -104,7 +107,7 @@ CONFORMANCE_TEST(ConformanceTest,
   std::vector<std::string> ids;
   for (int i = 0; i < kClients; ++i) {
     ids.push_back("cas-" + std::to_string(i));
-    ASSERT_TRUE(CreateClient(ids.back()).ok());
+    ASSERT_THAT(CreateClient(ids.back()), IsOk());
   }
   std::atomic<int> winners{0}, errors{0};
   std::vector<std::thread> threads;
@@ -209,7 +212,7 @@ CONFORMANCE_TEST(ConformanceTest,
   std::vector<std::string> ids;
   for (int i = 0; i < kClients; ++i) {
     ids.push_back("inc-" + std::to_string(i));
-    ASSERT_TRUE(CreateClient(ids.back()).ok());
+    ASSERT_THAT(CreateClient(ids.back()), IsOk());
   }
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;

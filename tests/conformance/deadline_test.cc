@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/fault_test.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -52,7 +55,7 @@ class DeadlineTest : public FaultTest {
   // the second (plus slack), after no more attempts than the backoff allows
   // in a second (the 9th could start only after 1.135 s).
   void GivesUpAtTheDeadline(const Method& m) {
-    ASSERT_TRUE(CreateClient("short", 1000).ok());
+    ASSERT_THAT(CreateClient("short", 1000), IsOk());
     CallWith("short");
     Fail503(m, 0);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
@@ -67,7 +70,7 @@ class DeadlineTest : public FaultTest {
   // with DEADLINE_EXCEEDED, after one attempt; not 30 s later, nor at its
   // deadline 20 s later.
   void DoesNotWaitPastTheDeadline(const Method& m) {
-    ASSERT_TRUE(CreateClient("short", 20000).ok());
+    ASSERT_THAT(CreateClient("short", 20000), IsOk());
     CallWith("short");
     Fail503(m, 1, /*retry_after_s=*/30);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kDeadlineExceeded));
@@ -79,7 +82,7 @@ class DeadlineTest : public FaultTest {
   // An 8 s client waits on a store that holds its request for 1.5 s: the
   // client's own timeout is used, not a shorter fixed one.
   void UsesTheClientsTimeout(const Method& m) {
-    ASSERT_TRUE(CreateClient("patient", 8000).ok());
+    ASSERT_THAT(CreateClient("patient", 8000), IsOk());
     CallWith("patient");
     Arm(kParsed, {{"action", "pause"}, {"count", "1"}, {"path", PathOf(m)}});
     int code = -1;
@@ -89,7 +92,7 @@ class DeadlineTest : public FaultTest {
     auto paused = Events().WaitFor(kParsed, "paused", kWait);
     ASSERT_TRUE(paused.ok()) << paused.status();
     absl::SleepFor(absl::Milliseconds(1500));
-    ASSERT_TRUE(Injection().Message(kParsed).ok());
+    ASSERT_THAT(Injection().Message(kParsed), IsOk());
     calls[0].join();
     auto released = Events().WaitFor(kParsed, "released", kWait);
     ASSERT_TRUE(released.ok()) << released.status();
@@ -219,7 +222,7 @@ CONFORMANCE_TEST(DeadlineTest, BulkMutateRows_Generic_EntriesLeftAtTheDeadline,
                  "BM-3 DL-1") {
   // Entry "x" fails transiently at every attempt; "y" is applied at once. On
   // a 1 s client, "x" ends DEADLINE_EXCEEDED and the call reports it.
-  ASSERT_TRUE(CreateClient("short", 1000).ok());
+  ASSERT_THAT(CreateClient("short", 1000), IsOk());
   CallWith("short");
   Arm("mutate_rows.entry", {{"status", "503"}, {"row_key", "x"}});
   v1::MutateRowsRequest bulk;

@@ -11,6 +11,9 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "tests/common/http_test_client.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -137,7 +140,7 @@ void ConformanceTest::SetUp() {
   auto injection = InjectionClient::Create(StoreTarget());
   ASSERT_TRUE(injection.ok()) << injection.status();
   injection_ = std::move(*injection);
-  ASSERT_TRUE(CreateClient(client_id_).ok());
+  ASSERT_THAT(CreateClient(client_id_), IsOk());
   extra_clients_.clear();  // CreateClient recorded it; it is ours
 }
 
@@ -172,7 +175,7 @@ void ConformanceTest::Arm(
 
 int ConformanceTest::CountUntilDisarmed(const std::string& point,
                                         const std::string& phase) {
-  EXPECT_TRUE(Injection().Disarm(point).ok());
+  EXPECT_THAT(Injection().Disarm(point), IsOk());
   auto disarmed = Events().WaitFor(point, "disarmed", absl::Seconds(30));
   EXPECT_TRUE(disarmed.ok()) << disarmed.status();
   return Events().Count(point, phase);

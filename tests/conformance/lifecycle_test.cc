@@ -8,7 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/harness.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -41,17 +44,17 @@ CONFORMANCE_TEST(ConformanceTest, RemoveClient_Generic_UnknownIsNotFound,
 }
 
 CONFORMANCE_TEST(ConformanceTest, RemoveClient_Generic_FreesTheName, "LC-4") {
-  ASSERT_TRUE(CreateClient("reused").ok());
-  ASSERT_TRUE(RemoveClient("reused").ok());
+  ASSERT_THAT(CreateClient("reused"), IsOk());
+  ASSERT_THAT(RemoveClient("reused"), IsOk());
   EXPECT_EQ(RemoveClient("reused").error_code(), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(CreateClient("reused").ok());
+  EXPECT_THAT(CreateClient("reused"), IsOk());
 }
 
 CONFORMANCE_TEST(ConformanceTest,
                  RemoveClient_Generic_CallsOnARemovedClientAreNotFound,
                  "CH-4 LC-4") {
-  ASSERT_TRUE(CreateClient("gone").ok());
-  ASSERT_TRUE(RemoveClient("gone").ok());
+  ASSERT_THAT(CreateClient("gone"), IsOk());
+  ASSERT_THAT(RemoveClient("gone"), IsOk());
   tpv1::ReadRowRequest request;
   request.set_client_id("gone");
   request.set_table_name("t");
@@ -70,7 +73,7 @@ CONFORMANCE_TEST(ConformanceTest,
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
-  ASSERT_TRUE(stub().CloseClient(&context, request, &response).ok());
+  ASSERT_THAT(stub().CloseClient(&context, request, &response), IsOk());
   auto result = Mutate("k", {SetCell("f", "q", "v")});
   EXPECT_EQ(result.status().code(),
             Code(absl::StatusCode::kFailedPrecondition));
@@ -132,13 +135,13 @@ CONFORMANCE_TEST(ConformanceTest,
 
 CONFORMANCE_TEST(ConformanceTest, CreateClient_Generic_ClientsAreIndependent,
                  "LC-2") {
-  ASSERT_TRUE(CreateClient("other").ok());
+  ASSERT_THAT(CreateClient("other"), IsOk());
   tpv1::CloseClientRequest request;
   request.set_client_id("other");
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
-  ASSERT_TRUE(stub().CloseClient(&context, request, &response).ok());
+  ASSERT_THAT(stub().CloseClient(&context, request, &response), IsOk());
   // Closing "other" leaves this test's client working.
   EXPECT_EQ(Mutate("k", {SetCell("f", "q", "v")}).status().code(), 0);
 }
@@ -185,7 +188,8 @@ CONFORMANCE_TEST(ConformanceTest, CreateClient_Generic_UnreachableTargetIsLazy,
                  "CH-1 LC-1") {
   const int port = PortWithoutListener();
   ASSERT_NE(port, 0);
-  ASSERT_TRUE(CreateClient("lazy", 0, absl::StrCat("127.0.0.1:", port)).ok());
+  ASSERT_THAT(CreateClient("lazy", 0, absl::StrCat("127.0.0.1:", port)),
+              IsOk());
   CallWith("lazy");
   EXPECT_EQ(ReadRow("r").status().code(), Code(absl::StatusCode::kUnavailable));
 }

@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/fault_test.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -25,7 +28,7 @@ class PoolTest : public FaultTest {
   void BoundsRequestsAtTheStore(const std::vector<Method>& first,
                                 const Method& then) {
     ASSERT_EQ(first.size(), static_cast<size_t>(kPool));
-    ASSERT_TRUE(CreateClient("pooled", 0, "", kPool).ok());
+    ASSERT_THAT(CreateClient("pooled", 0, "", kPool), IsOk());
     CallWith("pooled");
     // The first kPool requests park; later ones pass (count).
     std::map<std::string, std::string> pause = {{"action", "pause"},
@@ -40,7 +43,7 @@ class PoolTest : public FaultTest {
     for (int i = 0; i < kPool; ++i) {
       calls.emplace_back([&, i] { codes[i] = first[i].call(*this); });
     }
-    ASSERT_TRUE(Events().WaitForCount(kParsed, "paused", kPool, kWait).ok());
+    ASSERT_THAT(Events().WaitForCount(kParsed, "paused", kPool, kWait), IsOk());
     calls.emplace_back([&] { codes[kPool] = then.call(*this); });
     // Room for a library that opens another connection to show it: its
     // request would reach the store now. (A slow machine can only hide a
@@ -50,7 +53,7 @@ class PoolTest : public FaultTest {
     ASSERT_TRUE(state.ok()) << state.status();
     EXPECT_EQ(state->hits, kPool) << "a request beyond pool_size reached "
                                      "the store while the pool was busy";
-    ASSERT_TRUE(Injection().Message(kParsed).ok());
+    ASSERT_THAT(Injection().Message(kParsed), IsOk());
     for (auto& t : calls) t.join();
     for (int code : codes) EXPECT_EQ(code, 0);
     ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), kPool + 1);

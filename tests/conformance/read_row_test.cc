@@ -2,7 +2,10 @@
 #include <string>
 
 #include "tests/common/silent_listener.h"
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/harness.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -137,9 +140,9 @@ CONFORMANCE_TEST(ConformanceTest,
   // can only end by its per-operation timeout.
   testing::SilentListener silent;
   ASSERT_NE(silent.port(), 0);
-  ASSERT_TRUE(
-      CreateClient("silent", 300, "127.0.0.1:" + std::to_string(silent.port()))
-          .ok());
+  ASSERT_THAT(
+      CreateClient("silent", 300, "127.0.0.1:" + std::to_string(silent.port())),
+      IsOk());
   tpv1::ReadRowRequest request;
   request.set_client_id("silent");
   request.set_table_name("t");
@@ -147,7 +150,7 @@ CONFORMANCE_TEST(ConformanceTest,
   tpv1::RowResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
-  ASSERT_TRUE(stub().ReadRow(&context, request, &result).ok());
+  ASSERT_THAT(stub().ReadRow(&context, request, &result), IsOk());
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
 }
 

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/common/status_matchers.h"
 #include "tests/conformance/fault_test.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::conformance {
 namespace {
@@ -238,7 +241,7 @@ CONFORMANCE_TEST(ResumeTest, ReadRows_Retry_ResumesWithinRangesWithAFilter,
 CONFORMANCE_TEST(ResumeTest, ReadRows_Generic_RowsBeforeAFailureAreKept,
                  "RR-7") {
   // Three rows, an in-band 503, then the retry is held past the deadline.
-  ASSERT_TRUE(CreateClient("short", 1000).ok());
+  ASSERT_THAT(CreateClient("short", 1000), IsOk());
   CallWith("short");
   Arm("read_rows.row",
       {{"status", "503"}, {"after_rows", "3"}, {"count", "1"}});
@@ -246,7 +249,7 @@ CONFORMANCE_TEST(ResumeTest, ReadRows_Generic_RowsBeforeAFailureAreKept,
   tpv1::RowsResult result = ReadRows(v1::ReadRowsRequest());
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(Keys(result), (std::vector<std::string>{"a", "b", "c"}));
-  ASSERT_TRUE(Events().WaitFor(kParsed, "paused", kWait).ok());
+  ASSERT_THAT(Events().WaitFor(kParsed, "paused", kWait), IsOk());
 }
 
 CONFORMANCE_TEST(ResumeTest, ReadRows_Retry_AttemptBudgetCountsResumedAttempts,

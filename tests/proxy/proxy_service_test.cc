@@ -19,6 +19,9 @@
 #include "proxy/proxy_server.h"
 #include "tests/common/server_process.h"
 #include "tests/common/silent_listener.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::proxy {
 namespace {
@@ -41,7 +44,7 @@ class ProxyTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", proxy_->port()),
                                    grpc::InsecureChannelCredentials());
     stub_ = tpv1::TestProxy::NewStub(channel_);
-    ASSERT_TRUE(Create("c").ok());
+    ASSERT_THAT(Create("c"), IsOk());
   }
 
   void TearDown() override {
@@ -125,33 +128,33 @@ TEST_F(ProxyTest, ClientLifecycleUsesTheRpcStatus) {
   tpv1::CloseClientResponse closed;
   grpc::ClientContext close_context;
   ASSERT_TRUE(stub_->CloseClient(&close_context, close, &closed).ok());
-  ASSERT_TRUE(Mutate("c", "default", "k", "v", &result).ok());
+  ASSERT_THAT(Mutate("c", "default", "k", "v", &result), IsOk());
   EXPECT_EQ(result.status().code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(Create("c").error_code(), grpc::StatusCode::ALREADY_EXISTS);
   // Removed: the name is free again.
-  ASSERT_TRUE(Remove("c").ok());
+  ASSERT_THAT(Remove("c"), IsOk());
   EXPECT_EQ(service_->ClientCount(), 0u);
-  ASSERT_TRUE(Create("c").ok());
-  ASSERT_TRUE(Mutate("c", "default", "k", "v", &result).ok());
+  ASSERT_THAT(Create("c"), IsOk());
+  ASSERT_THAT(Mutate("c", "default", "k", "v", &result), IsOk());
   EXPECT_EQ(result.status().code(), 0);
 }
 
 TEST_F(ProxyTest, LibraryOutcomesGoInTheResult) {
   tpv1::MutateRowResult mutated;
-  ASSERT_TRUE(Mutate("c", "default", "k1", "v1", &mutated).ok());
+  ASSERT_THAT(Mutate("c", "default", "k1", "v1", &mutated), IsOk());
   EXPECT_EQ(mutated.status().code(), 0);
   tpv1::RowResult row;
-  ASSERT_TRUE(Read("c", "default", "k1", &row).ok());
+  ASSERT_THAT(Read("c", "default", "k1", &row), IsOk());
   EXPECT_EQ(row.status().code(), 0);
   EXPECT_EQ(row.row().families(0).columns(0).cells(0).value(), "v1");
   // A missing row: OK, no row.
   tpv1::RowResult missing;
-  ASSERT_TRUE(Read("c", "default", "nope", &missing).ok());
+  ASSERT_THAT(Read("c", "default", "nope", &missing), IsOk());
   EXPECT_EQ(missing.status().code(), 0);
   EXPECT_FALSE(missing.has_row());
   // An unknown table: the RPC is OK, the store's NOT_FOUND is in the result.
-  ASSERT_TRUE(Mutate("c", "no_table", "k", "v", &mutated).ok());
+  ASSERT_THAT(Mutate("c", "no_table", "k", "v", &mutated), IsOk());
   EXPECT_EQ(mutated.status().code(),
             static_cast<int>(absl::StatusCode::kNotFound));
   EXPECT_THAT(mutated.status().message(), ::testing::HasSubstr("no_table"));
@@ -160,7 +163,7 @@ TEST_F(ProxyTest, LibraryOutcomesGoInTheResult) {
 TEST_F(ProxyTest, ReadRowsCanStopAfterSomeRows) {
   tpv1::MutateRowResult mutated;
   for (const char* key : {"a", "b", "c", "d"}) {
-    ASSERT_TRUE(Mutate("c", "default", key, key, &mutated).ok());
+    ASSERT_THAT(Mutate("c", "default", key, key, &mutated), IsOk());
   }
   tpv1::ReadRowsRequest request;
   request.set_client_id("c");
@@ -202,7 +205,7 @@ TEST_F(ProxyTest, BulkMutateRowsReportsFailedEntriesByIndex) {
             static_cast<int>(absl::StatusCode::kNotFound));
   EXPECT_THAT(result.status().message(), ::testing::HasSubstr("2 of 3"));
   tpv1::RowResult row;
-  ASSERT_TRUE(Read("c", "default", "ok", &row).ok());
+  ASSERT_THAT(Read("c", "default", "ok", &row), IsOk());
   EXPECT_TRUE(row.has_row());
 }
 
@@ -244,10 +247,10 @@ TEST_F(ProxyTest, PerOperationTimeoutBoundsEachCall) {
   // no response ever comes.
   testing::SilentListener silent;
   ASSERT_NE(silent.port(), 0);
-  ASSERT_TRUE(
-      Create("slow", absl::StrCat("127.0.0.1:", silent.port()), 200).ok());
+  ASSERT_THAT(Create("slow", absl::StrCat("127.0.0.1:", silent.port()), 200),
+              IsOk());
   tpv1::RowResult row;
-  ASSERT_TRUE(Read("slow", "default", "k", &row).ok());
+  ASSERT_THAT(Read("slow", "default", "k", &row), IsOk());
   EXPECT_EQ(row.status().code(),
             static_cast<int>(absl::StatusCode::kDeadlineExceeded));
 }
@@ -257,9 +260,9 @@ TEST_F(ProxyTest, ShutdownEndsCallsWaitingOnTheStore) {
   ASSERT_NE(silent.port(), 0);
   // Without cancellation, the call would wait on the silent store for 10
   // minutes (and the test would time out).
-  ASSERT_TRUE(
-      Create("stuck", absl::StrCat("127.0.0.1:", silent.port()), 600 * 1000)
-          .ok());
+  ASSERT_THAT(
+      Create("stuck", absl::StrCat("127.0.0.1:", silent.port()), 600 * 1000),
+      IsOk());
   const int idle = service_->LiveAsyncCalls();  // one waiting per method
   grpc::Status rpc;
   tpv1::RowResult row;

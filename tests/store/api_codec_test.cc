@@ -3,6 +3,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kvstore/v1/store.pb.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -16,7 +19,7 @@ TEST(ApiCodecTest, RequestEncodingFromContentType) {
             Encoding::kJson);
   EXPECT_EQ(*RequestEncoding("application/x-protobuf"), Encoding::kProto);
   auto bad = RequestEncoding("text/plain");
-  ASSERT_FALSE(bad.ok());
+  ASSERT_THAT(bad, ::testing::Not(IsOk()));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("text/plain"));
 }
@@ -46,7 +49,7 @@ TEST(ApiCodecTest, RoundTripsBothEncodings) {
   for (Encoding encoding : {Encoding::kJson, Encoding::kProto}) {
     std::string body = SerializeMessage(SampleRequest(), encoding);
     v1::MutateRowRequest parsed;
-    ASSERT_TRUE(ParseMessage(body, encoding, &parsed).ok());
+    ASSERT_THAT(ParseMessage(body, encoding, &parsed), IsOk());
     EXPECT_EQ(parsed.SerializeAsString(), SampleRequest().SerializeAsString());
   }
 }
@@ -60,11 +63,11 @@ TEST(ApiCodecTest, JsonIsProto3Json) {
   EXPECT_EQ(SerializeMessage(response, Encoding::kJson),
             "{\"predicateMatched\":false}");
   v1::MutateRowRequest parsed;
-  ASSERT_TRUE(
+  ASSERT_THAT(
       ParseMessage(
           "{\"row_key\":\"cg==\",\"mutations\":[{\"deleteFromRow\":{}}]}",
-          Encoding::kJson, &parsed)
-          .ok());
+          Encoding::kJson, &parsed),
+      IsOk());
   EXPECT_EQ(parsed.row_key(), "r");
   EXPECT_TRUE(parsed.mutations(0).has_delete_from_row());
 }
@@ -78,7 +81,7 @@ TEST(ApiCodecTest, BadBodiesAreInvalidArgument) {
   }
   EXPECT_EQ(ParseMessage("\xff\xff\xff", Encoding::kProto, &parsed).code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(ParseMessage("", Encoding::kJson, &parsed).ok());
+  EXPECT_THAT(ParseMessage("", Encoding::kJson, &parsed), IsOk());
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/options.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -78,7 +81,7 @@ TEST(CommitQueueTest, AcknowledgesOnlyAfterWriteAndSync) {
     written_when_synced = static_cast<int>(log.groups().size());
     return absl::OkStatus();
   });
-  EXPECT_TRUE(SubmitAndWait(*queue, 1, PutKey("a")).ok());
+  EXPECT_THAT(SubmitAndWait(*queue, 1, PutKey("a")), IsOk());
   EXPECT_EQ(written_when_synced.load(), 1);  // written, then synced, then acked
   EXPECT_THAT(log.groups(), ElementsAre(ElementsAre("a")));
   EXPECT_EQ(queue->syncs(), 1u);
@@ -96,10 +99,10 @@ TEST(CommitQueueTest, ConcurrentWritersShareWritesAndSyncs) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&queue, w] {
       for (int i = 0; i < kEach; ++i) {
-        ASSERT_TRUE(
+        ASSERT_THAT(
             SubmitAndWait(*queue, w,
-                          PutKey(std::to_string(w) + "/" + std::to_string(i)))
-                .ok());
+                          PutKey(std::to_string(w) + "/" + std::to_string(i))),
+            IsOk());
       }
     });
   }
@@ -297,8 +300,8 @@ TEST(CommitQueueTest, DeferredAcksWithoutALoopFlushAtOnce) {
         ++flushes;
         return absl::OkStatus();
       });
-  EXPECT_TRUE(SubmitAndWait(*queue, 1, PutKey("a")).ok());
-  EXPECT_TRUE(SubmitAndWait(*queue, 1, PutKey("b")).ok());
+  EXPECT_THAT(SubmitAndWait(*queue, 1, PutKey("a")), IsOk());
+  EXPECT_THAT(SubmitAndWait(*queue, 1, PutKey("b")), IsOk());
   EXPECT_EQ(flushes, 2);
 }
 
@@ -360,7 +363,7 @@ TEST(CommitQueueTest, FailedTaskIsRolledBackAndFailsAlone) {
   queue->Submit(
       1,
       [](Batch& batch) {
-        EXPECT_TRUE(batch.Put("half-done", "x").ok());
+        EXPECT_THAT(batch.Put("half-done", "x"), IsOk());
         return absl::InvalidArgumentError("bad");
       },
       [&](absl::Status s) {
@@ -372,9 +375,9 @@ TEST(CommitQueueTest, FailedTaskIsRolledBackAndFailsAlone) {
     left.DecrementCount();
   });
   left.Wait();
-  EXPECT_TRUE(results[0].ok());
+  EXPECT_THAT(results[0], IsOk());
   EXPECT_EQ(results[1].code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(results[2].ok());
+  EXPECT_THAT(results[2], IsOk());
   std::vector<std::string> written;
   for (const auto& g : log.groups()) {
     written.insert(written.end(), g.begin(), g.end());
@@ -424,7 +427,8 @@ TEST(CommitQueueTest, ShardsShareSyncsTheyCover) {
   for (int w = 0; w < 8; ++w) {
     writers.emplace_back([&queue, w] {
       for (int i = 0; i < 15; ++i) {
-        ASSERT_TRUE(SubmitAndWait(*queue, w, PutKey(std::to_string(w))).ok());
+        ASSERT_THAT(SubmitAndWait(*queue, w, PutKey(std::to_string(w))),
+                    IsOk());
       }
     });
   }

@@ -12,7 +12,10 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "store/storage/rocks_engine.h"
+#include "tests/common/status_matchers.h"
 #include "tests/store/engine_util.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -45,7 +48,7 @@ class ConditionalWriteTest : public ::testing::Test {
       EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(predicate_text,
                                                                 &filter));
       auto compiled = CompiledFilter::Compile(filter);
-      EXPECT_TRUE(compiled.ok());
+      EXPECT_THAT(compiled, IsOk());
       predicate = std::move(*compiled);
     }
     absl::Notification done;
@@ -114,26 +117,26 @@ TEST_F(ConditionalWriteTest, NoPredicateMeansTheRowExists) {
   EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "f", 1, "false"}));
   auto present =
       Check("r", nullptr, {Mutation::SetCell("f", "t", 1, "true")}, {});
-  ASSERT_TRUE(present.ok());
+  ASSERT_THAT(present, IsOk());
   EXPECT_TRUE(*present);
   EXPECT_EQ(Row("r").size(), 2u);
 }
 
 TEST_F(ConditionalWriteTest, PredicateSeesTheRowBeforeTheMutations) {
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::SetCell("f", "q", 1, "old")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "q", 1, "old")}),
+              IsOk());
   // The true branch deletes the matching cell; the predicate still saw it.
   auto matched = Check("r", "value_regex: 'old'",
                        {Mutation::DeleteFromColumn("f", "q"),
                         Mutation::SetCell("f", "q", 2, "new")},
                        {});
-  ASSERT_TRUE(matched.ok());
+  ASSERT_THAT(matched, IsOk());
   EXPECT_TRUE(*matched);
   EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "q", 2, "new"}));
   auto not_matched =
       Check("r", "value_regex: 'old'", {Mutation::DeleteFromRow()}, {});
-  ASSERT_TRUE(not_matched.ok());
+  ASSERT_THAT(not_matched, IsOk());
   EXPECT_FALSE(*not_matched);
   EXPECT_EQ(Row("r").size(), 1u);
 }
@@ -169,18 +172,18 @@ TEST_F(ConditionalWriteTest, AppendAndIncrementStartFromNothing) {
 }
 
 TEST_F(ConditionalWriteTest, IncrementWrapsOnOverflow) {
-  ASSERT_TRUE(Rmw("r", {Increment("one", "n", INT64_MAX)}).ok());
+  ASSERT_THAT(Rmw("r", {Increment("one", "n", INT64_MAX)}), IsOk());
   auto row = Rmw("r", {Increment("one", "n", 1)});
-  ASSERT_TRUE(row.ok());
+  ASSERT_THAT(row, IsOk());
   EXPECT_EQ(row->families(0).columns(0).cells(0).value(), BigEndian(INT64_MIN));
 }
 
 TEST_F(ConditionalWriteTest, BadIncrementFailsTheWholeRequest) {
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::SetCell("one", "n", 1, "abc")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("one", "n", 1, "abc")}),
+              IsOk());
   auto row = Rmw("r", {Append("f", "s", "x"), Increment("one", "n", 1)});
-  ASSERT_FALSE(row.ok());
+  ASSERT_THAT(row, ::testing::Not(IsOk()));
   EXPECT_EQ(row.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(row.status().message()), HasSubstr("rules[1]"));
   // The append before it did not happen.
@@ -196,24 +199,24 @@ TEST_F(ConditionalWriteTest, BadIncrementFailsTheWholeRequest) {
 
 TEST_F(ConditionalWriteTest, NewCellTimestampIsNotOlderThanTheLatest) {
   int64_t future = absl::ToUnixMicros(absl::Now() + absl::Hours(1));
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::SetCell("f", "s", future, "a")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "s", future, "a")}),
+              IsOk());
   auto row = Rmw("r", {Append("f", "s", "b")});
-  ASSERT_TRUE(row.ok());
+  ASSERT_THAT(row, IsOk());
   EXPECT_EQ(row->families(0).columns(0).cells(0).timestamp_micros(), future);
   // Same timestamp: the cell was overwritten in place, not added.
   EXPECT_THAT(Row("r"), ::testing::ElementsAre(Cell{"f", "s", future, "ab"}));
 }
 
 TEST_F(ConditionalWriteTest, NewCellTimestampIsNowWhenTheLatestIsOlder) {
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::SetCell("f", "s", 1000, "a")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "s", 1000, "a")}),
+              IsOk());
   int64_t before = absl::ToUnixMicros(absl::Now());
   auto row = Rmw("r", {Append("f", "s", "b")});
   int64_t after = absl::ToUnixMicros(absl::Now());
-  ASSERT_TRUE(row.ok());
+  ASSERT_THAT(row, IsOk());
   int64_t ts = row->families(0).columns(0).cells(0).timestamp_micros();
   EXPECT_GE(ts, before);
   EXPECT_LE(ts, after);
@@ -227,8 +230,8 @@ TEST_F(ConditionalWriteTest, ConcurrentIncrementsLoseNothing) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([this] {
       for (int i = 0; i < kEach; ++i) {
-        ASSERT_TRUE(Rmw("counter", {Increment("one", "n", 1)}).ok());
-        ASSERT_TRUE(Rmw("other", {Increment("f", "n", 1)}).ok());
+        ASSERT_THAT(Rmw("counter", {Increment("one", "n", 1)}), IsOk());
+        ASSERT_THAT(Rmw("other", {Increment("f", "n", 1)}), IsOk());
       }
     });
   }
@@ -250,7 +253,7 @@ TEST_F(ConditionalWriteTest, ConcurrentCompareAndSetSerializes) {
       auto matched =
           Check("lock", nullptr, {},
                 {Mutation::SetCell("f", "owner", 1, std::to_string(t))});
-      ASSERT_TRUE(matched.ok());
+      ASSERT_THAT(matched, IsOk());
       if (!*matched) ++winners;
     });
   }

@@ -19,7 +19,10 @@
 #include "kvstore/v1/store.pb.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -97,19 +100,19 @@ TEST_P(CrashTest, AcknowledgedWritesSurviveKill9) {
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, args);
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = HttpTestClient::Connect((*server)->port());
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   size_t missing = 0;
   for (int w = 0; w < kWriters; ++w) {
     for (const auto& [key, value] : logs[w].acknowledged) {
       ++total_acknowledged;
       auto res = (*client)->Get("/get?key=" + key);
-      ASSERT_TRUE(res.ok());
+      ASSERT_THAT(res, IsOk());
       if (res->status != 200 || res->body != value) ++missing;
     }
     if (logs[w].counter_acknowledged >= 0) {
       ++total_acknowledged;
       auto res = (*client)->Get(absl::StrCat("/get?key=counter", w));
-      ASSERT_TRUE(res.ok());
+      ASSERT_THAT(res, IsOk());
       ASSERT_EQ(res->status, 200);
       int64_t stored = -1;
       ASSERT_TRUE(absl::SimpleAtoi(res->body, &stored)) << res->body;
@@ -155,7 +158,7 @@ TEST(CrashRowTest, MultiMutationRowsAreAllOrNothing) {
     ASSERT_TRUE(server.ok()) << server.status();
     if (round == 0) {
       auto client = HttpTestClient::Connect((*server)->port());
-      ASSERT_TRUE(client.ok());
+      ASSERT_THAT(client, IsOk());
       v1::CreateTableRequest create;
       create.mutable_table()->set_name("atomic");
       create.mutable_table()->add_column_families()->set_name("a");
@@ -203,7 +206,7 @@ TEST(CrashRowTest, MultiMutationRowsAreAllOrNothing) {
     auto restarted = ServerProcess::Start(KVSTORE_SERVER_BINARY, args);
     ASSERT_TRUE(restarted.ok()) << restarted.status();
     auto client = HttpTestClient::Connect((*restarted)->port());
-    ASSERT_TRUE(client.ok());
+    ASSERT_THAT(client, IsOk());
     auto res =
         post(**client, "/v1/tables/atomic:readRows", v1::ReadRowsRequest());
     ASSERT_TRUE(res.ok() && res->status == 200);

@@ -12,7 +12,10 @@
 #include "store/api/api_codec.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -164,9 +167,9 @@ std::vector<v1::ReadRowsResponse> ParseStream(const std::string& body,
       size_t eol = body.find('\n', pos);
       EXPECT_NE(eol, std::string::npos);
       if (eol == std::string::npos) break;
-      EXPECT_TRUE(
-          store::ParseMessage(body.substr(pos, eol - pos), encoding, &message)
-              .ok());
+      EXPECT_THAT(
+          store::ParseMessage(body.substr(pos, eol - pos), encoding, &message),
+          IsOk());
       pos = eol + 1;
     } else {
       uint64_t size = 0;
@@ -460,21 +463,21 @@ TEST(DataApiRawTest, MalformedBodiesAndContentTypesAre400) {
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = HttpTestClient::Connect((*server)->port());
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   auto json = (*client)->Request(
       "POST", "/v1/tables/default:mutateRow",
       "{\"rowKey\":", {{"Content-Type", "application/json"}});
-  ASSERT_TRUE(json.ok());
+  ASSERT_THAT(json, IsOk());
   EXPECT_EQ(json->status, 400);
   EXPECT_THAT(json->body, HasSubstr("\"code\":3"));
   auto proto =
       (*client)->Request("POST", "/v1/tables/default:mutateRow", "\xff\xff\xff",
                          {{"Content-Type", "application/x-protobuf"}});
-  ASSERT_TRUE(proto.ok());
+  ASSERT_THAT(proto, IsOk());
   EXPECT_EQ(proto->status, 400);
   auto text = (*client)->Request("POST", "/v1/tables", "name=x",
                                  {{"Content-Type", "text/plain"}});
-  ASSERT_TRUE(text.ok());
+  ASSERT_THAT(text, IsOk());
   EXPECT_EQ(text->status, 400);
   EXPECT_THAT(text->body, HasSubstr("text/plain"));
   // curl-style JSON with snake_case names is accepted too.
@@ -484,7 +487,7 @@ TEST(DataApiRawTest, MalformedBodiesAndContentTypesAre400) {
                          "\"family_name\":\"cf\","
                          "\"timestamp_micros\":\"-1\",\"value\":\"dg==\"}}]}",
                          {{"Content-Type", "application/json"}});
-  ASSERT_TRUE(ok.ok());
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->status, 200) << ok->body;
   EXPECT_EQ((*client)->Get("/get?key=k")->body, "v");
 }

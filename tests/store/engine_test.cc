@@ -6,8 +6,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/storage/rocks_engine.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
 #include "tests/store/engine_util.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -39,39 +42,40 @@ std::vector<Cell> Row(Engine& engine, const std::string& row) {
 
 TEST(EngineTest, SetThenReadNewest) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 5, "v")}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 5, "v")}),
+              IsOk());
   auto cell = engine->ReadNewestCell(kDefaultTable, "r", kCf, "q");
   ASSERT_TRUE(cell.ok()) << cell.status();
   ASSERT_TRUE(cell->has_value());
   EXPECT_EQ(**cell, (Cell{kCf, "q", 5, "v"}));
   auto missing = engine->ReadNewestCell(kDefaultTable, "r", kCf, "other");
-  ASSERT_TRUE(missing.ok());
+  ASSERT_THAT(missing, IsOk());
   EXPECT_FALSE(missing->has_value());
 }
 
 TEST(EngineTest, DefaultFamilyKeepsOneVersion) {
   auto engine = OpenInMemory();
   for (int ts = 1; ts <= 5; ++ts) {
-    ASSERT_TRUE(Write(*engine, "r",
-                      {Mutation::SetCell(kCf, "", ts, std::to_string(ts))})
-                    .ok());
+    ASSERT_THAT(Write(*engine, "r",
+                      {Mutation::SetCell(kCf, "", ts, std::to_string(ts))}),
+                IsOk());
   }
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "", 5, "5"}));
 }
 
 TEST(EngineTest, SingleVersionFamilyKeepsTheNewestTimestamp) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "new")}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "new")}),
+              IsOk());
   // An older cell would be collected at once: the newer one stays.
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 10, "old")}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 10, "old")}),
+              IsOk());
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 50, "new"}));
   // Within one request too, whatever the order.
-  ASSERT_TRUE(Write(*engine, "s",
+  ASSERT_THAT(Write(*engine, "s",
                     {Mutation::SetCell(kCf, "q", 70, "b"),
-                     Mutation::SetCell(kCf, "q", 60, "a")})
-                  .ok());
+                     Mutation::SetCell(kCf, "q", 60, "a")}),
+              IsOk());
   EXPECT_THAT(Row(*engine, "s"), ElementsAre(Cell{kCf, "q", 70, "b"}));
 }
 
@@ -85,26 +89,26 @@ TEST(EngineTest, ServerTimeNeverReplacesANewerExplicitCell) {
   {
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
-    ASSERT_TRUE(
-        Write(**engine, "r", {Mutation::SetCell(kCf, "", future, "future")})
-            .ok());
-    ASSERT_TRUE(Write(**engine, "r",
-                      {Mutation::SetCell(kCf, "", kServerTimestamp, "now")})
-                    .ok());
+    ASSERT_THAT(
+        Write(**engine, "r", {Mutation::SetCell(kCf, "", future, "future")}),
+        IsOk());
+    ASSERT_THAT(Write(**engine, "r",
+                      {Mutation::SetCell(kCf, "", kServerTimestamp, "now")}),
+                IsOk());
     EXPECT_THAT(Row(**engine, "r"),
                 ElementsAre(Cell{kCf, "", future, "future"}));
     ASSERT_TRUE((*engine)->Close().ok());
   }
   auto engine = OpenRocksEngine(options);  // the bound must survive a restart
   ASSERT_TRUE(engine.ok()) << engine.status();
-  ASSERT_TRUE(Write(**engine, "r",
-                    {Mutation::SetCell(kCf, "", kServerTimestamp, "later")})
-                  .ok());
+  ASSERT_THAT(Write(**engine, "r",
+                    {Mutation::SetCell(kCf, "", kServerTimestamp, "later")}),
+              IsOk());
   EXPECT_THAT(Row(**engine, "r"), ElementsAre(Cell{kCf, "", future, "future"}));
   // Other columns still take server-time writes.
-  ASSERT_TRUE(
-      Write(**engine, "s", {Mutation::SetCell(kCf, "", kServerTimestamp, "x")})
-          .ok());
+  ASSERT_THAT(
+      Write(**engine, "s", {Mutation::SetCell(kCf, "", kServerTimestamp, "x")}),
+      IsOk());
   EXPECT_EQ(
       (*engine)->ReadNewestCell(kDefaultTable, "s", kCf, "")->value().value,
       "x");
@@ -118,10 +122,10 @@ TEST(EngineTest, ServerTimestampsIncreaseAcrossRestarts) {
   for (int run = 0; run < 3; ++run) {
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
-    ASSERT_TRUE(Write(**engine, "r",
+    ASSERT_THAT(Write(**engine, "r",
                       {Mutation::SetCell(kCf, "", kServerTimestamp,
-                                         "run" + std::to_string(run))})
-                    .ok());
+                                         "run" + std::to_string(run))}),
+                IsOk());
     auto cell = (*engine)->ReadNewestCell(kDefaultTable, "r", kCf, "");
     ASSERT_TRUE(cell.ok() && cell->has_value());
     EXPECT_EQ((*cell)->value, "run" + std::to_string(run));
@@ -133,23 +137,29 @@ TEST(EngineTest, ServerTimestampsIncreaseAcrossRestarts) {
 
 TEST(EngineTest, DeleteFromColumnHonoursTheTimeRange) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "v")}).ok());
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 0, 50)}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 50, "v")}),
+              IsOk());
+  ASSERT_THAT(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 0, 50)}),
+      IsOk());
   EXPECT_THAT(Row(*engine, "r"),
               ElementsAre(Cell{kCf, "q", 50, "v"}));  // end is open
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 51, 0)}).ok());
+  ASSERT_THAT(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 51, 0)}),
+      IsOk());
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 50, "v"}));
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 50, 51)}).ok());
+  ASSERT_THAT(
+      Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "q", 50, 51)}),
+      IsOk());
   EXPECT_THAT(Row(*engine, "r"), IsEmpty());
 }
 
 TEST(EngineTest, SameTimestampOverwrites) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "a")}).ok());
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "b")}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "a")}),
+              IsOk());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 7, "b")}),
+              IsOk());
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "q", 7, "b"}));
 }
 
@@ -157,10 +167,10 @@ TEST(EngineTest, ServerTimestampsIncrease) {
   auto engine = OpenInMemory();
   int64_t last = 0;
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(
-        Write(*engine, "r",
-              {Mutation::SetCell(kCf, "", kServerTimestamp, std::to_string(i))})
-            .ok());
+    ASSERT_THAT(Write(*engine, "r",
+                      {Mutation::SetCell(kCf, "", kServerTimestamp,
+                                         std::to_string(i))}),
+                IsOk());
     auto cell = engine->ReadNewestCell(kDefaultTable, "r", kCf, "");
     ASSERT_TRUE(cell.ok() && cell->has_value());
     EXPECT_GT((*cell)->timestamp_micros, last);
@@ -172,11 +182,11 @@ TEST(EngineTest, ServerTimestampsIncrease) {
 
 TEST(EngineTest, CellsComeInModelOrder) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "r",
+  ASSERT_THAT(Write(*engine, "r",
                     {Mutation::SetCell(kCf, "b", 1, "b1"),
                      Mutation::SetCell(kCf, "a", 1, "a1"),
-                     Mutation::SetCell(kCf, std::string("a\0", 2), 1, "a0")})
-                  .ok());
+                     Mutation::SetCell(kCf, std::string("a\0", 2), 1, "a0")}),
+              IsOk());
   std::vector<Cell> cells = Row(*engine, "r");
   ASSERT_EQ(cells.size(), 3u);
   EXPECT_EQ(cells[0].qualifier, "a");
@@ -186,24 +196,28 @@ TEST(EngineTest, CellsComeInModelOrder) {
 
 TEST(EngineTest, DeletesAndRowsVanishWithTheirLastCell) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "r",
+  ASSERT_THAT(Write(*engine, "r",
                     {Mutation::SetCell(kCf, "a", 1, "x"),
-                     Mutation::SetCell(kCf, "b", 1, "y")})
-                  .ok());
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "a")}).ok());
+                     Mutation::SetCell(kCf, "b", 1, "y")}),
+              IsOk());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::DeleteFromColumn(kCf, "a")}),
+              IsOk());
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "b", 1, "y"}));
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromFamily(kCf)}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::DeleteFromFamily(kCf)}), IsOk());
   EXPECT_THAT(Row(*engine, "r"), IsEmpty());
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::SetCell(kCf, "a", 1, "x")}).ok());
-  ASSERT_TRUE(Write(*engine, "r", {Mutation::DeleteFromRow()}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "a", 1, "x")}),
+              IsOk());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::DeleteFromRow()}), IsOk());
   EXPECT_THAT(Row(*engine, "r"), IsEmpty());
 }
 
 TEST(EngineTest, DeleteFromRowSparesRowsWithLongerKeys) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(Write(*engine, "a", {Mutation::SetCell(kCf, "", 1, "1")}).ok());
-  ASSERT_TRUE(Write(*engine, "ab", {Mutation::SetCell(kCf, "", 1, "2")}).ok());
-  ASSERT_TRUE(Write(*engine, "a", {Mutation::DeleteFromRow()}).ok());
+  ASSERT_THAT(Write(*engine, "a", {Mutation::SetCell(kCf, "", 1, "1")}),
+              IsOk());
+  ASSERT_THAT(Write(*engine, "ab", {Mutation::SetCell(kCf, "", 1, "2")}),
+              IsOk());
+  ASSERT_THAT(Write(*engine, "a", {Mutation::DeleteFromRow()}), IsOk());
   EXPECT_THAT(Row(*engine, "a"), IsEmpty());
   EXPECT_THAT(Row(*engine, "ab"), ElementsAre(Cell{kCf, "", 1, "2"}));
 }
@@ -211,18 +225,18 @@ TEST(EngineTest, DeleteFromRowSparesRowsWithLongerKeys) {
 TEST(EngineTest, MutationsOfOneRequestSeeEachOther) {
   auto engine = OpenInMemory();
   // Set then delete in one request: the delete removes the cell set before it.
-  ASSERT_TRUE(Write(*engine, "r",
+  ASSERT_THAT(Write(*engine, "r",
                     {Mutation::SetCell(kCf, "q", 3, "x"),
                      Mutation::DeleteFromColumn(kCf, "q"),
-                     Mutation::SetCell(kCf, "z", 3, "kept")})
-                  .ok());
+                     Mutation::SetCell(kCf, "z", 3, "kept")}),
+              IsOk());
   EXPECT_THAT(Row(*engine, "r"), ElementsAre(Cell{kCf, "z", 3, "kept"}));
 }
 
 TEST(EngineTest, InvalidLastMutationLeavesRowUntouched) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(
-      Write(*engine, "r", {Mutation::SetCell(kCf, "q", 1, "old")}).ok());
+  ASSERT_THAT(Write(*engine, "r", {Mutation::SetCell(kCf, "q", 1, "old")}),
+              IsOk());
   absl::Status status =
       Write(*engine, "r",
             {Mutation::SetCell(kCf, "q", 2, "new"), Mutation::DeleteFromRow(),
@@ -241,9 +255,9 @@ TEST(EngineTest, RejectsBadInputWithTheRightCode) {
                   {Mutation::SetCell(kCf, "", 1, "v")})
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(Write(*engine, std::string(kMaxRowKeyBytes, 'k'),
-                    {Mutation::SetCell(kCf, "", 1, "v")})
-                  .ok());
+  EXPECT_THAT(Write(*engine, std::string(kMaxRowKeyBytes, 'k'),
+                    {Mutation::SetCell(kCf, "", 1, "v")}),
+              IsOk());
   EXPECT_EQ(
       Write(*engine, "r", {Mutation::SetCell(kCf, "", 1, "123456789")}).code(),
       absl::StatusCode::kInvalidArgument);
@@ -272,8 +286,9 @@ TEST(EngineTest, DataSurvivesReopen) {
   {
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
-    ASSERT_TRUE(
-        Write(**engine, "k", {Mutation::SetCell(kCf, "", 9, "durable")}).ok());
+    ASSERT_THAT(
+        Write(**engine, "k", {Mutation::SetCell(kCf, "", 9, "durable")}),
+        IsOk());
     ASSERT_TRUE((*engine)->Close().ok());
   }
   auto engine = OpenRocksEngine(options);
@@ -311,9 +326,9 @@ TEST(EngineTest, BlockSizeMayChangeBetweenRuns) {
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     for (int i = 0; i < 500; ++i) {
-      ASSERT_TRUE(Write(**engine, "k" + std::to_string(i),
-                        {Mutation::SetCell(kCf, "", 1, value)})
-                      .ok());
+      ASSERT_THAT(Write(**engine, "k" + std::to_string(i),
+                        {Mutation::SetCell(kCf, "", 1, value)}),
+                  IsOk());
     }
     ASSERT_TRUE((*engine)->Close().ok());
   }
@@ -342,15 +357,15 @@ TEST(EngineTest, ReadsAreRightAcrossFlushedFiles) {
     for (int i = 0; i < kRows; ++i) {
       std::string row = "row" + std::to_string(i);
       std::string value = std::string(100, 'a' + round) + std::to_string(i);
-      ASSERT_TRUE(
-          Write(engine, row,
-                {Mutation::SetCell(kCf, "", kServerTimestamp, value),
-                 Mutation::SetCell(kCf, "q" + std::to_string(round), 7, value)})
-              .ok());
+      ASSERT_THAT(Write(engine, row,
+                        {Mutation::SetCell(kCf, "", kServerTimestamp, value),
+                         Mutation::SetCell(kCf, "q" + std::to_string(round), 7,
+                                           value)}),
+                  IsOk());
     }
   }
-  ASSERT_TRUE(
-      Write(engine, "row0", {Mutation::DeleteFromColumn(kCf, "")}).ok());
+  ASSERT_THAT(Write(engine, "row0", {Mutation::DeleteFromColumn(kCf, "")}),
+              IsOk());
   for (int i = 0; i < kRows; ++i) {
     std::string row = "row" + std::to_string(i);
     auto cell = engine.ReadNewestCell(kDefaultTable, row, kCf, "");
@@ -376,9 +391,9 @@ TEST(EngineTest, SecondOpenOfTheSameDirectoryFails) {
   EngineOptions options = WithSeedTable();
   options.data_dir = dir.File("db");
   auto first = OpenRocksEngine(options);
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   auto second = OpenRocksEngine(options);
-  EXPECT_FALSE(second.ok());
+  EXPECT_THAT(second, ::testing::Not(IsOk()));
 }
 
 TEST(EngineTest, WritesAfterCloseAreRejected) {
@@ -396,9 +411,9 @@ TEST(EngineTest, StatsCountWritesAndSyncs) {
   ASSERT_TRUE(opened.ok()) << opened.status();
   Engine* engine = opened->get();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Write(*engine, "r" + std::to_string(i),
-                      {Mutation::SetCell(kCf, "", 1, "v")})
-                    .ok());
+    ASSERT_THAT(Write(*engine, "r" + std::to_string(i),
+                      {Mutation::SetCell(kCf, "", 1, "v")}),
+                IsOk());
   }
   EngineStats stats = engine->GetStats();
   EXPECT_EQ(stats.writes_committed, 3u);

@@ -26,7 +26,10 @@
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -42,12 +45,12 @@ TEST(ErrorInjectionOffTest, EveryRouteSaysHowToTurnItOn) {
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
   ASSERT_TRUE(server.ok()) << server.status();
   auto http = HttpTestClient::Connect((*server)->port());
-  ASSERT_TRUE(http.ok());
+  ASSERT_THAT(http, IsOk());
   for (const char* target :
        {"/v2/error_injection/points", "/v2/error_injection/injection",
         "/v2/error_injection/events", "/v2/error_injection/injection/x"}) {
     auto res = (*http)->Get(target);
-    ASSERT_TRUE(res.ok());
+    ASSERT_THAT(res, IsOk());
     EXPECT_EQ(res->status, 404) << target;
     EXPECT_THAT(res->body, HasSubstr("--error_injection")) << target;
   }
@@ -63,7 +66,7 @@ class ErrorInjectionTest : public ::testing::Test {
     server_ = std::move(*server);
     endpoint_ = absl::StrCat("127.0.0.1:", server_->port());
     auto injection = InjectionClient::Create(endpoint_);
-    ASSERT_TRUE(injection.ok());
+    ASSERT_THAT(injection, IsOk());
     injection_ = std::move(*injection);
     InjectionEventStreamOptions options;
     options.endpoint = endpoint_;
@@ -74,10 +77,10 @@ class ErrorInjectionTest : public ::testing::Test {
     client_options.endpoint = endpoint_;
     client_options.retry.max_attempts = 1;  // see each failure as it is
     auto client = Client::Create(client_options);
-    ASSERT_TRUE(client.ok());
+    ASSERT_THAT(client, IsOk());
     client_ = std::move(*client);
     auto http = HttpTestClient::Connect(server_->port());
-    ASSERT_TRUE(http.ok());
+    ASSERT_THAT(http, IsOk());
     http_ = std::move(*http);
     v1::Table table;
     table.set_name("t");
@@ -115,7 +118,7 @@ TEST_F(ErrorInjectionTest, TheCatalogListsEveryPoint) {
                            "mutation.after_commit", "mutate_rows.entry",
                            "read_rows.row", "storage.write", "seed.request"));
   auto raw = http_->Get("/v2/error_injection/points");
-  ASSERT_TRUE(raw.ok());
+  ASSERT_THAT(raw, IsOk());
   EXPECT_THAT(raw->body,
               HasSubstr("\"actions\":[\"error\",\"delay\",\"pause\""));
 }
@@ -127,10 +130,10 @@ TEST_F(ErrorInjectionTest, ControlErrorsAreExplicit) {
             absl::StatusCode::kInvalidArgument);
   auto bad_json = http_->Request(
       "POST", "/v2/error_injection/injection/seed.request", "{not json");
-  ASSERT_TRUE(bad_json.ok());
+  ASSERT_THAT(bad_json, IsOk());
   EXPECT_EQ(bad_json->status, 400);
   auto enters = http_->Get("/v2/error_injection/injection/nope/enters");
-  ASSERT_TRUE(enters.ok());
+  ASSERT_THAT(enters, IsOk());
   EXPECT_EQ(enters->status, 404);
 }
 
@@ -139,7 +142,7 @@ TEST_F(ErrorInjectionTest, ScyllaStyleRoutesWork) {
   auto armed = http_->Request(
       "POST", "/v2/error_injection/injection/seed.request?one_shot=True",
       "{\"status\":\"500\"}");
-  ASSERT_TRUE(armed.ok());
+  ASSERT_THAT(armed, IsOk());
   EXPECT_EQ(armed->status, 200);
   auto list = http_->Get("/v2/error_injection/injection");
   EXPECT_EQ(list->body, "[\"seed.request\"]");
@@ -165,7 +168,7 @@ TEST_F(ErrorInjectionTest, SeedErrorCarriesRetryAfterAndCountersOutliveDisarm) {
           .ok());
   for (int i = 0; i < 2; ++i) {
     auto res = http_->Get("/get?key=a");
-    ASSERT_TRUE(res.ok());
+    ASSERT_THAT(res, IsOk());
     EXPECT_EQ(res->status, 503);
     EXPECT_EQ(res->headers["retry-after"], "3");
   }
@@ -178,7 +181,7 @@ TEST_F(ErrorInjectionTest, SeedErrorCarriesRetryAfterAndCountersOutliveDisarm) {
   ASSERT_TRUE(events_->WaitForCount("seed.request", "hit", 3, kWait).ok());
   ASSERT_TRUE(events_->WaitForCount("seed.request", "fired", 2, kWait).ok());
   auto disarmed = events_->WaitFor("seed.request", "disarmed", kWait);
-  ASSERT_TRUE(disarmed.ok());
+  ASSERT_THAT(disarmed, IsOk());
   EXPECT_EQ(events_->Count("seed.request", "hit"), 3);  // nothing after
 }
 
@@ -188,7 +191,7 @@ TEST_F(ErrorInjectionTest, EventsCarryTheMatchedRequest) {
       "POST", "/v1/tables/t:mutateRow",
       "{\"rowKey\":\"cm93\",\"mutations\":[{\"deleteFromRow\":{}}]}",
       {{"Content-Type", "application/json"}, {"X-Test-Tag", "case-7"}});
-  ASSERT_TRUE(res.ok());
+  ASSERT_THAT(res, IsOk());
   EXPECT_EQ(res->status, 503);
   auto fired = events_->WaitFor("request.parsed", "fired", kWait);
   ASSERT_TRUE(fired.ok()) << fired.status();
@@ -227,9 +230,9 @@ TEST_F(ErrorInjectionTest, BulkEntryFailsOnlyTheMatchingEntry) {
   }
   auto results = client_->MutateRows("t", std::move(entries));
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_TRUE((*results)[0].ok());
+  EXPECT_THAT((*results)[0], IsOk());
   EXPECT_EQ((*results)[1].code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE((*results)[2].ok());
+  EXPECT_THAT((*results)[2], IsOk());
   EXPECT_EQ(Value("b"), "");
   EXPECT_EQ(Value("c"), "v");
 }
@@ -314,7 +317,7 @@ TEST_F(ReadRowsInjectionTest, TheResilientClientResumesWithoutDuplicates) {
   ClientOptions options;
   options.endpoint = endpoint_;
   auto resilient = Client::Create(options);
-  ASSERT_TRUE(resilient.ok());
+  ASSERT_THAT(resilient, IsOk());
   std::vector<std::string> keys;
   ASSERT_TRUE((*resilient)
                   ->ReadRows("t", ReadRowsQuery{},
@@ -379,7 +382,7 @@ TEST_F(ErrorInjectionTest, DisarmingReleasesADelay) {
           .ok());
   std::thread call([&] {
     auto other = HttpTestClient::Connect(server_->port());
-    ASSERT_TRUE(other.ok());
+    ASSERT_THAT(other, IsOk());
     EXPECT_EQ((*other)->Get("/set?k=v")->status, 200);
   });
   ASSERT_TRUE(events_->WaitFor("seed.request", "fired", kWait).ok());
@@ -390,7 +393,7 @@ TEST_F(ErrorInjectionTest, DisarmingReleasesADelay) {
 TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
   ASSERT_TRUE(injection_->Arm("seed.request", {{"action", "drop"}}).ok());
   auto res = http_->Get("/get?key=a");
-  EXPECT_FALSE(res.ok());
+  EXPECT_THAT(res, ::testing::Not(IsOk()));
   EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
 }
 
@@ -533,7 +536,7 @@ TEST_F(ErrorInjectionTest, StreamsSayHelloAndSendHeartbeats) {
 TEST_F(ErrorInjectionTest, TheStreamResumesWithLastEventId) {
   ASSERT_TRUE(injection_->Arm("seed.request", {{"count", "1"}}).ok());
   auto armed = events_->WaitFor("seed.request", "armed", kWait);
-  ASSERT_TRUE(armed.ok());
+  ASSERT_THAT(armed, IsOk());
   EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
   std::string got = ReadUntil(
       server_->port(),
@@ -579,7 +582,7 @@ TEST(ErrorInjectionHistoryTest, EventsGoneFromHistoryAreReportedOnceAsAGap) {
   ASSERT_TRUE(server.ok()) << server.status();
   std::string endpoint = absl::StrCat("127.0.0.1:", (*server)->port());
   auto injection = InjectionClient::Create(endpoint);
-  ASSERT_TRUE(injection.ok());
+  ASSERT_THAT(injection, IsOk());
   for (int i = 0; i < 6; ++i) {  // 6 "armed" events; the history keeps 5
     ASSERT_TRUE((*injection)->Arm("seed.request", {}).ok());
   }
@@ -605,7 +608,7 @@ TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
   ASSERT_TRUE(server.ok()) << server.status();
   std::string endpoint = absl::StrCat("127.0.0.1:", (*server)->port());
   auto injection = InjectionClient::Create(endpoint);
-  ASSERT_TRUE(injection.ok());
+  ASSERT_THAT(injection, IsOk());
   ASSERT_TRUE((*injection)
                   ->Arm("mutation.after_commit",
                         {{"action", "crash"}, {"table", "default"}})
@@ -614,7 +617,7 @@ TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
   options.endpoint = endpoint;
   options.retry.max_attempts = 1;
   auto client = Client::Create(options);
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   // Committed and synced, then the process dies before answering.
   EXPECT_EQ(
       (*client)->MutateRow("default", "k", {SetCell("cf", "", "v", 7)}).code(),
@@ -627,9 +630,9 @@ TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
   auto restarted = ServerProcess::Start(KVSTORE_SERVER_BINARY, args);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
   auto http = HttpTestClient::Connect((*restarted)->port());
-  ASSERT_TRUE(http.ok());
+  ASSERT_THAT(http, IsOk());
   auto got = (*http)->Get("/get?key=k");
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->body, "v");
 }
@@ -637,7 +640,7 @@ TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
 TEST_F(ErrorInjectionTest, SubscribersAreCleanedUpAfterAThousandCycles) {
   for (int i = 0; i < 1000; ++i) {
     auto raw = HttpTestClient::Connect(server_->port());
-    ASSERT_TRUE(raw.ok());
+    ASSERT_THAT(raw, IsOk());
     ASSERT_TRUE((*raw)
                     ->SendRaw("GET /v2/error_injection/events HTTP/1.1\r\n"
                               "Host: x\r\n\r\n")

@@ -7,6 +7,9 @@
 
 #include "gtest/gtest.h"
 #include "re2/re2.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -66,7 +69,7 @@ TEST(FullMatcherTest, RandomBytesAgreeWithRe2) {
     for (size_t n = rng() % 6; n > 0; --n) text.push_back(alphabet[rng() % 6]);
     for (const std::string& pattern : patterns) {
       auto matcher = FullMatcher::Compile(pattern, "test");
-      ASSERT_TRUE(matcher.ok());
+      ASSERT_THAT(matcher, IsOk());
       ASSERT_EQ(matcher->Matches(text), Re2FullMatch(pattern, text))
           << pattern << " on " << text.size() << " bytes";
     }
@@ -75,7 +78,7 @@ TEST(FullMatcherTest, RandomBytesAgreeWithRe2) {
 
 TEST(FullMatcherTest, BadPatternsNameTheField) {
   auto bad = FullMatcher::Compile("a(", "filter.valueRegex");
-  ASSERT_FALSE(bad.ok());
+  ASSERT_THAT(bad, ::testing::Not(IsOk()));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("filter.valueRegex"),
             absl::string_view::npos);

@@ -13,6 +13,9 @@
 #include "gtest/gtest.h"
 #include "store/api/metrics.h"
 #include "tests/common/http_test_client.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -151,7 +154,7 @@ TEST_F(HttpServerTest, DeferredAnswersDoNotBlockOtherConnections) {
   handler_.WaitForParked(1);
   auto other = Connect();
   auto res = other->Get("/free");
-  ASSERT_TRUE(res.ok());
+  ASSERT_THAT(res, IsOk());
   EXPECT_EQ(res->body, "GET /free 0");
   handler_.Release();
   auto parked = parked_client->ReadResponse();
@@ -170,7 +173,7 @@ TEST_F(HttpServerTest, LongRequestLineIs414) {
   EXPECT_FALSE(res->keep_alive);
   // Just under the limit is fine.
   auto ok = Connect()->Get("/" + std::string(900, 'a'));
-  ASSERT_TRUE(ok.ok());
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->status, 200);
 }
 
@@ -207,7 +210,7 @@ TEST_F(HttpServerTest, LargeBodyIs413) {
   ASSERT_TRUE(res.ok()) << res.status();
   EXPECT_EQ(res->status, 413);
   auto ok = Connect()->Request("POST", "/", std::string(1000, 'b'));
-  ASSERT_TRUE(ok.ok());
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->status, 200);
 }
 
@@ -220,7 +223,7 @@ TEST_F(HttpServerTest, GarbageIs400AndTheServerCarriesOn) {
   EXPECT_EQ(res->status, 400);
   EXPECT_TRUE(client->WaitForClose(absl::Seconds(10)));
   auto after = Connect()->Get("/still-alive");
-  ASSERT_TRUE(after.ok());
+  ASSERT_THAT(after, IsOk());
   EXPECT_EQ(after->status, 200);
   EXPECT_EQ(metrics_.requests(Route::kInvalid, 400), 1u);
 }

@@ -5,6 +5,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -73,13 +76,13 @@ TEST(KeyCodecTest, TablesAreSeparatedAndOrdered) {
 }
 
 TEST(KeyCodecTest, DecodeRejectsGarbage) {
-  EXPECT_FALSE(DecodeCellKey("").ok());
-  EXPECT_FALSE(DecodeCellKey("x1234").ok());
+  EXPECT_THAT(DecodeCellKey(""), ::testing::Not(IsOk()));
+  EXPECT_THAT(DecodeCellKey("x1234"), ::testing::Not(IsOk()));
   std::string truncated = EncodeCellKey({1, "row", "f", "q", 5});
   truncated.pop_back();
-  EXPECT_FALSE(DecodeCellKey(truncated).ok());
+  EXPECT_THAT(DecodeCellKey(truncated), ::testing::Not(IsOk()));
   std::string bad_escape = TablePrefix(1) + std::string("r\0\x05", 3);
-  EXPECT_FALSE(DecodeCellKey(bad_escape).ok());
+  EXPECT_THAT(DecodeCellKey(bad_escape), ::testing::Not(IsOk()));
 }
 
 TEST(KeyCodecTest, SingleVersionKeysAndValues) {

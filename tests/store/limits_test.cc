@@ -11,7 +11,10 @@
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -85,7 +88,7 @@ TEST_F(LimitsTest, OversizedBodyIs413) {
 TEST_F(LimitsTest, OversizedValueIs500WithAReason) {
   Start({"--max_value_bytes=100"});
   auto res = Client()->Get("/set?keep=" + std::string(101, 'x'));
-  ASSERT_TRUE(res.ok());
+  ASSERT_THAT(res, IsOk());
   EXPECT_EQ(res->status, 500);
   EXPECT_THAT(res->body, HasSubstr("value"));
   ExpectDataIntact();

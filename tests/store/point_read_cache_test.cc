@@ -12,7 +12,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/storage/rocks_engine.h"
+#include "tests/common/status_matchers.h"
 #include "tests/store/engine_util.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -78,7 +81,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 TEST_F(PointReadCacheTest, RepeatedReadsAreServedFromTheCache) {
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 5, "v")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 5, "v")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=v"));
   const uint64_t hits = Hits();
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=v"));
@@ -93,15 +96,15 @@ TEST_F(PointReadCacheTest, RepeatedReadsAreServedFromTheCache) {
 
 TEST_F(PointReadCacheTest, EveryKindOfWriteIsSeenByTheNextRead) {
   EXPECT_THAT(Read("r"), IsEmpty());  // caches the absence
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 5, "a"),
-                          Mutation::SetCell("s", "q", 5, "b")})
-                  .ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 5, "a"),
+                          Mutation::SetCell("s", "q", 5, "b")}),
+              IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=a", "s:q@5=b"));
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 6, "c")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 6, "c")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@6=c", "m:q@5=a", "s:q@5=b"));
-  ASSERT_TRUE(Write("r", {Mutation::DeleteFromColumn("m", "q", 6, 7)}).ok());
+  ASSERT_THAT(Write("r", {Mutation::DeleteFromColumn("m", "q", 6, 7)}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=a", "s:q@5=b"));
-  ASSERT_TRUE(Write("r", {Mutation::DeleteFromFamily("s")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::DeleteFromFamily("s")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=a"));
 
   // Conditional and read-modify-write.
@@ -129,12 +132,12 @@ TEST_F(PointReadCacheTest, EveryKindOfWriteIsSeenByTheNextRead) {
   ASSERT_EQ(cells.size(), 2u);
   EXPECT_THAT(cells[1], ::testing::EndsWith("=matched+"));
 
-  ASSERT_TRUE(Write("r", {Mutation::DeleteFromRow()}).ok());
+  ASSERT_THAT(Write("r", {Mutation::DeleteFromRow()}), IsOk());
   EXPECT_THAT(Read("r"), IsEmpty());
 }
 
 TEST_F(PointReadCacheTest, ARecreatedTableStartsEmpty) {
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 5, "v")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 5, "v")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=v"));
   ASSERT_TRUE(engine_->DeleteTable("t").ok());
   TableSchema schema;
@@ -148,9 +151,9 @@ TEST_F(PointReadCacheTest, CachedCellsStillExpire) {
   const int64_t now = absl::ToUnixMicros(absl::Now());
   // Expires a second from now.
   const int64_t ts = now - kMaxAgeMicros + 1000 * 1000;
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("aged", "q", ts, "soon"),
-                          Mutation::SetCell("m", "q", 1, "kept")})
-                  .ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("aged", "q", ts, "soon"),
+                          Mutation::SetCell("m", "q", 1, "kept")}),
+              IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("aged:q@" + std::to_string(ts) + "=soon",
                                      "m:q@1=kept"));
   absl::SleepFor(absl::Milliseconds(1500));
@@ -161,9 +164,9 @@ TEST_F(PointReadCacheTest, CachedCellsStillExpire) {
 
 TEST_F(PointReadCacheTest, DisabledCacheReadsTheSame) {
   Open(0);
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 5, "v")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 5, "v")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=v"));
-  ASSERT_TRUE(Write("r", {Mutation::SetCell("m", "q", 6, "w")}).ok());
+  ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 6, "w")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@6=w", "m:q@5=v"));
   EXPECT_EQ(Hits(), 0u);
 }
@@ -196,8 +199,8 @@ TEST_F(PointReadCacheTest, ReadsNeverGoBackBehindAcknowledgedWrites) {
     });
   }
   for (int i = 1; i <= kWrites && violations.load() == 0; ++i) {
-    ASSERT_TRUE(
-        Write("r", {Mutation::SetCell("s", "q", i, std::to_string(i))}).ok());
+    ASSERT_THAT(Write("r", {Mutation::SetCell("s", "q", i, std::to_string(i))}),
+                IsOk());
     acknowledged.store(i);
     if (value_of("r") < i) violations.fetch_add(1);
   }

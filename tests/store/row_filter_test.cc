@@ -7,6 +7,9 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -209,7 +212,7 @@ TEST(RowFilterTest, CountFiltersFollowRowOrderAcrossFamilies) {
 TEST(RowFilterTest, StripValueKeepsTimestampsAndLabels) {
   auto filter = CompiledFilter::Compile(Parse(
       "chain { filters { apply_label: 'l' } filters { strip_value: true } }"));
-  ASSERT_TRUE(filter.ok());
+  ASSERT_THAT(filter, IsOk());
   auto cells = (*filter)->Apply("row", SampleRow());
   ASSERT_EQ(cells.size(), 5u);
   EXPECT_EQ(cells[0].value, "");
@@ -249,10 +252,10 @@ TEST(RowFilterTest, Ranges) {
 TEST(RowFilterTest, RowSampleBounds) {
   ExpectInvalid("row_sample: 0", "rowSample");
   ExpectInvalid("row_sample: 1", "rowSample");
-  EXPECT_TRUE(CompiledFilter::Compile(Parse("row_sample: 0.5")).ok());
+  EXPECT_THAT(CompiledFilter::Compile(Parse("row_sample: 0.5")), IsOk());
   // All or nothing per row.
   auto filter = CompiledFilter::Compile(Parse("row_sample: 0.5"));
-  ASSERT_TRUE(filter.ok());
+  ASSERT_THAT(filter, IsOk());
   int kept = 0;
   for (int i = 0; i < 200; ++i) {
     size_t n = (*filter)->Apply("row", SampleRow()).size();

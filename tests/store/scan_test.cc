@@ -10,7 +10,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/storage/rocks_engine.h"
+#include "tests/common/status_matchers.h"
 #include "tests/store/engine_util.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -43,10 +46,10 @@ class ScanTest : public ::testing::Test {
   void Set(const std::string& row, const std::string& family,
            const std::string& qualifier, int64_t ts,
            const std::string& value = "v") {
-    ASSERT_TRUE(
+    ASSERT_THAT(
         MutateRowAndWait(*engine_, "t", row,
-                         {Mutation::SetCell(family, qualifier, ts, value)})
-            .ok());
+                         {Mutation::SetCell(family, qualifier, ts, value)}),
+        IsOk());
   }
 
   std::vector<v1::Row> Scan(const v1::RowSet& set = v1::RowSet(),
@@ -125,9 +128,9 @@ TEST_F(ScanTest, RowSetsSelectAndDeduplicate) {
 
 TEST_F(ScanTest, RowsVanishWithTheirLastCellAndCanReturn) {
   Set("r", "a", "q", 1);
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::DeleteFromColumn("a", "q")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::DeleteFromColumn("a", "q")}),
+              IsOk());
   EXPECT_THAT(Scan(), IsEmpty());
   Set("r", "b", "q", 2);
   EXPECT_THAT(Keys(Scan()), ElementsAre("r"));
@@ -137,13 +140,13 @@ TEST_F(ScanTest, ScansReadASnapshot) {
   Set("a", "a", "q", 1);
   Set("c", "a", "q", 1);
   auto scanner = engine_->ScanRows("t", v1::RowSet(), false);
-  ASSERT_TRUE(scanner.ok());
+  ASSERT_THAT(scanner, IsOk());
   Set("b", "a", "q", 1);  // after the scan started
   std::vector<std::string> keys;
   ScannedRow row;
   while (true) {
     auto more = (*scanner)->Next(&row);
-    ASSERT_TRUE(more.ok());
+    ASSERT_THAT(more, IsOk());
     if (!*more) break;
     keys.push_back(row.key);
   }
@@ -246,7 +249,7 @@ TEST(LongScanTest, EveryValueComesBackWhole) {
   schema.set_name("t");
   schema.add_column_families()->set_name("a");
   schema.add_column_families()->set_name("b");
-  ASSERT_TRUE(engine.CreateTable(schema).ok());
+  ASSERT_THAT(engine.CreateTable(schema), IsOk());
   constexpr int kRows = 400;  // 2 cells of 16 KiB each: 12.8 MB
   auto value_of = [](int row, const std::string& family) {
     std::string tag = absl::StrCat(family, row, ";");
@@ -256,11 +259,11 @@ TEST(LongScanTest, EveryValueComesBackWhole) {
   };
   auto key_of = [](int row) { return absl::StrFormat("row%05d", row); };
   for (int i = 0; i < kRows; ++i) {
-    ASSERT_TRUE(
+    ASSERT_THAT(
         MutateRowAndWait(engine, "t", key_of(i),
                          {Mutation::SetCell("a", "q", 1, value_of(i, "a")),
-                          Mutation::SetCell("b", "q", 1, value_of(i, "b"))})
-            .ok());
+                          Mutation::SetCell("b", "q", 1, value_of(i, "b"))}),
+        IsOk());
   }
   for (bool reversed : {false, true}) {
     SCOPED_TRACE(reversed ? "reversed" : "forward");

@@ -9,7 +9,10 @@
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
 #include "tests/common/server_process.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore {
 namespace {
@@ -74,7 +77,7 @@ TEST_F(SeedApiTest, MalformedIs500) {
 
 TEST_F(SeedApiTest, OtherMethodsAre500) {
   auto res = client_->Request("POST", "/set?a=1");
-  ASSERT_TRUE(res.ok());
+  ASSERT_THAT(res, IsOk());
   EXPECT_EQ(res->status, 500);
   EXPECT_EQ(Get("/get?key=a").status, 404);
 }
@@ -169,7 +172,7 @@ TEST_F(SeedApiTest, InMemoryModeStartsEmptyEveryTime) {
     auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
     ASSERT_TRUE(server.ok()) << server.status();
     auto client = HttpTestClient::Connect((*server)->port());
-    ASSERT_TRUE(client.ok());
+    ASSERT_THAT(client, IsOk());
     EXPECT_EQ((*client)->Get("/get?key=x")->status, 404) << round;
     EXPECT_EQ((*client)->Get("/set?x=1")->status, 200);
     EXPECT_EQ((*client)->Get("/get?key=x")->body, "1");

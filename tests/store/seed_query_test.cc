@@ -1,6 +1,9 @@
 #include "store/api/seed_query.h"
 
 #include "gtest/gtest.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -21,7 +24,7 @@ TEST(SeedQueryTest, DecodesPercentAndPlus) {
 
 TEST(SeedQueryTest, ValueMayContainEquals) {
   auto q = ParseSeedQuery("k=a=b");
-  ASSERT_TRUE(q.ok());
+  ASSERT_THAT(q, IsOk());
   EXPECT_EQ(q->value, "a=b");
 }
 
@@ -32,8 +35,8 @@ TEST(SeedQueryTest, ZeroFieldsIsAnError) {
 }
 
 TEST(SeedQueryTest, SeveralFieldsIsAnError) {
-  EXPECT_FALSE(ParseSeedQuery("a=1&b=2").ok());
-  EXPECT_FALSE(ParseSeedQuery("a=1&a=2").ok());
+  EXPECT_THAT(ParseSeedQuery("a=1&b=2"), ::testing::Not(IsOk()));
+  EXPECT_THAT(ParseSeedQuery("a=1&a=2"), ::testing::Not(IsOk()));
 }
 
 TEST(SeedQueryTest, BlankPiecesAreIgnoredLikeTheSeed) {
@@ -44,7 +47,7 @@ TEST(SeedQueryTest, BlankPiecesAreIgnoredLikeTheSeed) {
 
 TEST(SeedQueryTest, EmptyNameIsKeptForTheCallerToJudge) {
   auto q = ParseSeedQuery("=v");
-  ASSERT_TRUE(q.ok());
+  ASSERT_THAT(q, IsOk());
   EXPECT_EQ(q->field, "");
 }
 

@@ -9,8 +9,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/storage/rocks_engine.h"
+#include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
 #include "tests/store/engine_util.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -58,7 +61,7 @@ class TableAdminTest : public ::testing::Test {
 TEST_F(TableAdminTest, DefaultTableAlwaysExists) {
   EXPECT_THAT(Names(*engine_), ElementsAre("default"));
   auto table = engine_->GetTable("default");
-  ASSERT_TRUE(table.ok());
+  ASSERT_THAT(table, IsOk());
   ASSERT_EQ(table->column_families_size(), 1);
   EXPECT_EQ(table->column_families(0).name(), "cf");
   EXPECT_EQ(table->column_families(0).gc_rule().max_versions(), 1);
@@ -76,7 +79,7 @@ TEST_F(TableAdminTest, CreateListDescribeDelete) {
             absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(Names(*engine_), ElementsAre("a.b-c_d", "default", "users"));
   auto users = engine_->GetTable("users");
-  ASSERT_TRUE(users.ok());
+  ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->column_families(1).gc_rule().max_versions(), 3);
   ASSERT_TRUE(engine_->DeleteTable("users").ok());
   EXPECT_EQ(engine_->GetTable("users").status().code(),
@@ -103,13 +106,13 @@ TEST_F(TableAdminTest, BadSchemasAreInvalidArgument) {
 TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
   ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"all", 0}, {"two", 2}})).ok());
   for (int ts = 1; ts <= 4; ++ts) {
-    ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
+    ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
                                  {Mutation::SetCell("all", "q", ts, "a"),
-                                  Mutation::SetCell("two", "q", ts, "b")})
-                    .ok());
+                                  Mutation::SetCell("two", "q", ts, "b")}),
+                IsOk());
   }
   auto cells = TEST_ReadStoredRow(*engine_, "t", "r");
-  ASSERT_TRUE(cells.ok());
+  ASSERT_THAT(cells, IsOk());
   std::vector<std::pair<std::string, int64_t>> got;
   for (const Cell& c : *cells) got.emplace_back(c.family, c.timestamp_micros);
   EXPECT_THAT(got, ElementsAre(std::pair<std::string, int64_t>{"all", 4},
@@ -122,9 +125,9 @@ TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
 
 TEST_F(TableAdminTest, DeletedTableLosesItsRowsAndTheNameCanBeReused) {
   ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"f", 0}})).ok());
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "t", "r",
-                               {Mutation::SetCell("f", "q", 1, "v")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
+                               {Mutation::SetCell("f", "q", 1, "v")}),
+              IsOk());
   ASSERT_TRUE(engine_->DeleteTable("t").ok());
   EXPECT_EQ(MutateRowAndWait(*engine_, "t", "r",
                              {Mutation::SetCell("f", "q", 1, "v")})
@@ -137,9 +140,9 @@ TEST_F(TableAdminTest, DeletedTableLosesItsRowsAndTheNameCanBeReused) {
 TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   ASSERT_TRUE(engine_->CreateTable(Schema("keep", {{"f", 2}})).ok());
   ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
-  ASSERT_TRUE(MutateRowAndWait(*engine_, "keep", "r",
-                               {Mutation::SetCell("f", "q", 5, "v")})
-                  .ok());
+  ASSERT_THAT(MutateRowAndWait(*engine_, "keep", "r",
+                               {Mutation::SetCell("f", "q", 5, "v")}),
+              IsOk());
   ASSERT_TRUE(engine_->DeleteTable("drop").ok());
   ASSERT_TRUE(engine_->Close().ok());
   Open();
@@ -162,8 +165,8 @@ TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
   auto opened = OpenRocksEngine(options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   Engine& engine = **opened;
-  ASSERT_TRUE(engine.CreateTable(Schema("big", {{"f", 0}})).ok());
-  ASSERT_TRUE(engine.CreateTable(Schema("empty", {{"f", 0}})).ok());
+  ASSERT_THAT(engine.CreateTable(Schema("big", {{"f", 0}})), IsOk());
+  ASSERT_THAT(engine.CreateTable(Schema("empty", {{"f", 0}})), IsOk());
   // Values that do not compress, so the size estimate does not depend on
   // how much of the data has been flushed and compressed yet.
   std::mt19937 random(7);
@@ -172,10 +175,10 @@ TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
     std::snprintf(key, sizeof(key), "row%05d", i);
     std::string value(200, '\0');
     for (char& c : value) c = static_cast<char>(random());
-    ASSERT_TRUE(
+    ASSERT_THAT(
         MutateRowAndWait(engine, "big", key,
-                         {Mutation::SetCell("f", "q", 1, std::move(value))})
-            .ok());
+                         {Mutation::SetCell("f", "q", 1, std::move(value))}),
+        IsOk());
   }
   auto samples = engine.SampleRowKeys("big");
   ASSERT_TRUE(samples.ok()) << samples.status();
@@ -189,7 +192,7 @@ TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
     }
   }
   auto empty = engine.SampleRowKeys("empty");
-  ASSERT_TRUE(empty.ok());
+  ASSERT_THAT(empty, IsOk());
   ASSERT_EQ(empty->size(), 1u);
   EXPECT_EQ(empty->front().row_key, "");
   EXPECT_EQ(engine.SampleRowKeys("missing").status().code(),
