@@ -11,7 +11,6 @@ if(KVSTORE_TSAN)
   if(KVSTORE_SANITIZE)
     message(FATAL_ERROR "KVSTORE_TSAN and KVSTORE_SANITIZE cannot be combined")
   endif()
-  # -Wno-tsan: GCC warns that TSan does not model the fences in Boost.Asio and libstdc++.
-  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()

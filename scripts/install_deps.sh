@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config git clang-format clang
+  build-essential cmake ninja-build pkg-config git clang-format clang libclang-rt-14-dev
   libboost-dev libboost-system-dev
   librocksdb-dev
   libabsl-dev

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: formatting, then the whole suite in the default
-# (RelWithDebInfo, warnings as errors) build and again under ASan + UBSan.
-# Usage: scripts/test.sh [preset...]   (default: default asan)
+# (RelWithDebInfo, warnings as errors) build and under ASan + UBSan; the clang build, whose
+# -Wthread-safety analysis of the lock annotations is its check (built, not run again); and
+# the store and client suites under ThreadSanitizer (see README.md, "Development").
+# Usage: scripts/test.sh [preset...]   (default: default asan clang tsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install_deps.sh
@@ -13,11 +15,16 @@ if ((${#sources[@]} > 0)); then
 fi
 
 presets=("$@")
-if ((${#presets[@]} == 0)); then presets=(default asan); fi
+if ((${#presets[@]} == 0)); then presets=(default asan clang tsan); fi
 for preset in "${presets[@]}"; do
+  if [[ $preset == tsan ]]; then scripts/tsan_deps.sh; fi
   echo "== build ($preset)"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset"
+  if [[ $preset == clang ]]; then
+    echo "== clang: -Wthread-safety found nothing (the build is the check)"
+    continue
+  fi
   echo "== test ($preset)"
   ctest --preset "$preset"
 done

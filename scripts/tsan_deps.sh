@@ -5,7 +5,9 @@
 # not: every absl::Mutex would look like no lock at all and every guarded field like a race.
 # So the tsan build links its own abseil, compiled from Debian's source of the very version
 # Debian ships (fetched from deb.debian.org and checked against Debian's SHA-256), with
-# -fsanitize=thread. Idempotent: a finished build is reused.
+# -fsanitize=thread by clang-14, the compiler of the tsan preset (GCC 12's TSan runtime crashes
+# in Debian's libprotobuf: a Map lookup segfaults even in a five-line program). Idempotent: a
+# finished build is reused.
 # Usage: scripts/tsan_deps.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,7 @@ sha256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
 url="http://deb.debian.org/debian/pool/main/a/abseil/abseil_${version}.orig.tar.gz"
 deps=$PWD/build/deps
 prefix=$deps/abseil-tsan
-stamp=$prefix/.built-$version
+stamp=$prefix/.built-$version-clang-14
 
 if [[ -f $stamp ]]; then exit 0; fi
 mkdir -p "$deps"
@@ -34,6 +36,7 @@ rm -rf "$src" "$deps/abseil-build" "$prefix"
 tar -xzf "$tarball" -C "$deps"
 echo "tsan_deps: building abseil $version with -fsanitize=thread" >&2
 cmake -S "$src" -B "$deps/abseil-build" -G Ninja \
+  -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_STANDARD=17 -DABSL_PROPAGATE_CXX_STD=ON \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
