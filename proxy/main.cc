@@ -9,12 +9,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/flags_help.h"
 #include "common/port_file.h"
 #include "proxy/proxy_server.h"
 #include "proxy/proxy_service.h"
@@ -30,27 +29,12 @@ ABSL_FLAG(bool, log_requests, false,
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGINT/SIGTERM, how long RPCs in flight may take to finish");
 
-namespace {
-
-// --help lists the flags of this file: abseil's default looks for a file named
-// after the binary, and there is none.
-void ListThisFilesFlagsInHelp() {
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "proxy/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The kvstore test proxy (gRPC service kvstore.testproxy.v1.TestProxy). "
       "See README.md.\nUsage: kvstore_test_proxy [--port=N] [--port_file=F] "
       "...");
-  ListThisFilesFlagsInHelp();
+  kvstore::HelpListsFlagsOf("proxy/main.cc");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil is built with its debug checks on: every Mutex lock (gRPC
   // takes many) would consult a global lock graph.

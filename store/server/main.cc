@@ -9,11 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/flags_help.h"
 #include "common/port_file.h"
 #include "store/server/server.h"
 
@@ -77,17 +76,6 @@ void RaiseFileLimit() {
   }
 }
 
-// --help lists the flags of this file: abseil's default looks for a file named
-// after the binary, and there is none.
-void ListThisFilesFlagsInHelp() {
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "store/server/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-}
-
 // The server's configuration from the flags; InvalidArgument for a bad one.
 absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   kvstore::store::ServerConfig config;
@@ -146,7 +134,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The kvstore HTTP key-value store. See README.md.\n"
       "Usage: kvstore_server [--port=N] [--data_dir=DIR | --in_memory] ...");
-  ListThisFilesFlagsInHelp();
+  kvstore::HelpListsFlagsOf("store/server/main.cc");
   absl::ParseCommandLine(argc, argv);
   // Debian's abseil is built with its debug checks on, which makes every
   // Mutex lock consult a global lock graph. The tests keep the checks; the

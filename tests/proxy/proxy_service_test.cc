@@ -20,6 +20,7 @@
 #include "tests/common/server_process.h"
 #include "tests/common/silent_listener.h"
 #include "tests/common/status_matchers.h"
+#include "tests/proxy/in_process_proxy.h"
 
 using ::kvstore::testing::IsOk;
 
@@ -36,13 +37,11 @@ class ProxyTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     service_ = std::make_unique<ProxyService>(ProxyOptions{});
-    ProxyServerOptions options;
-    options.port = 0;
-    auto started = ProxyServer::Start(options, service_.get());
+    absl::StatusOr<InProcessProxy> started =
+        StartInProcessProxy(service_.get());
     ASSERT_TRUE(started.ok()) << started.status();
-    proxy_ = std::move(*started);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", proxy_->port()),
-                                   grpc::InsecureChannelCredentials());
+    proxy_ = std::move(started->server);
+    channel_ = started->channel;
     stub_ = tpv1::TestProxy::NewStub(channel_);
     ASSERT_THAT(Create("c"), IsOk());
   }

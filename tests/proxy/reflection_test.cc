@@ -1,7 +1,7 @@
-// What a generic gRPC client (grpcurl) does against the C++ test proxy, over
-// the wire: list the services by reflection, resolve every one of them with
-// file_containing_symbol (and each file's imports with file_by_filename) into a
-// descriptor pool, then call grpc.health.v1.Health/Check.
+// What a generic gRPC client (grpcurl) does against the C++ test proxy binary,
+// over the wire: list the services by reflection, resolve every one of them
+// with file_containing_symbol (and each file's imports with file_by_filename)
+// into a descriptor pool, then call grpc.health.v1.Health/Check.
 //
 // The reflection messages are read without their schema (UnknownFieldSet):
 // Debian ships no reflection.proto, and declaring one would collide with the
@@ -29,7 +29,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "proxy/proxy_server.h"
-#include "proxy/proxy_service.h"
+#include "tests/common/server_process.h"
 
 namespace kvstore::proxy {
 namespace {
@@ -153,24 +153,19 @@ class ReflectionStream {
   bool started_ = false;
 };
 
+// Against the real kvstore_test_proxy binary: the descriptors reflection serves
+// are the ones linked into it (this test links the health messages itself).
 class ReflectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    service_ = std::make_unique<ProxyService>(ProxyOptions{});
-    ProxyServerOptions options;
-    options.port = 0;
-    auto started = ProxyServer::Start(options, service_.get());
-    ASSERT_TRUE(started.ok()) << started.status();
-    proxy_ = std::move(*started);
+    auto proxy = testing::ServerProcess::Start(KVSTORE_PROXY_BINARY, {});
+    ASSERT_TRUE(proxy.ok()) << proxy.status();
+    proxy_ = std::move(*proxy);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", proxy_->port()),
                                    grpc::InsecureChannelCredentials());
   }
-  void TearDown() override {
-    if (proxy_ != nullptr) proxy_->Shutdown(absl::Now());
-  }
 
-  std::unique_ptr<ProxyService> service_;
-  std::unique_ptr<ProxyServer> proxy_;
+  std::unique_ptr<testing::ServerProcess> proxy_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
