@@ -12,6 +12,7 @@
 #include "kvstore/v1/store.pb.h"
 #include "store/api/api_codec.h"
 #include "store/api/read_rows_source.h"
+#include "store/api/request_info.h"
 #include "store/filter/row_filter.h"
 
 namespace kvstore::store {
@@ -224,12 +225,8 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
                                  "no such call: ", call.target.verb)));
   }
   if (injection_ != nullptr && !call.target.verb.empty()) {
-    call.info = std::make_shared<RequestInfo>();
-    call.info->method = std::string(request.method_string());
-    call.info->path = call.path;
-    call.info->table = call.target.table;
-    auto tag = request.find("X-Test-Tag");
-    if (tag != request.end()) call.info->tag = std::string(tag->value());
+    call.info = std::make_shared<RequestInfo>(
+        RequestInfoOf(request, call.path, call.target.table));
   }
   (this->*handler)(std::move(call));
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/status_http.h"
+#include "store/api/request_info.h"
 #include "store/api/responses.h"
 #include "store/api/seed_query.h"
 #include "store/api/seed_table.h"
@@ -82,16 +83,11 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
       }
       if (injection_ != nullptr && injection_->armed(PointId::kSeedRequest)) {
         absl::StatusOr<SeedQuery> parsed = ParseSeedQuery(query);
-        RequestInfo info;
-        info.method = "GET";
-        info.path = std::string(path);
-        info.table = std::string(kDefaultTable);
+        RequestInfo info = RequestInfoOf(request, path, kDefaultTable);
         if (parsed.ok())
           info.row_key = parsed->field == "key" && route == Route::kSeedGet
                              ? parsed->value
                              : parsed->field;
-        auto tag = request.find("X-Test-Tag");
-        if (tag != request.end()) info.tag = std::string(tag->value());
         injection_->Check(
             PointId::kSeedRequest, info,
             [this, route, query = std::string(query),

@@ -163,18 +163,15 @@ absl::StatusOr<std::vector<Cell>> RocksEngine::ReadStoredRow(
     absl::string_view table, absl::string_view row) {
   KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info, FindTable(table));
   KV_RETURN_IF_ERROR(ValidateRowKey(row));
-  std::string prefix = RowPrefix(info->id, row);
-  std::string upper = PrefixSuccessor(prefix);
-  rocksdb::Slice upper_slice(upper);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(TotalOrder(&upper_slice)));
   std::vector<Cell> cells;
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    KV_ASSIGN_OR_RETURN(CellKey key, DecodeCellKey(ToView(it->key())));
-    KV_ASSIGN_OR_RETURN(Cell cell, ToCell(std::move(key), ToView(it->value())));
-    cells.push_back(std::move(cell));
-  }
-  KV_RETURN_IF_ERROR(FromRocks(it->status(), "read"));
+  KV_RETURN_IF_ERROR(ForEachWithPrefix(
+      db_.get(), RowPrefix(info->id, row),
+      [&cells](absl::string_view key, absl::string_view value) {
+        KV_ASSIGN_OR_RETURN(CellKey decoded, DecodeCellKey(key));
+        KV_ASSIGN_OR_RETURN(Cell cell, ToCell(std::move(decoded), value));
+        cells.push_back(std::move(cell));
+        return absl::OkStatus();
+      }));
   return cells;
 }
 

@@ -211,8 +211,8 @@ class RowInvalidator final : public rocksdb::WriteBatch::Handler {
   std::string last_;
 };
 
-// Calls `visit` with every key under `prefix` (a metadata prefix, outside the
-// prefix extractor's domain) and its value, in key order, until it returns an
+// Calls `visit` with every key under `prefix` and its value, in key order
+// (a total-order scan, so any prefix works), until it returns an
 // error, which is returned. Internal on a storage error.
 absl::Status ForEachWithPrefix(
     rocksdb::DB* db, absl::string_view prefix,
