@@ -59,19 +59,18 @@ TEST_F(ClientIntegrationTest, TableAdmin) {
   again.add_column_families()->set_name("f");
   EXPECT_EQ(client_->CreateTable(again).code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_TRUE(client_->DeleteTable("t").ok());
+  EXPECT_THAT(client_->DeleteTable("t"), IsOk());
   EXPECT_EQ(client_->GetTable("t").status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST_F(ClientIntegrationTest, WritesAndReadsRows) {
   const std::string key("k\0\xff", 3);
-  ASSERT_TRUE(client_
-                  ->MutateRow("t", key,
-                              {SetCell("f", "q", "old", 10),
-                               SetCell("f", "q", "new", 20),
-                               SetCell("f", "r", std::string(100000, 'z'), 5)})
-                  .ok());
+  ASSERT_THAT(client_->MutateRow(
+                  "t", key,
+                  {SetCell("f", "q", "old", 10), SetCell("f", "q", "new", 20),
+                   SetCell("f", "r", std::string(100000, 'z'), 5)}),
+              IsOk());
   auto row = client_->ReadRow("t", key);
   ASSERT_TRUE(row.ok()) << row.status();
   ASSERT_TRUE(row->has_value());
@@ -197,7 +196,7 @@ TEST(ClientUnreachableTest, RefusedConnectionIsUnavailable) {
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
   ASSERT_THAT(server, IsOk());
   uint16_t port = (*server)->port();
-  ASSERT_TRUE((*server)->Stop().ok());
+  ASSERT_THAT((*server)->Stop(), IsOk());
   ClientOptions options;
   options.endpoint = absl::StrCat("127.0.0.1:", port);
   auto client = Client::Create(options);

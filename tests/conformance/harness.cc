@@ -110,7 +110,7 @@ void ProxyEnvironment::TearDown() {
   ProxyState& proxy = Proxy();
   proxy.stub.reset();
   if (proxy.process != nullptr) {
-    EXPECT_TRUE(proxy.process->Stop().ok());
+    EXPECT_THAT(proxy.process->Stop(), IsOk());
     proxy.process.reset();
   }
 }

@@ -156,7 +156,7 @@ CONFORMANCE_TEST(ConformanceTest,
 
 CONFORMANCE_TEST(ConformanceTest, ReadRow_Generic_UnreachableStoreIsUnavailable,
                  "CH-1 TR-1 BO-2") {
-  ASSERT_TRUE(store_->Stop().ok());
+  ASSERT_THAT(store_->Stop(), IsOk());
   auto result = ReadRow("r");
   EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kUnavailable));
 }

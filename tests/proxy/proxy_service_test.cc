@@ -126,7 +126,7 @@ TEST_F(ProxyTest, ClientLifecycleUsesTheRpcStatus) {
   close.set_client_id("c");
   tpv1::CloseClientResponse closed;
   grpc::ClientContext close_context;
-  ASSERT_TRUE(stub_->CloseClient(&close_context, close, &closed).ok());
+  ASSERT_THAT(stub_->CloseClient(&close_context, close, &closed), IsOk());
   ASSERT_THAT(Mutate("c", "default", "k", "v", &result), IsOk());
   EXPECT_EQ(result.status().code(),
             static_cast<int>(absl::StatusCode::kFailedPrecondition));
@@ -171,7 +171,7 @@ TEST_F(ProxyTest, ReadRowsCanStopAfterSomeRows) {
   request.set_cancel_after_rows(3);
   tpv1::RowsResult result;
   grpc::ClientContext context;
-  ASSERT_TRUE(stub_->ReadRows(&context, request, &result).ok());
+  ASSERT_THAT(stub_->ReadRows(&context, request, &result), IsOk());
   EXPECT_EQ(result.status().code(), 0);
   std::vector<std::string> keys;
   for (const auto& row : result.rows()) keys.push_back(row.key());
@@ -192,7 +192,7 @@ TEST_F(ProxyTest, BulkMutateRowsReportsFailedEntriesByIndex) {
   no_mutations->set_row_key("y");
   tpv1::MutateRowsResult result;
   grpc::ClientContext context;
-  ASSERT_TRUE(stub_->BulkMutateRows(&context, request, &result).ok());
+  ASSERT_THAT(stub_->BulkMutateRows(&context, request, &result), IsOk());
   ASSERT_EQ(result.entries_size(), 2);
   EXPECT_EQ(result.entries(0).index(), 1);
   EXPECT_EQ(result.entries(0).status().code(),
@@ -216,7 +216,7 @@ TEST_F(ProxyTest, ConditionalReadModifyWriteAndSamples) {
   *cam.mutable_request()->add_false_mutations() = SetCell("cf", "q", "made");
   tpv1::CheckAndMutateRowResult cam_result;
   grpc::ClientContext cam_context;
-  ASSERT_TRUE(stub_->CheckAndMutateRow(&cam_context, cam, &cam_result).ok());
+  ASSERT_THAT(stub_->CheckAndMutateRow(&cam_context, cam, &cam_result), IsOk());
   EXPECT_EQ(cam_result.status().code(), 0);
   EXPECT_FALSE(cam_result.predicate_matched());
 
@@ -227,7 +227,8 @@ TEST_F(ProxyTest, ConditionalReadModifyWriteAndSamples) {
   *rmw.mutable_request()->add_rules() = AppendValue("cf", "q", "+");
   tpv1::RowResult rmw_result;
   grpc::ClientContext rmw_context;
-  ASSERT_TRUE(stub_->ReadModifyWriteRow(&rmw_context, rmw, &rmw_result).ok());
+  ASSERT_THAT(stub_->ReadModifyWriteRow(&rmw_context, rmw, &rmw_result),
+              IsOk());
   EXPECT_EQ(rmw_result.row().families(0).columns(0).cells(0).value(), "made+");
 
   tpv1::SampleRowKeysRequest sample;
@@ -235,7 +236,7 @@ TEST_F(ProxyTest, ConditionalReadModifyWriteAndSamples) {
   sample.set_table_name("default");
   tpv1::SampleRowKeysResult samples;
   grpc::ClientContext sample_context;
-  ASSERT_TRUE(stub_->SampleRowKeys(&sample_context, sample, &samples).ok());
+  ASSERT_THAT(stub_->SampleRowKeys(&sample_context, sample, &samples), IsOk());
   EXPECT_EQ(samples.status().code(), 0);
   ASSERT_GE(samples.samples_size(), 1);
   EXPECT_EQ(samples.samples(samples.samples_size() - 1).row_key(), "");

@@ -36,7 +36,7 @@ class ConditionalWriteTest : public ::testing::Test {
     auto* one = schema.add_column_families();
     one->set_name("one");
     one->mutable_gc_rule()->set_max_versions(1);
-    ASSERT_TRUE(engine_->CreateTable(schema).ok());
+    ASSERT_THAT(engine_->CreateTable(schema), IsOk());
   }
 
   absl::StatusOr<bool> Check(const std::string& row, const char* predicate_text,

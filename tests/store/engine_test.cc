@@ -97,7 +97,7 @@ TEST(EngineTest, ServerTimeNeverReplacesANewerExplicitCell) {
                 IsOk());
     EXPECT_THAT(Row(**engine, "r"),
                 ElementsAre(Cell{kCf, "", future, "future"}));
-    ASSERT_TRUE((*engine)->Close().ok());
+    ASSERT_THAT((*engine)->Close(), IsOk());
   }
   auto engine = OpenRocksEngine(options);  // the bound must survive a restart
   ASSERT_TRUE(engine.ok()) << engine.status();
@@ -131,7 +131,7 @@ TEST(EngineTest, ServerTimestampsIncreaseAcrossRestarts) {
     EXPECT_EQ((*cell)->value, "run" + std::to_string(run));
     EXPECT_GT((*cell)->timestamp_micros, last);
     last = (*cell)->timestamp_micros;
-    ASSERT_TRUE((*engine)->Close().ok());
+    ASSERT_THAT((*engine)->Close(), IsOk());
   }
 }
 
@@ -289,7 +289,7 @@ TEST(EngineTest, DataSurvivesReopen) {
     ASSERT_THAT(
         Write(**engine, "k", {Mutation::SetCell(kCf, "", 9, "durable")}),
         IsOk());
-    ASSERT_TRUE((*engine)->Close().ok());
+    ASSERT_THAT((*engine)->Close(), IsOk());
   }
   auto engine = OpenRocksEngine(options);
   ASSERT_TRUE(engine.ok()) << engine.status();
@@ -330,7 +330,7 @@ TEST(EngineTest, BlockSizeMayChangeBetweenRuns) {
                         {Mutation::SetCell(kCf, "", 1, value)}),
                   IsOk());
     }
-    ASSERT_TRUE((*engine)->Close().ok());
+    ASSERT_THAT((*engine)->Close(), IsOk());
   }
   options.block_bytes = 1 << 20;
   auto engine = OpenRocksEngine(options);
@@ -398,7 +398,7 @@ TEST(EngineTest, SecondOpenOfTheSameDirectoryFails) {
 
 TEST(EngineTest, WritesAfterCloseAreRejected) {
   auto engine = OpenInMemory();
-  ASSERT_TRUE(engine->Close().ok());
+  ASSERT_THAT(engine->Close(), IsOk());
   EXPECT_EQ(Write(*engine, "r", {Mutation::SetCell(kCf, "", 1, "v")}).code(),
             absl::StatusCode::kFailedPrecondition);
 }

@@ -85,7 +85,7 @@ class ErrorInjectionTest : public ::testing::Test {
     v1::Table table;
     table.set_name("t");
     table.add_column_families()->set_name("f");
-    ASSERT_TRUE(client_->CreateTable(table).ok());
+    ASSERT_THAT(client_->CreateTable(table), IsOk());
   }
 
   InjectionState State(const std::string& point) {
@@ -161,11 +161,10 @@ TEST_F(ErrorInjectionTest, ScyllaStyleRoutesWork) {
 }
 
 TEST_F(ErrorInjectionTest, SeedErrorCarriesRetryAfterAndCountersOutliveDisarm) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("seed.request",
-                {{"status", "503"}, {"retry_after", "3"}, {"count", "2"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm(
+                  "seed.request",
+                  {{"status", "503"}, {"retry_after", "3"}, {"count", "2"}}),
+              IsOk());
   for (int i = 0; i < 2; ++i) {
     auto res = http_->Get("/get?key=a");
     ASSERT_THAT(res, IsOk());
@@ -173,20 +172,20 @@ TEST_F(ErrorInjectionTest, SeedErrorCarriesRetryAfterAndCountersOutliveDisarm) {
     EXPECT_EQ(res->headers["retry-after"], "3");
   }
   EXPECT_EQ(http_->Get("/get?key=a")->status, 404);  // through: no such key
-  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
+  ASSERT_THAT(injection_->Disarm("seed.request"), IsOk());
   InjectionState state = State("seed.request");
   EXPECT_FALSE(state.enabled);
   EXPECT_EQ(state.hits, 3);
   EXPECT_EQ(state.fires, 2);
-  ASSERT_TRUE(events_->WaitForCount("seed.request", "hit", 3, kWait).ok());
-  ASSERT_TRUE(events_->WaitForCount("seed.request", "fired", 2, kWait).ok());
+  ASSERT_THAT(events_->WaitForCount("seed.request", "hit", 3, kWait), IsOk());
+  ASSERT_THAT(events_->WaitForCount("seed.request", "fired", 2, kWait), IsOk());
   auto disarmed = events_->WaitFor("seed.request", "disarmed", kWait);
   ASSERT_THAT(disarmed, IsOk());
   EXPECT_EQ(events_->Count("seed.request", "hit"), 3);  // nothing after
 }
 
 TEST_F(ErrorInjectionTest, EventsCarryTheMatchedRequest) {
-  ASSERT_TRUE(injection_->Arm("request.parsed", {{"count", "1"}}).ok());
+  ASSERT_THAT(injection_->Arm("request.parsed", {{"count", "1"}}), IsOk());
   auto res = http_->Request(
       "POST", "/v1/tables/t:mutateRow",
       "{\"rowKey\":\"cm93\",\"mutations\":[{\"deleteFromRow\":{}}]}",
@@ -204,7 +203,8 @@ TEST_F(ErrorInjectionTest, EventsCarryTheMatchedRequest) {
 }
 
 TEST_F(ErrorInjectionTest, BeforeCommitErrorLeavesTheRowUntouched) {
-  ASSERT_TRUE(injection_->Arm("mutation.before_commit", {{"count", "1"}}).ok());
+  ASSERT_THAT(injection_->Arm("mutation.before_commit", {{"count", "1"}}),
+              IsOk());
   absl::Status failed =
       client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
   EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable);
@@ -212,10 +212,9 @@ TEST_F(ErrorInjectionTest, BeforeCommitErrorLeavesTheRowUntouched) {
 }
 
 TEST_F(ErrorInjectionTest, AfterCommitErrorIsFailedButApplied) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("mutation.after_commit", {{"count", "1"}, {"status", "500"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm("mutation.after_commit",
+                              {{"count", "1"}, {"status", "500"}}),
+              IsOk());
   absl::Status failed =
       client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
   EXPECT_EQ(failed.code(), absl::StatusCode::kInternal);
@@ -223,7 +222,7 @@ TEST_F(ErrorInjectionTest, AfterCommitErrorIsFailedButApplied) {
 }
 
 TEST_F(ErrorInjectionTest, BulkEntryFailsOnlyTheMatchingEntry) {
-  ASSERT_TRUE(injection_->Arm("mutate_rows.entry", {{"row_key", "b"}}).ok());
+  ASSERT_THAT(injection_->Arm("mutate_rows.entry", {{"row_key", "b"}}), IsOk());
   std::vector<BulkEntry> entries;
   for (const char* row : {"a", "b", "c"}) {
     entries.push_back({row, {SetCell("f", "q", "v", 1)}});
@@ -238,21 +237,22 @@ TEST_F(ErrorInjectionTest, BulkEntryFailsOnlyTheMatchingEntry) {
 }
 
 TEST_F(ErrorInjectionTest, StorageWriteErrorWritesNothing) {
-  ASSERT_TRUE(injection_->Arm("storage.write", {{"count", "1"}}).ok());
+  ASSERT_THAT(injection_->Arm("storage.write", {{"count", "1"}}), IsOk());
   EXPECT_EQ(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).code(),
             absl::StatusCode::kUnavailable);
   EXPECT_EQ(Value("r"), "");
-  EXPECT_TRUE(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).ok());
+  EXPECT_THAT(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}),
+              IsOk());
   EXPECT_EQ(Value("r"), "v");
 }
 
 // The arming's HTTP status rides on the Status through the engine, which knows
 // no HTTP (before, 502 at storage.write was mapped to a code and back: 503).
 TEST_F(ErrorInjectionTest, StorageWriteAnswersWithTheArmedHttpStatus) {
-  ASSERT_TRUE(injection_
-                  ->Arm("storage.write",
-                        {{"count", "1"}, {"status", "502"}, {"message", "x"}})
-                  .ok());
+  ASSERT_THAT(
+      injection_->Arm("storage.write",
+                      {{"count", "1"}, {"status", "502"}, {"message", "x"}}),
+      IsOk());
   auto answer = http_->Request(
       "POST", "/v1/tables/t:mutateRow",
       R"({"rowKey":"cg==","mutations":[{"setCell":{"familyName":"f",)"
@@ -273,7 +273,7 @@ class ReadRowsInjectionTest : public ErrorInjectionTest {
       entries.push_back(
           {absl::StrCat("row", i), {SetCell("f", "q", absl::StrCat(i), 1)}});
     }
-    ASSERT_TRUE(client_->MutateRows("t", std::move(entries)).ok());
+    ASSERT_THAT(client_->MutateRows("t", std::move(entries)), IsOk());
   }
 
   // The rows a scan delivers before it ends, and how it ends.
@@ -286,21 +286,19 @@ class ReadRowsInjectionTest : public ErrorInjectionTest {
 };
 
 TEST_F(ReadRowsInjectionTest, TruncateCutsTheStreamAfterNRows) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("read_rows.row", {{"action", "truncate"}, {"after_rows", "4"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm("read_rows.row",
+                              {{"action", "truncate"}, {"after_rows", "4"}}),
+              IsOk());
   std::vector<std::string> keys;
   EXPECT_EQ(Scan(&keys).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(keys.size(), 4u);
 }
 
 TEST_F(ReadRowsInjectionTest, AnErrorEndsTheStreamInBand) {
-  ASSERT_TRUE(injection_
-                  ->Arm("read_rows.row", {{"status", "503"},
-                                          {"after_rows", "3"},
-                                          {"message", "shard moved"}})
-                  .ok());
+  ASSERT_THAT(injection_->Arm("read_rows.row", {{"status", "503"},
+                                                {"after_rows", "3"},
+                                                {"message", "shard moved"}}),
+              IsOk());
   std::vector<std::string> keys;
   absl::Status ended = Scan(&keys);
   EXPECT_EQ(ended.code(), absl::StatusCode::kUnavailable);
@@ -309,11 +307,10 @@ TEST_F(ReadRowsInjectionTest, AnErrorEndsTheStreamInBand) {
 }
 
 TEST_F(ReadRowsInjectionTest, TheResilientClientResumesWithoutDuplicates) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("read_rows.row",
-                {{"action", "truncate"}, {"after_rows", "4"}, {"count", "1"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm("read_rows.row", {{"action", "truncate"},
+                                                {"after_rows", "4"},
+                                                {"count", "1"}}),
+              IsOk());
   ClientOptions options;
   options.endpoint = endpoint_;
   auto resilient = Client::Create(options);
@@ -331,7 +328,7 @@ TEST_F(ReadRowsInjectionTest, TheResilientClientResumesWithoutDuplicates) {
 }
 
 TEST_F(ErrorInjectionTest, PauseParksUntilAMessageAndPausedMeansParked) {
-  ASSERT_TRUE(injection_->Arm("request.parsed", {{"action", "pause"}}).ok());
+  ASSERT_THAT(injection_->Arm("request.parsed", {{"action", "pause"}}), IsOk());
   absl::Status result = absl::UnknownError("not run");
   std::thread call([&] {
     result = client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)});
@@ -339,16 +336,16 @@ TEST_F(ErrorInjectionTest, PauseParksUntilAMessageAndPausedMeansParked) {
   auto paused = events_->WaitFor("request.parsed", "paused", kWait);
   ASSERT_TRUE(paused.ok()) << paused.status();
   EXPECT_EQ(State("request.parsed").waiting, 1);  // parked when announced
-  ASSERT_TRUE(injection_->Message("request.parsed").ok());
+  ASSERT_THAT(injection_->Message("request.parsed"), IsOk());
   call.join();
   EXPECT_TRUE(result.ok()) << result;
-  ASSERT_TRUE(events_->WaitFor("request.parsed", "released", kWait).ok());
-  ASSERT_TRUE(injection_->Disarm("request.parsed").ok());  // (reads pass it)
+  ASSERT_THAT(events_->WaitFor("request.parsed", "released", kWait), IsOk());
+  ASSERT_THAT(injection_->Disarm("request.parsed"), IsOk());  // (reads pass it)
   EXPECT_EQ(Value("r"), "v");
 }
 
 TEST_F(ErrorInjectionTest, ManyParkedRequestsShowConcurrency) {
-  ASSERT_TRUE(injection_->Arm("request.parsed", {{"action", "pause"}}).ok());
+  ASSERT_THAT(injection_->Arm("request.parsed", {{"action", "pause"}}), IsOk());
   constexpr int kCalls = 8;
   std::vector<std::thread> calls;
   std::vector<absl::Status> results(kCalls);
@@ -358,40 +355,38 @@ TEST_F(ErrorInjectionTest, ManyParkedRequestsShowConcurrency) {
                                       {SetCell("f", "q", "v", 1)});
     });
   }
-  ASSERT_TRUE(
-      events_->WaitForCount("request.parsed", "paused", kCalls, kWait).ok());
+  ASSERT_THAT(events_->WaitForCount("request.parsed", "paused", kCalls, kWait),
+              IsOk());
   EXPECT_EQ(State("request.parsed").waiting, kCalls);
-  ASSERT_TRUE(injection_->Message("request.parsed").ok());  // releases all
+  ASSERT_THAT(injection_->Message("request.parsed"), IsOk());  // releases all
   for (auto& t : calls) t.join();
   for (const absl::Status& s : results) EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST_F(ErrorInjectionTest, ATimedOutPauseGoesOnWithATimeoutEvent) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("seed.request", {{"action", "pause"}, {"timeout_ms", "50"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm("seed.request",
+                              {{"action", "pause"}, {"timeout_ms", "50"}}),
+              IsOk());
   EXPECT_EQ(http_->Get("/set?k=v")->status, 200);
-  ASSERT_TRUE(events_->WaitFor("seed.request", "timeout", kWait).ok());
+  ASSERT_THAT(events_->WaitFor("seed.request", "timeout", kWait), IsOk());
 }
 
 TEST_F(ErrorInjectionTest, DisarmingReleasesADelay) {
-  ASSERT_TRUE(
-      injection_
-          ->Arm("seed.request", {{"action", "delay"}, {"delay_ms", "3600000"}})
-          .ok());
+  ASSERT_THAT(injection_->Arm("seed.request",
+                              {{"action", "delay"}, {"delay_ms", "3600000"}}),
+              IsOk());
   std::thread call([&] {
     auto other = HttpTestClient::Connect(server_->port());
     ASSERT_THAT(other, IsOk());
     EXPECT_EQ((*other)->Get("/set?k=v")->status, 200);
   });
-  ASSERT_TRUE(events_->WaitFor("seed.request", "fired", kWait).ok());
-  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
+  ASSERT_THAT(events_->WaitFor("seed.request", "fired", kWait), IsOk());
+  ASSERT_THAT(injection_->Disarm("seed.request"), IsOk());
   call.join();  // an hour's delay, ended by the disarm
 }
 
 TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
-  ASSERT_TRUE(injection_->Arm("seed.request", {{"action", "drop"}}).ok());
+  ASSERT_THAT(injection_->Arm("seed.request", {{"action", "drop"}}), IsOk());
   auto res = http_->Get("/get?key=a");
   EXPECT_THAT(res, ::testing::Not(IsOk()));
   EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
@@ -438,9 +433,9 @@ std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
 }
 
 TEST_F(ErrorInjectionTest, ResetRunsTheRequestThenCutsItsAnswer) {
-  ASSERT_TRUE(
-      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}})
-          .ok());
+  ASSERT_THAT(
+      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}}),
+      IsOk());
   const std::string body =
       R"({"rowKey": "cnN0", "mutations": [{"setCell": {"familyName": "f",)"
       R"( "timestampMicros": "5", "value": "dg=="}}]})";
@@ -456,17 +451,18 @@ TEST_F(ErrorInjectionTest, ResetRunsTheRequestThenCutsItsAnswer) {
   // What arrived (if the reset did not discard it) is a prefix of a 200.
   EXPECT_EQ(got.substr(0, 12),
             std::string("HTTP/1.1 200").substr(0, got.size()));
-  ASSERT_TRUE(events_->WaitFor("request.parsed", "fired", kWait).ok());
+  ASSERT_THAT(events_->WaitFor("request.parsed", "fired", kWait), IsOk());
   auto row = client_->ReadRow("t", "rst");  // the write was applied
   ASSERT_TRUE(row.ok()) << row.status();
   EXPECT_TRUE(row->has_value());
 }
 
 TEST_F(ErrorInjectionTest, ResetCutsAReadRowsStreamAndTheClientSeesIt) {
-  ASSERT_TRUE(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}).ok());
-  ASSERT_TRUE(
-      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}})
-          .ok());
+  ASSERT_THAT(client_->MutateRow("t", "r", {SetCell("f", "q", "v", 1)}),
+              IsOk());
+  ASSERT_THAT(
+      injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}}),
+      IsOk());
   int rows = 0;
   absl::Status read = client_->ReadRows("t", ReadRowsQuery{}, [&](v1::Row) {
     ++rows;
@@ -474,23 +470,23 @@ TEST_F(ErrorInjectionTest, ResetCutsAReadRowsStreamAndTheClientSeesIt) {
   });
   EXPECT_EQ(read.code(), absl::StatusCode::kUnavailable) << read;
   EXPECT_EQ(rows, 0);  // half a row is no row
-  EXPECT_TRUE(
-      client_->ReadRows("t", ReadRowsQuery{}, [](v1::Row) { return true; })
-          .ok());  // the next one is whole
+  EXPECT_THAT(
+      client_->ReadRows("t", ReadRowsQuery{}, [](v1::Row) { return true; }),
+      IsOk());  // the next one is whole
 }
 
 TEST_F(ErrorInjectionTest, ALateSubscriberReplaysFilteredHistory) {
-  ASSERT_TRUE(injection_->Arm("seed.request", {{"count", "1"}}).ok());
-  ASSERT_TRUE(injection_->Arm("request.parsed", {{"count", "1"}}).ok());
+  ASSERT_THAT(injection_->Arm("seed.request", {{"count", "1"}}), IsOk());
+  ASSERT_THAT(injection_->Arm("request.parsed", {{"count", "1"}}), IsOk());
   EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
-  ASSERT_TRUE(events_->WaitFor("seed.request", "fired", kWait).ok());
+  ASSERT_THAT(events_->WaitFor("seed.request", "fired", kWait), IsOk());
   InjectionEventStreamOptions options;
   options.endpoint = endpoint_;
   options.injections = {"seed.request"};
   options.since = 0;
   auto late = InjectionEventStream::Connect(options);
   ASSERT_TRUE(late.ok()) << late.status();
-  ASSERT_TRUE((*late)->WaitFor("seed.request", "fired", kWait).ok());
+  ASSERT_THAT((*late)->WaitFor("seed.request", "fired", kWait), IsOk());
   std::vector<InjectionEventRecord> seen = (*late)->Events();
   for (size_t i = 0; i < seen.size(); ++i) {
     EXPECT_EQ(seen[i].injection, "seed.request");  // filtered on the server
@@ -534,7 +530,7 @@ TEST_F(ErrorInjectionTest, StreamsSayHelloAndSendHeartbeats) {
 }
 
 TEST_F(ErrorInjectionTest, TheStreamResumesWithLastEventId) {
-  ASSERT_TRUE(injection_->Arm("seed.request", {{"count", "1"}}).ok());
+  ASSERT_THAT(injection_->Arm("seed.request", {{"count", "1"}}), IsOk());
   auto armed = events_->WaitFor("seed.request", "armed", kWait);
   ASSERT_THAT(armed, IsOk());
   EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
@@ -557,7 +553,7 @@ TEST_F(ErrorInjectionTest, TheCppStreamRenewsWithoutLosingOrRepeatingEvents) {
   options.renew_after = absl::Milliseconds(100);  // reconnect often
   auto stream = InjectionEventStream::Connect(options);
   ASSERT_TRUE(stream.ok()) << stream.status();
-  ASSERT_TRUE(injection_->Arm("seed.request", {{"status", "503"}}).ok());
+  ASSERT_THAT(injection_->Arm("seed.request", {{"status", "503"}}), IsOk());
   constexpr int kEvents = 40;
   for (int i = 0; i < kEvents; ++i) {
     EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
@@ -570,8 +566,8 @@ TEST_F(ErrorInjectionTest, TheCppStreamRenewsWithoutLosingOrRepeatingEvents) {
     EXPECT_GT((*fired)[i].seq, (*fired)[i - 1].seq);  // in order, no repeats
   }
   EXPECT_GE((*stream)->reconnects(), 2);
-  ASSERT_TRUE(injection_->Disarm("seed.request").ok());
-  ASSERT_TRUE((*stream)->WaitFor("seed.request", "disarmed", kWait).ok());
+  ASSERT_THAT(injection_->Disarm("seed.request"), IsOk());
+  ASSERT_THAT((*stream)->WaitFor("seed.request", "disarmed", kWait), IsOk());
   EXPECT_EQ((*stream)->Count("seed.request", "fired"), kEvents);
 }
 
@@ -584,7 +580,7 @@ TEST(ErrorInjectionHistoryTest, EventsGoneFromHistoryAreReportedOnceAsAGap) {
   auto injection = InjectionClient::Create(endpoint);
   ASSERT_THAT(injection, IsOk());
   for (int i = 0; i < 6; ++i) {  // 6 "armed" events; the history keeps 5
-    ASSERT_TRUE((*injection)->Arm("seed.request", {}).ok());
+    ASSERT_THAT((*injection)->Arm("seed.request", {}), IsOk());
   }
   InjectionEventStreamOptions options;
   options.endpoint = endpoint;
@@ -594,8 +590,8 @@ TEST(ErrorInjectionHistoryTest, EventsGoneFromHistoryAreReportedOnceAsAGap) {
   auto replayed = (*stream)->WaitForCount("seed.request", "armed", 5, kWait);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(replayed->front().seq, 2u);
-  ASSERT_TRUE((*injection)->Disarm("seed.request").ok());  // a live event
-  ASSERT_TRUE((*stream)->WaitFor("seed.request", "disarmed", kWait).ok());
+  ASSERT_THAT((*injection)->Disarm("seed.request"), IsOk());  // a live event
+  ASSERT_THAT((*stream)->WaitFor("seed.request", "disarmed", kWait), IsOk());
   EXPECT_EQ((*stream)->gaps(), 1);
   EXPECT_EQ((*stream)->reconnects(), 0);  // no replay loop
 }
@@ -609,10 +605,10 @@ TEST(ErrorInjectionCrashTest, CrashAfterCommitKeepsTheAcknowledgedWrite) {
   std::string endpoint = absl::StrCat("127.0.0.1:", (*server)->port());
   auto injection = InjectionClient::Create(endpoint);
   ASSERT_THAT(injection, IsOk());
-  ASSERT_TRUE((*injection)
+  ASSERT_THAT((*injection)
                   ->Arm("mutation.after_commit",
-                        {{"action", "crash"}, {"table", "default"}})
-                  .ok());
+                        {{"action", "crash"}, {"table", "default"}}),
+              IsOk());
   ClientOptions options;
   options.endpoint = endpoint;
   options.retry.max_attempts = 1;
@@ -641,10 +637,9 @@ TEST_F(ErrorInjectionTest, SubscribersAreCleanedUpAfterAThousandCycles) {
   for (int i = 0; i < 1000; ++i) {
     auto raw = HttpTestClient::Connect(server_->port());
     ASSERT_THAT(raw, IsOk());
-    ASSERT_TRUE((*raw)
-                    ->SendRaw("GET /v2/error_injection/events HTTP/1.1\r\n"
-                              "Host: x\r\n\r\n")
-                    .ok());
+    ASSERT_THAT((*raw)->SendRaw("GET /v2/error_injection/events HTTP/1.1\r\n"
+                                "Host: x\r\n\r\n"),
+                IsOk());
   }  // each closes its socket
   // The server notices each hang-up on its own; wait for it to settle (this
   // test's own stream stays).

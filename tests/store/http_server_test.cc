@@ -135,10 +135,9 @@ TEST_F(HttpServerTest, ServesManyRequestsOnOneConnection) {
 TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client
-                  ->SendRaw("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b "
-                            "HTTP/1.1\r\nHost: x\r\n\r\n")
-                  .ok());
+  ASSERT_THAT(client->SendRaw("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b "
+                              "HTTP/1.1\r\nHost: x\r\n\r\n"),
+              IsOk());
   auto a = client->ReadResponse();
   auto b = client->ReadResponse();
   ASSERT_TRUE(a.ok() && b.ok());
@@ -149,8 +148,8 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
 TEST_F(HttpServerTest, DeferredAnswersDoNotBlockOtherConnections) {
   StartServer();
   auto parked_client = Connect();
-  ASSERT_TRUE(
-      parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_THAT(parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n"),
+              IsOk());
   handler_.WaitForParked(1);
   auto other = Connect();
   auto res = other->Get("/free");
@@ -217,7 +216,7 @@ TEST_F(HttpServerTest, LargeBodyIs413) {
 TEST_F(HttpServerTest, GarbageIs400AndTheServerCarriesOn) {
   StartServer();
   auto client = Connect();
-  ASSERT_TRUE(client->SendRaw("\x01\x02 not http at all\r\n\r\n").ok());
+  ASSERT_THAT(client->SendRaw("\x01\x02 not http at all\r\n\r\n"), IsOk());
   auto res = client->ReadResponse();
   ASSERT_TRUE(res.ok()) << res.status();
   EXPECT_EQ(res->status, 400);
@@ -235,7 +234,8 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheLimitGet503) {
   std::vector<std::unique_ptr<HttpTestClient>> held;
   for (int i = 0; i < 3; ++i) {
     held.push_back(Connect());
-    ASSERT_TRUE(held.back()->Get("/hold").ok());  // the server has accepted it
+    ASSERT_THAT(held.back()->Get("/hold"),
+                IsOk());  // the server has accepted it
   }
   auto extra = Connect();
   auto res = extra->Get("/extra");
@@ -262,11 +262,11 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
   limits.idle_timeout = absl::Milliseconds(200);
   StartServer(limits);
   auto client = Connect();
-  ASSERT_TRUE(client->Get("/x").ok());
+  ASSERT_THAT(client->Get("/x"), IsOk());
   EXPECT_TRUE(client->WaitForClose(absl::Seconds(20)));
   // A client that sends half a request is closed too (no slow-loris hold).
   auto slow = Connect();
-  ASSERT_TRUE(slow->SendRaw("GET /x HTTP/1.1\r\nHost:").ok());
+  ASSERT_THAT(slow->SendRaw("GET /x HTTP/1.1\r\nHost:"), IsOk());
   EXPECT_TRUE(slow->WaitForClose(absl::Seconds(20)));
 }
 
@@ -290,8 +290,8 @@ TEST_F(HttpServerTest, StreamStopsWhenTheClientGoesAway) {
   StartServer();
   {
     auto client = Connect();
-    ASSERT_TRUE(
-        client->SendRaw("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+    ASSERT_THAT(client->SendRaw("GET /endless HTTP/1.1\r\nHost: x\r\n\r\n"),
+                IsOk());
     // Leave without reading: the server's writes fail once the socket is gone.
   }
   for (int i = 0; i < 2000 && !handler_.stream_destroyed.load(); ++i) {
@@ -305,9 +305,9 @@ TEST_F(HttpServerTest, ShutdownFinishesRequestsInFlight) {
   StartServer();
   auto parked_client = Connect();
   auto idle_client = Connect();
-  ASSERT_TRUE(idle_client->Get("/x").ok());
-  ASSERT_TRUE(
-      parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n").ok());
+  ASSERT_THAT(idle_client->Get("/x"), IsOk());
+  ASSERT_THAT(parked_client->SendRaw("GET /park HTTP/1.1\r\nHost: x\r\n\r\n"),
+              IsOk());
   handler_.WaitForParked(1);
   std::thread stopper([this] { server_->Shutdown(absl::Seconds(30)); });
   EXPECT_TRUE(idle_client->WaitForClose(absl::Seconds(20)));
@@ -317,7 +317,7 @@ TEST_F(HttpServerTest, ShutdownFinishesRequestsInFlight) {
   EXPECT_EQ(res->status, 200);
   EXPECT_FALSE(res->keep_alive);
   stopper.join();
-  EXPECT_FALSE(HttpTestClient::Connect(server_->port()).ok());
+  EXPECT_THAT(HttpTestClient::Connect(server_->port()), ::testing::Not(IsOk()));
 }
 
 }  // namespace

@@ -12,6 +12,9 @@
 #include "common/status_http.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/common/status_matchers.h"
+
+using ::kvstore::testing::IsOk;
 
 namespace kvstore::store {
 namespace {
@@ -74,28 +77,25 @@ TEST_F(RegistryTest, AnErrorsBodyMayCarryItsOwnCodeOrBeText) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_->Arm("request.parsed", false, {{"code", "17"}}).code(),
             absl::StatusCode::kInvalidArgument);
-  ASSERT_TRUE(
-      registry_
-          ->Arm("request.parsed", false, {{"status", "503"}, {"code", "3"}})
-          .ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false,
+                             {{"status", "503"}, {"code", "3"}}),
+              IsOk());
   Verdict coded = CheckNow(PointId::kRequestParsed);
   EXPECT_EQ(HttpStatusOf(coded.error), 503);
   EXPECT_EQ(coded.error.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(coded.text_body);
-  ASSERT_TRUE(
-      registry_
-          ->Arm("request.parsed", false, {{"status", "502"}, {"body", "text"}})
-          .ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false,
+                             {{"status", "502"}, {"body", "text"}}),
+              IsOk());
   Verdict text = CheckNow(PointId::kRequestParsed);
   EXPECT_TRUE(text.text_body);
   EXPECT_EQ(text.error.code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(RegistryTest, OneShotFiresOnceThenCountsHits) {
-  ASSERT_TRUE(registry_
-                  ->Arm("request.parsed", true,
-                        {{"status", "503"}, {"retry_after", "2"}})
-                  .ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", true,
+                             {{"status", "503"}, {"retry_after", "2"}}),
+              IsOk());
   Verdict first = CheckNow(PointId::kRequestParsed);
   EXPECT_EQ(first.kind, Verdict::kError);
   EXPECT_EQ(HttpStatusOf(first.error), 503);
@@ -110,9 +110,9 @@ TEST_F(RegistryTest, OneShotFiresOnceThenCountsHits) {
 }
 
 TEST_F(RegistryTest, SkipLetsTheFirstHitsPass) {
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"skip", "2"}, {"count", "1"}})
-          .ok());
+  ASSERT_THAT(
+      registry_->Arm("request.parsed", false, {{"skip", "2"}, {"count", "1"}}),
+      IsOk());
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kProceed);
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kProceed);
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kError);
@@ -122,10 +122,9 @@ TEST_F(RegistryTest, SkipLetsTheFirstHitsPass) {
 
 TEST_F(RegistryTest, ProbabilityWithASeedReplaysTheSameSequence) {
   auto run = [&] {
-    EXPECT_TRUE(registry_
-                    ->Arm("request.parsed", false,
-                          {{"probability", "0.5"}, {"seed", "42"}})
-                    .ok());
+    EXPECT_THAT(registry_->Arm("request.parsed", false,
+                               {{"probability", "0.5"}, {"seed", "42"}}),
+                IsOk());
     std::string pattern;
     for (int i = 0; i < 64; ++i) {
       pattern +=
@@ -140,10 +139,9 @@ TEST_F(RegistryTest, ProbabilityWithASeedReplaysTheSameSequence) {
 }
 
 TEST_F(RegistryTest, MatchScopesHitsToOneRowOrTag) {
-  ASSERT_TRUE(registry_
-                  ->Arm("request.parsed", false,
-                        {{"row_key", "hot"}, {"tag", "test-1"}})
-                  .ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false,
+                             {{"row_key", "hot"}, {"tag", "test-1"}}),
+              IsOk());
   EXPECT_EQ(CheckNow(PointId::kRequestParsed, Req("cold", "test-1")).kind,
             Verdict::kProceed);
   EXPECT_EQ(CheckNow(PointId::kRequestParsed, Req("hot", "other")).kind,
@@ -154,22 +152,22 @@ TEST_F(RegistryTest, MatchScopesHitsToOneRowOrTag) {
 }
 
 TEST_F(RegistryTest, ArmingReplacesAndResetsCountersWhichOutliveDisarming) {
-  ASSERT_TRUE(registry_->Arm("request.parsed", false, {}).ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {}), IsOk());
   CheckNow(PointId::kRequestParsed);
   CheckNow(PointId::kRequestParsed);
-  ASSERT_TRUE(registry_->Disarm("request.parsed").ok());
+  ASSERT_THAT(registry_->Disarm("request.parsed"), IsOk());
   PointState after = State("request.parsed");
   EXPECT_FALSE(after.armed);
   EXPECT_EQ(after.fires, 2);  // still readable
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"action", "drop"}}).ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {{"action", "drop"}}),
+              IsOk());
   EXPECT_EQ(State("request.parsed").fires, 0);
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kDrop);
 }
 
 TEST_F(RegistryTest, PauseParksUntilAMessage) {
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"action", "pause"}}).ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {{"action", "pause"}}),
+              IsOk());
   absl::Notification released;
   registry_->Check(PointId::kRequestParsed, Req(), [&](Verdict v) {
     EXPECT_EQ(v.kind, Verdict::kProceed);
@@ -177,36 +175,35 @@ TEST_F(RegistryTest, PauseParksUntilAMessage) {
   });
   EXPECT_FALSE(released.HasBeenNotified());
   EXPECT_EQ(State("request.parsed").waiting, 1);
-  ASSERT_TRUE(registry_->Message("request.parsed").ok());
+  ASSERT_THAT(registry_->Message("request.parsed"), IsOk());
   released.WaitForNotification();
   EXPECT_EQ(State("request.parsed").waiting, 0);
 }
 
 TEST_F(RegistryTest, AMessageBeforeThePauseIsLatched) {
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"action", "pause"}}).ok());
-  ASSERT_TRUE(registry_->Message("request.parsed").ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {{"action", "pause"}}),
+              IsOk());
+  ASSERT_THAT(registry_->Message("request.parsed"), IsOk());
   // Passes at once: the message was waiting for it.
   EXPECT_EQ(CheckNow(PointId::kRequestParsed).kind, Verdict::kProceed);
 }
 
 TEST_F(RegistryTest, DisarmingReleasesParkedRequests) {
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"action", "pause"}}).ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {{"action", "pause"}}),
+              IsOk());
   absl::Notification released;
   registry_->Check(PointId::kRequestParsed, Req(),
                    [&](Verdict) { released.Notify(); });
-  ASSERT_TRUE(registry_->Disarm("request.parsed").ok());
+  ASSERT_THAT(registry_->Disarm("request.parsed"), IsOk());
   released.WaitForNotification();
 }
 
 TEST_F(RegistryTest, APauseTimesOutAndGoesOn) {
   auto events =
       registry_->events().Subscribe({}, std::nullopt, absl::Seconds(60));
-  ASSERT_TRUE(registry_
-                  ->Arm("request.parsed", false,
-                        {{"action", "pause"}, {"timeout_ms", "1"}})
-                  .ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false,
+                             {{"action", "pause"}, {"timeout_ms", "1"}}),
+              IsOk());
   absl::Notification released;
   registry_->Check(PointId::kRequestParsed, Req(),
                    [&](Verdict) { released.Notify(); });
@@ -218,8 +215,8 @@ TEST_F(RegistryTest, APauseTimesOutAndGoesOn) {
 }
 
 TEST_F(RegistryTest, ShutdownReleasesParkedRequestsAndEndsStreams) {
-  ASSERT_TRUE(
-      registry_->Arm("request.parsed", false, {{"action", "pause"}}).ok());
+  ASSERT_THAT(registry_->Arm("request.parsed", false, {{"action", "pause"}}),
+              IsOk());
   auto events =
       registry_->events().Subscribe({}, std::nullopt, absl::Seconds(60));
   absl::Notification released;

@@ -104,7 +104,7 @@ TEST_F(LimitsTest, GarbageAndTruncatedRequestsLoseNothing) {
         std::string(
             "GET /set?keep=x HTTP/1.1\r\nContent-Length: zz\r\n\r\n")}) {
     auto client = Client();
-    ASSERT_TRUE(client->SendRaw(junk).ok());
+    ASSERT_THAT(client->SendRaw(junk), IsOk());
     auto res = client->ReadResponse();
     if (res.ok()) {
       EXPECT_GE(res->status, 400) << junk;
@@ -114,7 +114,7 @@ TEST_F(LimitsTest, GarbageAndTruncatedRequestsLoseNothing) {
   // Half a request, then the client vanishes.
   {
     auto client = Client();
-    ASSERT_TRUE(client->SendRaw("GET /set?keep=half").ok());
+    ASSERT_THAT(client->SendRaw("GET /set?keep=half"), IsOk());
   }
   ExpectDataIntact();
 }
@@ -173,7 +173,7 @@ TEST_F(LimitsTest, ManyIdleConnectionsDoNotStarveOthers) {
 TEST_F(LimitsTest, SigtermExitsCleanlyAndKeepsData) {
   Start();
   ASSERT_EQ(Client()->Get("/set?last=word")->status, 200);
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_THAT(server_->Stop(), IsOk());
   Start();
   EXPECT_EQ(Client()->Get("/get?key=last")->body, "word");
 }

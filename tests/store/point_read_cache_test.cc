@@ -41,7 +41,7 @@ class PointReadCacheTest : public ::testing::Test {
     auto* aged = schema.add_column_families();
     aged->set_name("aged");
     aged->mutable_gc_rule()->set_max_age_micros(kMaxAgeMicros);
-    ASSERT_TRUE(engine_->CreateTable(schema).ok());
+    ASSERT_THAT(engine_->CreateTable(schema), IsOk());
   }
 
   static constexpr int64_t kMaxAgeMicros = 3600LL * 1000 * 1000;
@@ -139,11 +139,11 @@ TEST_F(PointReadCacheTest, EveryKindOfWriteIsSeenByTheNextRead) {
 TEST_F(PointReadCacheTest, ARecreatedTableStartsEmpty) {
   ASSERT_THAT(Write("r", {Mutation::SetCell("m", "q", 5, "v")}), IsOk());
   EXPECT_THAT(Read("r"), ElementsAre("m:q@5=v"));
-  ASSERT_TRUE(engine_->DeleteTable("t").ok());
+  ASSERT_THAT(engine_->DeleteTable("t"), IsOk());
   TableSchema schema;
   schema.set_name("t");
   schema.add_column_families()->set_name("m");
-  ASSERT_TRUE(engine_->CreateTable(schema).ok());
+  ASSERT_THAT(engine_->CreateTable(schema), IsOk());
   EXPECT_THAT(Read("r"), IsEmpty());
 }
 

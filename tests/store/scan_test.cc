@@ -40,7 +40,7 @@ class ScanTest : public ::testing::Test {
     aged->set_name("aged");
     aged->mutable_gc_rule()->set_max_age_micros(
         absl::ToInt64Microseconds(absl::Hours(1)));
-    ASSERT_TRUE(engine_->CreateTable(schema).ok());
+    ASSERT_THAT(engine_->CreateTable(schema), IsOk());
   }
 
   void Set(const std::string& row, const std::string& family,

@@ -150,7 +150,7 @@ TEST_F(SeedApiTest, HealthzAndMetrics) {
 TEST_F(SeedApiTest, SetRestartGet) {
   EXPECT_EQ(Get("/set?key1=val1").status, 200);
   client_.reset();
-  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_THAT(server_->Stop(), IsOk());
   StartServer();
   HttpResult get = Get("/get?key=key1");
   EXPECT_EQ(get.status, 200);

@@ -72,16 +72,16 @@ TEST_F(TableAdminTest, DefaultTableAlwaysExists) {
 }
 
 TEST_F(TableAdminTest, CreateListDescribeDelete) {
-  ASSERT_TRUE(
-      engine_->CreateTable(Schema("users", {{"info", 0}, {"log", 3}})).ok());
-  ASSERT_TRUE(engine_->CreateTable(Schema("a.b-c_d", {})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("users", {{"info", 0}, {"log", 3}})),
+              IsOk());
+  ASSERT_THAT(engine_->CreateTable(Schema("a.b-c_d", {})), IsOk());
   EXPECT_EQ(engine_->CreateTable(Schema("users", {})).code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_THAT(Names(*engine_), ElementsAre("a.b-c_d", "default", "users"));
   auto users = engine_->GetTable("users");
   ASSERT_THAT(users, IsOk());
   EXPECT_EQ(users->column_families(1).gc_rule().max_versions(), 3);
-  ASSERT_TRUE(engine_->DeleteTable("users").ok());
+  ASSERT_THAT(engine_->DeleteTable("users"), IsOk());
   EXPECT_EQ(engine_->GetTable("users").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(engine_->DeleteTable("users").code(), absl::StatusCode::kNotFound);
@@ -97,14 +97,14 @@ TEST_F(TableAdminTest, BadSchemasAreInvalidArgument) {
               absl::StatusCode::kInvalidArgument)
         << bad.ShortDebugString();
   }
-  EXPECT_TRUE(engine_
-                  ->CreateTable(Schema(std::string(128, 't'),
-                                       {{std::string(64, 'f'), 0}}))
-                  .ok());
+  EXPECT_THAT(engine_->CreateTable(
+                  Schema(std::string(128, 't'), {{std::string(64, 'f'), 0}})),
+              IsOk());
 }
 
 TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
-  ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"all", 0}, {"two", 2}})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("t", {{"all", 0}, {"two", 2}})),
+              IsOk());
   for (int ts = 1; ts <= 4; ++ts) {
     ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
                                  {Mutation::SetCell("all", "q", ts, "a"),
@@ -124,27 +124,27 @@ TEST_F(TableAdminTest, VersionLimitsApplyPerFamily) {
 }
 
 TEST_F(TableAdminTest, DeletedTableLosesItsRowsAndTheNameCanBeReused) {
-  ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"f", 0}})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("t", {{"f", 0}})), IsOk());
   ASSERT_THAT(MutateRowAndWait(*engine_, "t", "r",
                                {Mutation::SetCell("f", "q", 1, "v")}),
               IsOk());
-  ASSERT_TRUE(engine_->DeleteTable("t").ok());
+  ASSERT_THAT(engine_->DeleteTable("t"), IsOk());
   EXPECT_EQ(MutateRowAndWait(*engine_, "t", "r",
                              {Mutation::SetCell("f", "q", 1, "v")})
                 .code(),
             absl::StatusCode::kNotFound);
-  ASSERT_TRUE(engine_->CreateTable(Schema("t", {{"f", 0}})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("t", {{"f", 0}})), IsOk());
   EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "t", "r"), IsEmpty());
 }
 
 TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
-  ASSERT_TRUE(engine_->CreateTable(Schema("keep", {{"f", 2}})).ok());
-  ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("keep", {{"f", 2}})), IsOk());
+  ASSERT_THAT(engine_->CreateTable(Schema("drop", {{"f", 0}})), IsOk());
   ASSERT_THAT(MutateRowAndWait(*engine_, "keep", "r",
                                {Mutation::SetCell("f", "q", 5, "v")}),
               IsOk());
-  ASSERT_TRUE(engine_->DeleteTable("drop").ok());
-  ASSERT_TRUE(engine_->Close().ok());
+  ASSERT_THAT(engine_->DeleteTable("drop"), IsOk());
+  ASSERT_THAT(engine_->Close(), IsOk());
   Open();
   EXPECT_THAT(Names(*engine_), ElementsAre("default", "keep"));
   EXPECT_EQ(
@@ -153,7 +153,7 @@ TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "keep", "r"),
               ElementsAre(Cell{"f", "q", 5, "v"}));
   // A table created after the reopen gets a fresh id: no old rows show up.
-  ASSERT_TRUE(engine_->CreateTable(Schema("drop", {{"f", 0}})).ok());
+  ASSERT_THAT(engine_->CreateTable(Schema("drop", {{"f", 0}})), IsOk());
   EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "drop", "r"), IsEmpty());
 }
 
