@@ -116,6 +116,12 @@ void RocksEngine::ReadModifyWriteRow(absl::string_view table, std::string row,
           std::string value = newest.has_value() ? newest->value : "";
           if (rule.rule_case() == v1::ReadModifyWriteRule::kAppendValue) {
             value += rule.append_value();
+            if (value.size() > options_.max_value_bytes) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "rules[", i, "]: appendValue would make the cell ",
+                  value.size(), " bytes; the limit is ",
+                  options_.max_value_bytes));
+            }
           } else {
             if (newest.has_value() && value.size() != 8) {
               return absl::InvalidArgumentError(

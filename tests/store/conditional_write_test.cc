@@ -16,17 +16,22 @@
 #include "tests/store/engine_util.h"
 
 using ::kvstore::testing::IsOk;
+using ::kvstore::testing::StatusIs;
 
 namespace kvstore::store {
 namespace {
 
 using ::testing::HasSubstr;
 
+// Small, so the value limit is quick to reach.
+constexpr size_t kMaxValueBytes = 1000;
+
 class ConditionalWriteTest : public ::testing::Test {
  protected:
   void SetUp() override {
     EngineOptions options;
     options.in_memory = true;
+    options.max_value_bytes = kMaxValueBytes;
     auto engine = OpenRocksEngine(options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     engine_ = std::move(*engine);
@@ -157,6 +162,24 @@ TEST_F(ConditionalWriteTest, BadInputIsRejectedBeforeAnything) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Rmw("", {Append("f", "s", "x")}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// An append may not grow a cell past max_value_bytes, from nothing or from an
+// existing value; the whole call fails and changes nothing.
+TEST_F(ConditionalWriteTest, AppendRespectsTheValueLimit) {
+  EXPECT_THAT(
+      Rmw("r", {Append("f", "q", std::string(kMaxValueBytes + 1, 'a'))}),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("the limit is 1000")));
+  EXPECT_THAT(Rmw("r", {Append("f", "q", std::string(kMaxValueBytes, 'a'))}),
+              IsOk());
+  EXPECT_THAT(
+      Rmw("r", {Append("f", "other", "x"), Append("f", "q", "b")}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("rules[1]")));
+  std::vector<Cell> cells = Row("r");
+  ASSERT_EQ(cells.size(), 1u);  // "other" was not written either
+  EXPECT_EQ(cells[0].qualifier, "q");
+  EXPECT_EQ(cells[0].value.size(), kMaxValueBytes);
 }
 
 TEST_F(ConditionalWriteTest, AppendAndIncrementStartFromNothing) {
