@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "boost/asio/ip/address.hpp"
 #include "common/flags_help.h"
 #include "common/port_file.h"
 #include "store/server/server.h"
@@ -58,6 +59,9 @@ ABSL_FLAG(uint64_t, max_value_bytes, 4 * 1024 * 1024, "Largest cell value");
 ABSL_FLAG(bool, error_injection, false,
           "Serve /v2/error_injection (arm injection points, their event "
           "stream); for tests, never in production");
+ABSL_FLAG(bool, allow_remote_error_injection, false,
+          "Allow --error_injection with a --host other than loopback (anyone "
+          "who reaches the port can then arm faults, crash included)");
 ABSL_FLAG(uint64_t, injection_history, 10000,
           "Error-injection events kept for replay (Last-Event-ID, ?since=)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
@@ -74,6 +78,14 @@ void RaiseFileLimit() {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
+}
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  boost::asio::ip::address address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
 }
 
 // The server's configuration from the flags; InvalidArgument for a bad one.
@@ -103,6 +115,13 @@ absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   config.http.limits.max_url_bytes = absl::GetFlag(FLAGS_max_url_bytes);
   config.http.limits.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   config.http.limits.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+  if (config.error_injection && !IsLoopback(config.http.host) &&
+      !absl::GetFlag(FLAGS_allow_remote_error_injection)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--error_injection on --host=", config.http.host,
+        " would let anyone who reaches it arm faults (crash included); "
+        "listen on loopback, or add --allow_remote_error_injection"));
+  }
   return config;
 }
 
@@ -124,6 +143,11 @@ void PrintBanner(const kvstore::store::ServerConfig& config, uint16_t port) {
     std::printf(
         "  error injection on: curl http://%s/v2/error_injection/points\n",
         where.c_str());
+    if (!IsLoopback(config.http.host)) {
+      std::printf(
+          "  WARNING: error injection is reachable from the network "
+          "(--allow_remote_error_injection)\n");
+    }
   }
   std::fflush(stdout);
 }

@@ -30,6 +30,7 @@
 #include "tests/common/temp_dir.h"
 
 using ::kvstore::testing::IsOk;
+using ::kvstore::testing::StatusIs;
 
 namespace kvstore {
 namespace {
@@ -54,6 +55,30 @@ TEST(ErrorInjectionOffTest, EveryRouteSaysHowToTurnItOn) {
     EXPECT_EQ(res->status, 404) << target;
     EXPECT_THAT(res->body, HasSubstr("--error_injection")) << target;
   }
+}
+
+// Anyone who can reach a non-loopback address could arm `crash`: the server
+// refuses that combination unless it is asked for explicitly.
+TEST(ErrorInjectionOffTest, RemoteErrorInjectionNeedsItsOwnFlag) {
+  auto refused = ServerProcess::Start(
+      KVSTORE_SERVER_BINARY,
+      {"--in_memory", "--error_injection", "--host=0.0.0.0"});
+  EXPECT_THAT(refused,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("exit")));
+  auto loopback = ServerProcess::Start(
+      KVSTORE_SERVER_BINARY,
+      {"--in_memory", "--error_injection", "--host=127.0.0.1"});
+  EXPECT_THAT(loopback, IsOk());
+  auto allowed = ServerProcess::Start(
+      KVSTORE_SERVER_BINARY,
+      {"--in_memory", "--error_injection", "--host=0.0.0.0",
+       "--allow_remote_error_injection"});
+  ASSERT_THAT(allowed, IsOk());
+  auto http = HttpTestClient::Connect((*allowed)->port());
+  ASSERT_THAT(http, IsOk());
+  auto points = (*http)->Get("/v2/error_injection/points");
+  ASSERT_THAT(points, IsOk());
+  EXPECT_EQ(points->status, 200);
 }
 
 class ErrorInjectionTest : public ::testing::Test {
