@@ -166,7 +166,8 @@ Route RouteOf(const absl::StatusOr<DataPath>& path) {
 }
 
 DataApi::VerbHandler DataApi::HandlerOf(const DataPath& target,
-                                        http::verb method) {
+                                        http::verb method,
+                                        std::string* allowed) {
   struct Entry {
     bool collection;         // /v1/tables itself
     absl::string_view verb;  // after ':'; empty for a table itself
@@ -187,13 +188,17 @@ DataApi::VerbHandler DataApi::HandlerOf(const DataPath& target,
        &DataApi::ReadModifyWriteRow},
       {false, "readRows", http::verb::post, &DataApi::ReadRows},
   };
+  VerbHandler found = nullptr;
   for (const Entry& entry : kEntries) {
-    if (entry.collection == target.table.empty() && entry.verb == target.verb &&
-        entry.method == method) {
-      return entry.handler;
+    if (entry.collection != target.table.empty() || entry.verb != target.verb) {
+      continue;
     }
+    if (entry.method == method) found = entry.handler;
+    boost::beast::string_view name = http::to_string(entry.method);
+    absl::StrAppend(allowed, allowed->empty() ? "" : ", ",
+                    absl::string_view(name.data(), name.size()));
   }
-  return nullptr;
+  return found;
 }
 
 void DataApi::Handle(const HttpRequest& request, absl::string_view path,
@@ -214,15 +219,15 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
   if (!target.ok()) return call.Fail(target.status());
   call.body_encoding = *body_encoding;
   call.target = std::move(*target);
-  VerbHandler handler = HandlerOf(call.target, request.method());
+  std::string allowed;
+  VerbHandler handler = HandlerOf(call.target, request.method(), &allowed);
+  if (handler == nullptr && !allowed.empty()) {
+    return std::move(call.respond)(
+        MethodNotAllowed(request, path, allowed, call.encoding));
+  }
   if (handler == nullptr) {
-    bool known =
-        call.target.verb.empty() || RouteOf(call.target) != Route::kOther;
-    return call.Fail(known ? absl::UnimplementedError(absl::StrCat(
-                                 std::string(request.method_string()),
-                                 " is not supported on ", path))
-                           : absl::NotFoundError(absl::StrCat(
-                                 "no such call: ", call.target.verb)));
+    return call.Fail(
+        absl::NotFoundError(absl::StrCat("no such call: ", call.target.verb)));
   }
   if (injection_ != nullptr && !call.target.verb.empty()) {
     call.info = std::make_shared<RequestInfo>(

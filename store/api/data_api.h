@@ -93,9 +93,11 @@ class DataApi {
   // was applied, `reply` is its answer.
   using Finish = absl::AnyInvocable<void(bool committed, HttpReply reply) &&>;
 
-  // The handler of `target`'s verb for `method`, or null.
+  // The handler of `target`'s verb for `method`, or null; `allowed` gets the
+  // methods the verb takes ("GET, POST"), empty for an unknown verb.
   static VerbHandler HandlerOf(const DataPath& target,
-                               boost::beast::http::verb method);
+                               boost::beast::http::verb method,
+                               std::string* allowed);
 
   // One function per verb; each parses its body and answers `call.respond`.
   void ListTables(Call call);

@@ -149,12 +149,11 @@ class EventStreamSource final : public ChunkSource {
   std::unique_ptr<Subscription> sub_;
 };
 
-// `request`'s method is not served on its path.
-HttpResponse NotAllowed(const HttpRequest& request) {
+// `request`'s method is not one of `allowed`, the methods of its route.
+HttpResponse NotAllowed(const HttpRequest& request, absl::string_view allowed) {
   absl::string_view target(request.target().data(), request.target().size());
-  return ErrorJson(absl::UnimplementedError(absl::StrCat(
-      std::string(request.method_string()), " is not supported on ",
-      target.substr(0, target.find('?')))));
+  return MethodNotAllowed(request, target.substr(0, target.find('?')), allowed,
+                          Encoding::kJson);
 }
 
 // The events stream's filter: ?injection= (or name=) and ?phase=.
@@ -229,12 +228,12 @@ void InjectionApi::Handle(const HttpRequest& request, absl::string_view path,
   const http::verb method = request.method();
   absl::string_view rest = path.substr(kInjectionPathPrefix.size());
   if (rest == "/points") {
-    return std::move(respond)(method == http::verb::get ? Points()
-                                                        : NotAllowed(request));
+    return std::move(respond)(
+        method == http::verb::get ? Points() : NotAllowed(request, "GET"));
   }
   if (rest == "/events") {
     if (method != http::verb::get) {
-      return std::move(respond)(NotAllowed(request));
+      return std::move(respond)(NotAllowed(request, "GET"));
     }
     return std::move(respond)(Events(request, *params));
   }
@@ -302,7 +301,7 @@ HttpReply InjectionApi::AllPoints(const HttpRequest& request) {
     registry_->DisarmAll();
     return JsonResponse(200, "{}");
   }
-  return NotAllowed(request);
+  return NotAllowed(request, "GET, DELETE");
 }
 
 HttpReply InjectionApi::OnePoint(const HttpRequest& request,
@@ -337,9 +336,9 @@ HttpReply InjectionApi::OnePoint(const HttpRequest& request,
     if (!state.ok()) return ErrorJson(state.status());
     return JsonResponse(200, absl::StrCat(state->hits));
   }
-  if (sub.empty() || sub == "/message" || sub == "/enters") {
-    return NotAllowed(request);
-  }
+  if (sub.empty()) return NotAllowed(request, "GET, POST, DELETE");
+  if (sub == "/message") return NotAllowed(request, "POST");
+  if (sub == "/enters") return NotAllowed(request, "GET");
   absl::string_view target(request.target().data(), request.target().size());
   return ErrorJson(absl::NotFoundError(
       absl::StrCat("no such route: ", target.substr(0, target.find('?')))));

@@ -29,6 +29,13 @@ HttpResponse MessageResponse(int http_status,
 // An error answer: {code, message} in `encoding`, HTTP status HttpStatusOf.
 HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding);
 
+// The answer to a method a route does not take: 405 with an Allow header of
+// `allowed` (e.g. "GET, POST"); the body's code is UNIMPLEMENTED, naming the
+// method and `path`.
+HttpResponse MethodNotAllowed(const HttpRequest& request,
+                              absl::string_view path, absl::string_view allowed,
+                              Encoding encoding);
+
 }  // namespace kvstore::store
 
 #endif  // KVSTORE_STORE_API_RESPONSES_H_

@@ -452,10 +452,17 @@ TEST_P(DataApiTest, RoutingErrors) {
               "/v1/nothing");
   ExpectError(Call("GET", "/v1/tables/default:noSuchCall"), 404,
               absl::StatusCode::kNotFound, "noSuchCall");
-  ExpectError(Call("PUT", "/v1/tables"), 501, absl::StatusCode::kUnimplemented,
-              "PUT");
-  ExpectError(Call("GET", "/v1/tables/default:mutateRow"), 501,
-              absl::StatusCode::kUnimplemented, "GET");
+  // A method the route does not take: 405 with the methods it does, the body's
+  // code still UNIMPLEMENTED.
+  HttpResult put = Call("PUT", "/v1/tables");
+  ExpectError(put, 405, absl::StatusCode::kUnimplemented, "PUT");
+  EXPECT_EQ(put.headers["allow"], "GET, POST");
+  HttpResult get = Call("GET", "/v1/tables/default:mutateRow");
+  ExpectError(get, 405, absl::StatusCode::kUnimplemented, "GET");
+  EXPECT_EQ(get.headers["allow"], "POST");
+  HttpResult post = Call("POST", "/v1/tables/default");
+  ExpectError(post, 405, absl::StatusCode::kUnimplemented, "POST");
+  EXPECT_EQ(post.headers["allow"], "GET, DELETE");
 }
 
 TEST(DataApiRawTest, MalformedBodiesAndContentTypesAre400) {

@@ -160,6 +160,16 @@ TEST_F(ErrorInjectionTest, ControlErrorsAreExplicit) {
   auto enters = http_->Get("/v2/error_injection/injection/nope/enters");
   ASSERT_THAT(enters, IsOk());
   EXPECT_EQ(enters->status, 404);
+  // A method a route does not take: 405 with the methods it does.
+  auto put =
+      http_->Request("PUT", "/v2/error_injection/injection/seed.request");
+  ASSERT_THAT(put, IsOk());
+  EXPECT_EQ(put->status, 405);
+  EXPECT_EQ(put->headers["allow"], "GET, POST, DELETE");
+  auto post = http_->Request("POST", "/v2/error_injection/points");
+  ASSERT_THAT(post, IsOk());
+  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->headers["allow"], "GET");
 }
 
 TEST_F(ErrorInjectionTest, ScyllaStyleRoutesWork) {
