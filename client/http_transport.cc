@@ -25,6 +25,7 @@
 #include "boost/beast/http/string_body.hpp"
 #include "boost/beast/http/write.hpp"
 #include "client/beast_messages.h"
+#include "common/quote.h"
 
 namespace kvstore {
 namespace {
@@ -244,7 +245,7 @@ absl::Status ParseEndpoint(absl::string_view endpoint, std::string* host,
       !absl::SimpleAtoi(endpoint.substr(colon + 1), &p) || p == 0 ||
       p > 65535) {
     return absl::InvalidArgumentError(
-        absl::StrCat("endpoint '", endpoint, "' is not ip:port"));
+        absl::StrCat("endpoint ", Quote(endpoint), " is not ip:port"));
   }
   *host = std::string(endpoint.substr(0, colon));
   *port = static_cast<uint16_t>(p);

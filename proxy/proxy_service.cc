@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/quote.h"
 #include "common/status_proto.h"
 
 namespace kvstore::proxy {
@@ -49,7 +50,7 @@ grpc::Status ProxyService::Find(const std::string& client_id,
   auto it = clients_.find(client_id);
   if (it == clients_.end()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no client '", client_id, "'"));
+                        absl::StrCat("no client ", Quote(client_id)));
   }
   *entry = it->second;
   return grpc::Status::OK;
@@ -182,7 +183,7 @@ grpc::Status ProxyService::CreateClient(
     absl::MutexLock lock(&mu_);
     if (!clients_.emplace(id, std::move(entry)).second) {
       rpc = grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
-                         absl::StrCat("client '", id, "' already exists"));
+                         absl::StrCat("client ", Quote(id), " already exists"));
     }
   }
   Log("CreateClient", id, rpc, nullptr);
@@ -212,7 +213,7 @@ grpc::Status ProxyService::RemoveClient(
     auto it = clients_.find(id);
     if (it == clients_.end()) {
       rpc = grpc::Status(grpc::StatusCode::NOT_FOUND,
-                         absl::StrCat("no client '", id, "'"));
+                         absl::StrCat("no client ", Quote(id)));
     } else {
       removed = std::move(it->second);
       removed->client->Close();

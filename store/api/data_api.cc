@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/quote.h"
 #include "common/status_proto.h"
 #include "kvstore/v1/store.pb.h"
 #include "store/api/api_codec.h"
@@ -137,7 +138,7 @@ absl::StatusOr<std::vector<Mutation>> MutationsFromProto(
 absl::StatusOr<DataPath> ParseDataPath(absl::string_view path) {
   if (path == kTablesPath) return DataPath{};
   if (!absl::StartsWith(path, absl::StrCat(kTablesPath, "/"))) {
-    return absl::NotFoundError(absl::StrCat("no such route: ", path));
+    return absl::NotFoundError(absl::StrCat("no such route: ", Quote(path)));
   }
   absl::string_view rest = path.substr(kTablesPath.size() + 1);
   DataPath target;
@@ -147,7 +148,7 @@ absl::StatusOr<DataPath> ParseDataPath(absl::string_view path) {
     target.verb = std::string(rest.substr(colon + 1));
   }
   if (target.table.empty() || absl::StrContains(target.table, '/')) {
-    return absl::NotFoundError(absl::StrCat("no such route: ", path));
+    return absl::NotFoundError(absl::StrCat("no such route: ", Quote(path)));
   }
   return target;
 }
@@ -226,8 +227,8 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
         MethodNotAllowed(request, path, allowed, call.encoding));
   }
   if (handler == nullptr) {
-    return call.Fail(
-        absl::NotFoundError(absl::StrCat("no such call: ", call.target.verb)));
+    return call.Fail(absl::NotFoundError(
+        absl::StrCat("no such call: ", Quote(call.target.verb))));
   }
   if (injection_ != nullptr && !call.target.verb.empty()) {
     call.info = std::make_shared<RequestInfo>(

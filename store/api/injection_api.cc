@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/quote.h"
 #include "common/status_http.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -166,7 +167,7 @@ absl::StatusOr<EventFilter> EventFilterOf(const QueryParams& params) {
          absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
       if (!InjectionRegistry::Find(n).has_value()) {
         return absl::NotFoundError(
-            absl::StrCat("no injection point named '", n, "'"));
+            absl::StrCat("no injection point named ", Quote(n)));
       }
       filter.injections.insert(std::string(n));
     }
@@ -193,7 +194,7 @@ absl::StatusOr<std::optional<uint64_t>> SinceOf(const HttpRequest& request,
   uint64_t n;
   if (!absl::SimpleAtoi(since_text, &n)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "since / Last-Event-ID must be an event seq, not '", since_text, "'"));
+        "since / Last-Event-ID must be an event seq, not ", Quote(since_text)));
   }
   return std::optional<uint64_t>(n);
 }
@@ -240,7 +241,7 @@ void InjectionApi::Handle(const HttpRequest& request, absl::string_view path,
   if (rest == kInjection) return std::move(respond)(AllPoints(request));
   if (!absl::StartsWith(rest, absl::StrCat(kInjection, "/"))) {
     return std::move(respond)(ErrorJson(absl::NotFoundError(absl::StrCat(
-        "no such route: ", path,
+        "no such route: ", Quote(path),
         " (see /v2/error_injection/points, /injection, /events)"))));
   }
   absl::string_view point = rest.substr(kInjection.size() + 1);
@@ -309,8 +310,8 @@ HttpReply InjectionApi::OnePoint(const HttpRequest& request,
                                  const QueryParams& params) {
   if (!InjectionRegistry::Find(name).has_value()) {
     return ErrorJson(absl::NotFoundError(
-        absl::StrCat("no injection point named '", name,
-                     "'; GET /v2/error_injection/points lists them")));
+        absl::StrCat("no injection point named ", Quote(name),
+                     "; GET /v2/error_injection/points lists them")));
   }
   const http::verb method = request.method();
   if (sub.empty() && method == http::verb::post) {
@@ -340,8 +341,8 @@ HttpReply InjectionApi::OnePoint(const HttpRequest& request,
   if (sub == "/message") return NotAllowed(request, "POST");
   if (sub == "/enters") return NotAllowed(request, "GET");
   absl::string_view target(request.target().data(), request.target().size());
-  return ErrorJson(absl::NotFoundError(
-      absl::StrCat("no such route: ", target.substr(0, target.find('?')))));
+  return ErrorJson(absl::NotFoundError(absl::StrCat(
+      "no such route: ", Quote(target.substr(0, target.find('?'))))));
 }
 
 HttpReply InjectionApi::Arm(const HttpRequest& request, const std::string& name,

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/quote.h"
 #include "common/status_http.h"
 #include "common/status_proto.h"
 
@@ -31,10 +32,11 @@ HttpResponse ErrorResponse(const absl::Status& status, Encoding encoding) {
 HttpResponse MethodNotAllowed(const HttpRequest& request,
                               absl::string_view path, absl::string_view allowed,
                               Encoding encoding) {
-  absl::Status status = WithHttpStatus(
-      absl::UnimplementedError(absl::StrCat(
-          std::string(request.method_string()), " is not supported on ", path)),
-      405);
+  absl::Status status =
+      WithHttpStatus(absl::UnimplementedError(
+                         absl::StrCat(std::string(request.method_string()),
+                                      " is not supported on ", Quote(path))),
+                     405);
   HttpResponse res = ErrorResponse(status, encoding);
   res.set(boost::beast::http::field::allow,
           boost::beast::string_view(allowed.data(), allowed.size()));

@@ -11,6 +11,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "common/quote.h"
 #include "common/status_http.h"
 #include "common/status_macros.h"
 
@@ -197,8 +198,8 @@ namespace {
 
 absl::Status BadParameter(absl::string_view key, absl::string_view value,
                           absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("parameter ", key, "=\"", value, "\": expected ", want));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "parameter ", Quote(key), " = ", Quote(value), ": expected ", want));
 }
 
 template <typename Int>
@@ -252,9 +253,9 @@ absl::Status InjectionRegistry::SetParameter(const PointInfo& info,
       }
     }
     if (!found) {
-      status = absl::InvalidArgumentError(
-          absl::StrCat("point ", info.name, " does not support action '", value,
-                       "' (it supports: ", absl::StrJoin(names, ", "), ")"));
+      status = absl::InvalidArgumentError(absl::StrCat(
+          "point ", info.name, " does not support action ", Quote(value),
+          " (it supports: ", absl::StrJoin(names, ", "), ")"));
     }
   } else if (key == "status") {
     // Errors only: a 1xx/2xx/3xx "error" would pass as success (or be an
@@ -269,7 +270,7 @@ absl::Status InjectionRegistry::SetParameter(const PointInfo& info,
   } else if (key == "body") {
     if (value != "status" && value != "text") {
       status = absl::InvalidArgumentError(
-          absl::StrCat("body must be status or text, not '", value, "'"));
+          absl::StrCat("body must be status or text, not ", Quote(value)));
     }
     arming.text_body = value == "text";
   } else if (key == "delay_ms" || key == "timeout_ms") {
@@ -309,8 +310,8 @@ absl::Status InjectionRegistry::SetParameter(const PointInfo& info,
     arming.tag = value;
   } else {
     status = absl::InvalidArgumentError(absl::StrCat(
-        "unknown parameter '", key,
-        "' (known: action, status, retry_after, message, code, body, "
+        "unknown parameter ", Quote(key),
+        " (known: action, status, retry_after, message, code, body, "
         "delay_ms, "
         "timeout_ms, count, skip, probability, seed, table, row_key, path, "
         "tag, after_rows)"));
@@ -340,8 +341,8 @@ absl::Status InjectionRegistry::Arm(
   Point* point = PointNamed(name);
   if (point == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("no injection point named '", name,
-                     "'; GET /v2/error_injection/points lists them"));
+        absl::StrCat("no injection point named ", Quote(name),
+                     "; GET /v2/error_injection/points lists them"));
   }
   auto arming = std::make_shared<Arming>();
   if (one_shot) arming->count = 1;
@@ -372,7 +373,7 @@ absl::Status InjectionRegistry::Disarm(absl::string_view name) {
   Point* point = PointNamed(name);
   if (point == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("no injection point named '", name, "'"));
+        absl::StrCat("no injection point named ", Quote(name)));
   }
   std::list<Waiter> parked;
   {
@@ -397,7 +398,7 @@ absl::Status InjectionRegistry::Message(absl::string_view name) {
   Point* point = PointNamed(name);
   if (point == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("no injection point named '", name, "'"));
+        absl::StrCat("no injection point named ", Quote(name)));
   }
   std::list<Waiter> released;
   {
@@ -426,7 +427,7 @@ absl::StatusOr<PointState> InjectionRegistry::State(absl::string_view name) {
   Point* point = PointNamed(name);
   if (point == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("no injection point named '", name, "'"));
+        absl::StrCat("no injection point named ", Quote(name)));
   }
   PointState state;
   absl::MutexLock lock(&point->mu);

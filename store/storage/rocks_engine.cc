@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/quote.h"
 #include "common/status_macros.h"
 #include "rocksdb/metadata.h"
 #include "store/storage/rocks_engine_impl.h"
@@ -302,7 +303,8 @@ absl::StatusOr<std::shared_ptr<const TableInfo>> RocksEngine::FindTable(
   absl::MutexLock lock(&tables_mu_);
   auto it = tables_.find(table);
   if (it == tables_.end()) {
-    return absl::NotFoundError(absl::StrCat("table '", table, "' not found"));
+    return absl::NotFoundError(
+        absl::StrCat("table ", Quote(table), " not found"));
   }
   return it->second;
 }

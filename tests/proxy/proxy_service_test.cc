@@ -139,6 +139,20 @@ TEST_F(ProxyTest, ClientLifecycleUsesTheRpcStatus) {
   EXPECT_EQ(result.status().code(), 0);
 }
 
+// Input echoed in an error is bounded: a huge target or id must come back as
+// INVALID_ARGUMENT / NOT_FOUND, not as gRPC's RESOURCE_EXHAUSTED for metadata
+// over its limit.
+TEST_F(ProxyTest, HugeInputsGiveBoundedErrors) {
+  grpc::Status bad_target = Create("big", std::string(100000, 't'));
+  EXPECT_EQ(bad_target.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << bad_target.error_message().substr(0, 200);
+  EXPECT_LT(bad_target.error_message().size(), 1000u);
+  grpc::Status unknown = Remove(std::string(20000, 'c'));
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::NOT_FOUND)
+      << unknown.error_message().substr(0, 200);
+  EXPECT_LT(unknown.error_message().size(), 1000u);
+}
+
 TEST_F(ProxyTest, LibraryOutcomesGoInTheResult) {
   tpv1::MutateRowResult mutated;
   ASSERT_THAT(Mutate("c", "default", "k1", "v1", &mutated), IsOk());

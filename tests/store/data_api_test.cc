@@ -465,6 +465,17 @@ TEST_P(DataApiTest, RoutingErrors) {
   EXPECT_EQ(post.headers["allow"], "GET, DELETE");
 }
 
+// Input echoed in an error is bounded (a 100 KB table name or verb).
+TEST_P(DataApiTest, HugeNamesGiveBoundedErrors) {
+  HttpResult table = Call("GET", "/v1/tables/" + std::string(100000, 'n'));
+  EXPECT_EQ(table.status, 404);
+  EXPECT_LT(table.body.size(), 1000u);
+  HttpResult verb =
+      Call("POST", "/v1/tables/default:" + std::string(100000, 'v'));
+  EXPECT_EQ(verb.status, 404);
+  EXPECT_LT(verb.body.size(), 1000u);
+}
+
 TEST(DataApiRawTest, MalformedBodiesAndContentTypesAre400) {
   testing::TempDir dir;
   auto server = ServerProcess::Start(KVSTORE_SERVER_BINARY, {"--in_memory"});
