@@ -50,7 +50,8 @@ absl::StatusOr<std::unique_ptr<CompiledFilter>> FilterOf(
 // One data-API request, parsed once: what every verb's function starts from.
 struct DataApi::Call {
   const HttpRequest* request;
-  std::string path;
+  // Into the request; read only while Handle runs.
+  absl::string_view path;
   DataPath target;
   Encoding body_encoding = Encoding::kJson;  // of the request's body
   Encoding encoding = Encoding::kJson;       // of the answer
@@ -207,7 +208,7 @@ void DataApi::Handle(const HttpRequest& request, absl::string_view path,
                      HttpHandler::Respond respond) {
   Call call;
   call.request = &request;
-  call.path = std::string(path);
+  call.path = path;
   call.respond = std::move(respond);
   auto header = [&request](http::field field) {
     return absl::string_view(request[field].data(), request[field].size());
