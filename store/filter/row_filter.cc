@@ -67,10 +67,12 @@ class BlockAll final : public Node {
   Output Apply(const RowView&, const Refs&) const override { return {}; }
 };
 
+// Bigtable's rule: the cells that reach a sink go to the output of the read and
+// to no parent filter, so nothing flows on.
 class Sink final : public Node {
  public:
   Output Apply(const RowView&, const Refs& in) const override {
-    return {in, in};
+    return {{}, in};
   }
 };
 
@@ -565,9 +567,10 @@ class CompiledFilterImpl final : public CompiledFilter {
     }
     Output out = root_->Apply(RowView{row_key, cells}, all);
     if (out.sunk.empty()) return std::move(out.cells);
-    out.cells.insert(out.cells.end(), out.sunk.begin(), out.sunk.end());
-    SortToRowOrder(&out.cells);
-    return std::move(out.cells);
+    // Sunk copies first among equal cells (the order of Bigtable's example).
+    out.sunk.insert(out.sunk.end(), out.cells.begin(), out.cells.end());
+    SortToRowOrder(&out.sunk);
+    return std::move(out.sunk);
   }
 
  private:

@@ -147,8 +147,8 @@ TEST(RowFilterTest, ConditionAppliesABranchToTheWholeRow) {
 }
 
 TEST(RowFilterTest, SinkBypassesLaterFilters) {
-  // The sink sends the a-family cells to the output; the chain goes on to keep
-  // only bz4.
+  // The sink sends the a-family cells to the output; nothing flows on to the
+  // block_all.
   EXPECT_THAT(
       Values(
           "chain { filters { family_name_regex: 'a' } filters { sink: true } "
@@ -158,7 +158,7 @@ TEST(RowFilterTest, SinkBypassesLaterFilters) {
       Values("interleave { filters { chain { filters { value_regex: 'ax3' } "
              "                                filters { sink: true } } } "
              "             filters { value_regex: 'bz4' } }"),
-      ElementsAre("ax3", "ax3", "bz4"));
+      ElementsAre("ax3", "bz4"));
   ExpectInvalid(
       "condition { predicate { sink: true } if_true { pass_all: true } }",
       "sink is not allowed");
@@ -166,6 +166,86 @@ TEST(RowFilterTest, SinkBypassesLaterFilters) {
       "condition { predicate { pass_all: true } if_true { chain { "
       "filters { sink: true } filters { pass_all: true } } } }",
       "sink is not allowed");
+}
+
+// Bigtable's rule: a sink sends the cells that reach it to the output of the
+// read, not to any parent filter. Duplicates of one cell list the sunk copy
+// first.
+TEST(RowFilterTest, SinkAloneGivesEveryCellOnce) {
+  EXPECT_THAT(Values("sink: true"),
+              ElementsAre("ax3", "ax2", "ay1", "bx5", "bz4"));
+  // Nothing flows on past the sink, so later filters of the chain see nothing.
+  EXPECT_THAT(Values("chain { filters { sink: true } filters { apply_label:"
+                     " 'late' } }"),
+              ElementsAre("ax3", "ax2", "ay1", "bx5", "bz4"));
+}
+
+TEST(RowFilterTest, SinkFollowsBigtablesDocumentedExample) {
+  // chain(family "A", interleave(pass_all, chain(label "foo", sink)),
+  //       qualifier "B") over A:A@1 w, A:B@2 x, B:B@4 z.
+  std::vector<FilterCell> row = {C("A", "A", 1, "w"), C("A", "B", 2, "x"),
+                                 C("B", "B", 4, "z")};
+  EXPECT_THAT(Values("chain { filters { family_name_regex: 'A' } "
+                     "        filters { interleave { "
+                     "          filters { pass_all: true } "
+                     "          filters { chain { "
+                     "            filters { apply_label: 'foo' } "
+                     "            filters { sink: true } } } } } "
+                     "        filters { column_qualifier_regex: 'B' } }",
+                     row),
+              ElementsAre("w@foo", "x@foo", "x"));
+}
+
+TEST(RowFilterTest, SinkDeepInsideChainsAndInterleaves) {
+  // Inner interleave: the x-column cells of family a are sunk, pass_all lets
+  // all of family a on; the outer interleave adds family b; the final limit
+  // keeps one flowing cell and cannot touch the two sunk ones.
+  EXPECT_THAT(
+      Values("chain { "
+             "  filters { interleave { "
+             "    filters { chain { "
+             "      filters { family_name_regex: 'a' } "
+             "      filters { interleave { "
+             "        filters { chain { filters { column_qualifier_regex: 'x' }"
+             "                          filters { sink: true } } } "
+             "        filters { pass_all: true } } } } } "
+             "    filters { family_name_regex: 'b' } } } "
+             "  filters { cells_per_row_limit: 1 } }"),
+      ElementsAre("ax3", "ax3", "ax2"));
+  // Three chains deep, under two interleaves.
+  EXPECT_THAT(
+      Values("interleave { "
+             "  filters { chain { filters { family_name_regex: 'b' } "
+             "    filters { chain { filters { column_qualifier_regex: 'z' } "
+             "      filters { chain { filters { apply_label: 'deep' }"
+             "        filters { sink: true } } } } } } } "
+             "  filters { value_regex: 'ay1' } }"),
+      ElementsAre("ay1", "bz4@deep"));
+}
+
+TEST(RowFilterTest, SinkWithLabelsKeepsBothCopies) {
+  EXPECT_THAT(Values("interleave { "
+                     "  filters { chain { filters { apply_label: 's' } "
+                     "                    filters { sink: true } } } "
+                     "  filters { chain { filters { family_name_regex: 'b' } "
+                     "                    filters { apply_label: 't' } } } }"),
+              ElementsAre("ax3@s", "ax2@s", "ay1@s", "bx5@s", "bx5@t", "bz4@s",
+                          "bz4@t"));
+}
+
+TEST(RowFilterTest, CellsPerRowAfterASinkCountOnlyFlowingCells) {
+  // The b cells are sunk; all five flow on through pass_all; the offset skips
+  // four of those and leaves the sunk cells alone.
+  EXPECT_THAT(Values("chain { "
+                     "  filters { interleave { "
+                     "    filters { chain { filters { family_name_regex: 'b' } "
+                     "                      filters { sink: true } } } "
+                     "    filters { pass_all: true } } } "
+                     "  filters { cells_per_row_offset: 4 } }"),
+              ElementsAre("bx5", "bz4", "bz4"));
+  EXPECT_THAT(Values("chain { filters { sink: true } "
+                     "        filters { cells_per_row_offset: 2 } }"),
+              ElementsAre("ax3", "ax2", "ay1", "bx5", "bz4"));
 }
 
 TEST(RowFilterTest, BooleanFiltersMustBeTrue) {
