@@ -510,6 +510,13 @@ void DataApi::ApplyBulk(const std::string& table, v1::MutateRowsRequest bulk,
         absl::InvalidArgumentError("entries: no entries provided"), encoding));
     return;
   }
+  // An unknown table fails the whole call (404), as Bigtable does, instead of
+  // NOT_FOUND in every entry.
+  if (absl::StatusOr<TableSchema> known = engine_->GetTable(table);
+      !known.ok()) {
+    std::move(respond)(ErrorResponse(known.status(), encoding));
+    return;
+  }
   size_t total = 0;
   for (const auto& entry : bulk.entries())
     total += static_cast<size_t>(entry.mutations_size());

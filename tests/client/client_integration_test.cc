@@ -12,6 +12,7 @@
 #include "tests/common/status_matchers.h"
 
 using ::kvstore::testing::IsOk;
+using ::kvstore::testing::StatusIs;
 
 namespace kvstore {
 namespace {
@@ -91,6 +92,10 @@ TEST_F(ClientIntegrationTest, WritesAndReadsRows) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(client_->ReadRow("missing", "k").status().code(),
             absl::StatusCode::kNotFound);
+  std::vector<BulkEntry> bulk;
+  bulk.push_back({"k", {SetCell("f", "q", "v")}});
+  EXPECT_THAT(client_->MutateRows("missing", std::move(bulk)),
+              StatusIs(absl::StatusCode::kNotFound));
 }
 
 TEST_F(ClientIntegrationTest, ScansStreamInOrderAndCanStopEarly) {

@@ -214,8 +214,9 @@ CONFORMANCE_TEST(ConformanceTest, BulkMutateRows_Generic_UnknownTableIsNotFound,
   auto* entry = bulk.add_entries();
   entry->set_row_key("k");
   *entry->add_mutations() = SetCell("f", "q", "v");
-  auto result = Bulk(bulk, "no_such_table");
-  EXPECT_NE(result.status().code(), 0);
+  tpv1::MutateRowsResult result = Bulk(bulk, "no_such_table");
+  EXPECT_EQ(result.status().code(), Code(absl::StatusCode::kNotFound));
+  EXPECT_EQ(result.entries_size(), 0);
 }
 
 }  // namespace

@@ -392,6 +392,15 @@ TEST_P(DataApiTest, MutateRowsReportsEachEntryByIndex) {
               absl::StatusCode::kInvalidArgument, "no entries");
 }
 
+TEST_P(DataApiTest, MutateRowsOnAnUnknownTableFailsAsAWhole) {
+  v1::MutateRowsRequest bulk;
+  auto* entry = bulk.add_entries();
+  entry->set_row_key("k");
+  *entry->add_mutations() = SetCell("k", "f", "v").mutations(0);
+  ExpectError(Call("POST", "/v1/tables/nope:mutateRows", &bulk), 404,
+              absl::StatusCode::kNotFound, "nope");
+}
+
 TEST_P(DataApiTest, CheckAndMutateAndReadModifyWrite) {
   auto create = CreateRequest("t");
   ASSERT_EQ(Call("POST", "/v1/tables", &create).status, 200);
