@@ -38,6 +38,9 @@ ABSL_FLAG(uint64_t, block_cache_mb, 256,
 ABSL_FLAG(uint64_t, block_kb, 64,
           "Size of an SST data block, in KiB (1-1024): bigger scans faster, "
           "smaller costs less disk per cold point read");
+ABSL_FLAG(uint64_t, sample_split_kb, 1024,
+          "Distance between the split points :sampleRowKeys reports, in KiB "
+          "of the table's stored keys and values (>= 1)");
 ABSL_FLAG(uint64_t, row_cache_mb, 32,
           "Cache of whole rows for one-row reads, in MiB (0: off); writes "
           "invalidate their rows before they are acknowledged");
@@ -105,6 +108,7 @@ absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   config.engine.block_bytes = absl::GetFlag(FLAGS_block_kb) << 10;
   config.engine.memtable_bytes = absl::GetFlag(FLAGS_memtable_mb) << 20;
   config.engine.row_cache_bytes = absl::GetFlag(FLAGS_row_cache_mb) << 20;
+  config.engine.sample_split_bytes = absl::GetFlag(FLAGS_sample_split_kb) << 10;
   config.error_injection = absl::GetFlag(FLAGS_error_injection);
   config.injection.events.history = absl::GetFlag(FLAGS_injection_history);
   config.http.host = absl::GetFlag(FLAGS_host);

@@ -11,7 +11,6 @@
 #include "absl/time/clock.h"
 #include "common/quote.h"
 #include "common/status_macros.h"
-#include "rocksdb/metadata.h"
 #include "store/storage/rocks_engine_impl.h"
 #include "store/storage/rocks_row_scanner.h"
 #include "store/storage/row_set.h"
@@ -75,45 +74,35 @@ RocksEngine::RocksEngine(const EngineOptions& options,
 absl::StatusOr<std::vector<Engine::RowKeySample>> RocksEngine::SampleRowKeys(
     absl::string_view table) {
   KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info, FindTable(table));
-  const std::string begin = TablePrefix(info->id);
-  const std::string end = PrefixSuccessor(begin);
-  // Candidate split points: the last row of every SST file in the table.
-  std::vector<rocksdb::LiveFileMetaData> files;
-  db_->GetLiveFilesMetaData(&files);
-  std::vector<std::string> keys;
-  for (const auto& file : files) {
-    if (file.largestkey < begin || file.largestkey >= end) continue;
-    absl::StatusOr<CellKey> key = DecodeCellKey(file.largestkey);
-    if (key.ok()) keys.push_back(std::move(key->row));
-  }
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  // Offsets: everything from the table's start to the end of each key's row
-  // (and to the table's end for the total), files and memtables alike.
-  std::vector<std::string> limits;
-  for (const std::string& key : keys) {
-    limits.push_back(PrefixSuccessor(RowPrefix(info->id, key)));
-  }
-  limits.push_back(end);
-  std::vector<rocksdb::Range> ranges;
-  for (const std::string& limit : limits) ranges.emplace_back(begin, limit);
-  std::vector<uint64_t> sizes(ranges.size());
-  rocksdb::SizeApproximationOptions size_options;
-  size_options.include_memtables = true;
-  size_options.include_files = true;
-  KV_RETURN_IF_ERROR(FromRocks(
-      db_->GetApproximateSizes(size_options, db_->DefaultColumnFamily(),
-                               ranges.data(), static_cast<int>(ranges.size()),
-                               sizes.data()),
-      "estimate sizes"));
+  // Counts the table's own stored bytes (keys and values) in one scan: exact
+  // for this table alone, and unchanged by flushes and compactions, which
+  // RocksDB's size estimates are not (they average over the memtable, and
+  // are block-granular within shared files). A split point is the first row
+  // after each further sample_split_bytes; its offset counts the rows before
+  // it.
+  const int64_t every = static_cast<int64_t>(options_.sample_split_bytes);
   std::vector<RowKeySample> samples;
-  int64_t previous = 0;
-  for (size_t i = 0; i < limits.size(); ++i) {
-    // Estimates of nested ranges can wobble: keep them non-decreasing.
-    int64_t offset = std::max(previous, static_cast<int64_t>(sizes[i]));
-    samples.push_back(RowKeySample{i < keys.size() ? keys[i] : "", offset});
-    previous = offset;
-  }
+  int64_t bytes = 0;
+  int64_t next_split = every;
+  std::string row;  // the current row's prefix
+  KV_RETURN_IF_ERROR(ForEachWithPrefix(
+      db_.get(), TablePrefix(info->id),
+      [&](absl::string_view key, absl::string_view value) -> absl::Status {
+        const size_t length =
+            RowPrefixLength(rocksdb::Slice(key.data(), key.size()));
+        absl::string_view prefix = key.substr(0, length);
+        if (length != 0 && prefix != row) {
+          row.assign(prefix.data(), prefix.size());
+          if (bytes >= next_split) {
+            KV_ASSIGN_OR_RETURN(CellKey cell, DecodeCellKey(key));
+            samples.push_back(RowKeySample{std::move(cell.row), bytes});
+            next_split = bytes + every;
+          }
+        }
+        bytes += static_cast<int64_t>(key.size() + value.size());
+        return absl::OkStatus();
+      }));
+  samples.push_back(RowKeySample{"", bytes});
   return samples;
 }
 

@@ -51,6 +51,9 @@ struct EngineOptions {
   // scan faster, while a point read that misses the cache reads a whole block
   // from disk. Applies to files written from then on.
   size_t block_bytes = 64 * 1024;
+  // How far apart :sampleRowKeys puts split points, in bytes of the table's
+  // stored keys and values.
+  size_t sample_split_bytes = 1024 * 1024;
   // The row cache for one-row reads (store/row_cache.h); 0 turns it off.
   size_t row_cache_bytes = 32 * 1024 * 1024;
   // A table that always exists: created at open (with table id 1) and never

@@ -32,6 +32,9 @@ absl::Status CheckOptions(const EngineOptions& options) {
   if (options.block_bytes < 1024 || options.block_bytes > (1 << 20)) {
     return absl::InvalidArgumentError("block_bytes must be 1 KiB to 1 MiB");
   }
+  if (options.sample_split_bytes < 1) {
+    return absl::InvalidArgumentError("sample_split_bytes must be >= 1");
+  }
   return absl::OkStatus();
 }
 

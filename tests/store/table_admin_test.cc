@@ -157,47 +157,5 @@ TEST_F(TableAdminTest, TablesAndTheirRowsSurviveReopen) {
   EXPECT_THAT(*TEST_ReadStoredRow(*engine_, "drop", "r"), IsEmpty());
 }
 
-TEST(SampleRowKeysTest, SplitsFromFileBoundariesEndingWithTheTotal) {
-  kvstore::testing::TempDir dir;
-  EngineOptions options = WithSeedTable();
-  options.data_dir = dir.File("db");
-  options.memtable_bytes = 64 * 1024;  // many flushes: many SST files
-  auto opened = OpenRocksEngine(options);
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  Engine& engine = **opened;
-  ASSERT_THAT(engine.CreateTable(Schema("big", {{"f", 0}})), IsOk());
-  ASSERT_THAT(engine.CreateTable(Schema("empty", {{"f", 0}})), IsOk());
-  // Values that do not compress, so the size estimate does not depend on
-  // how much of the data has been flushed and compressed yet.
-  std::mt19937 random(7);
-  for (int i = 0; i < 3000; ++i) {
-    char key[16];
-    std::snprintf(key, sizeof(key), "row%05d", i);
-    std::string value(200, '\0');
-    for (char& c : value) c = static_cast<char>(random());
-    ASSERT_THAT(
-        MutateRowAndWait(engine, "big", key,
-                         {Mutation::SetCell("f", "q", 1, std::move(value))}),
-        IsOk());
-  }
-  auto samples = engine.SampleRowKeys("big");
-  ASSERT_TRUE(samples.ok()) << samples.status();
-  ASSERT_GE(samples->size(), 3u);
-  EXPECT_EQ(samples->back().row_key, "");
-  EXPECT_GT(samples->back().offset_bytes, 300000);  // ~600 KB of values
-  for (size_t i = 1; i < samples->size(); ++i) {
-    EXPECT_GE((*samples)[i].offset_bytes, (*samples)[i - 1].offset_bytes);
-    if (i + 1 < samples->size()) {
-      EXPECT_LT((*samples)[i - 1].row_key, (*samples)[i].row_key);
-    }
-  }
-  auto empty = engine.SampleRowKeys("empty");
-  ASSERT_THAT(empty, IsOk());
-  ASSERT_EQ(empty->size(), 1u);
-  EXPECT_EQ(empty->front().row_key, "");
-  EXPECT_EQ(engine.SampleRowKeys("missing").status().code(),
-            absl::StatusCode::kNotFound);
-}
-
 }  // namespace
 }  // namespace kvstore::store
