@@ -134,7 +134,12 @@ void Metrics::AppendConnections(std::string* out) const {
       "the limit.\n"
       "# TYPE kvstore_http_rejected_connections_total counter\n"
       "kvstore_http_rejected_connections_total ",
-      rejected_connections_.load(std::memory_order_relaxed), "\n");
+      rejected_connections_.load(std::memory_order_relaxed), "\n",
+      "# HELP kvstore_http_accept_shortages_total Accepts that failed for want "
+      "of file descriptors or memory.\n"
+      "# TYPE kvstore_http_accept_shortages_total counter\n"
+      "kvstore_http_accept_shortages_total ",
+      accept_shortages_.load(std::memory_order_relaxed), "\n");
 }
 
 void Metrics::AppendStorage(const EngineStats& storage, std::string* out) {

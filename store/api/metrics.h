@@ -63,6 +63,9 @@ class Metrics final : public HttpObserver {
   void ConnectionRejected() override {
     rejected_connections_.fetch_add(1, std::memory_order_relaxed);
   }
+  void AcceptShortage() override {
+    accept_shortages_.fetch_add(1, std::memory_order_relaxed);
+  }
   // Counted under Route::kInvalid.
   void RequestRefused(int http_status, absl::Duration latency) override {
     RecordRequest(Route::kInvalid, http_status, latency);
@@ -96,6 +99,7 @@ class Metrics final : public HttpObserver {
   std::array<RouteCounters, kRoutes> routes_{};
   std::atomic<int64_t> open_connections_{0};
   std::atomic<uint64_t> rejected_connections_{0};
+  std::atomic<uint64_t> accept_shortages_{0};
 };
 
 }  // namespace kvstore::store

@@ -33,6 +33,7 @@
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/write.hpp"
 #include "common/end_of_turn.h"
+#include "store/http/descriptor_reserve.h"
 
 namespace kvstore::store {
 namespace {
@@ -157,6 +158,7 @@ class ServerImpl final : public HttpServer {
     for (int i = 0; i < threads; ++i)
       workers_.push_back(std::make_unique<Worker>());
     acceptor_.emplace(workers_[0]->ioc);
+    accept_pause_.emplace(workers_[0]->ioc);
     absl::Duration sweep = options.limits.idle_timeout / 4;
     sweep_interval_ = absl::ToChronoNanoseconds(
         std::clamp(sweep, absl::Milliseconds(5), absl::Milliseconds(250)));
@@ -206,6 +208,7 @@ class ServerImpl final : public HttpServer {
     net::post(workers_[0]->ioc, [this] {
       beast::error_code ignored;
       acceptor_->close(ignored);
+      accept_pause_->cancel();
     });
     for (auto& w : workers_) {
       net::post(w->ioc, [w = w.get()] {
@@ -264,7 +267,9 @@ class ServerImpl final : public HttpServer {
         [this, target](beast::error_code ec, Socket socket) {
           if (ec == net::error::operation_aborted || !acceptor_->is_open())
             return;
+          if (IsResourceShortage(ec)) return OnShortage();
           if (!ec) {
+            backoff_.Reset();
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
             bool reject = live_sessions() >= options_.limits.max_connections;
@@ -273,9 +278,33 @@ class ServerImpl final : public HttpServer {
                                                      target, reject);
             net::post(target->ioc, [session] { session->Start(); });
           }
-          // Accept errors such as EMFILE are transient: keep accepting.
+          // Other accept errors (ECONNABORTED, ...) concern one connection.
           Accept();
         });
+  }
+
+  // Out of descriptors: answer a waiting connection 503 with the spare and go
+  // on, or, without a spare, pause accepting (see descriptor_reserve.h).
+  void OnShortage() {
+    observer_->AcceptShortage();
+    if (reserve_.RefuseOne(acceptor_->native_handle(), OutOfDescriptors())) {
+      observer_->ConnectionRejected();
+      return Accept();
+    }
+    accept_pause_->expires_after(backoff_.Next());
+    accept_pause_->async_wait([this](beast::error_code ec) {
+      if (!ec && acceptor_->is_open()) Accept();
+    });
+  }
+
+  static absl::string_view OutOfDescriptors() {
+    static constexpr absl::string_view kBody =
+        "too many connections (out of file descriptors); retry later\n";
+    static const std::string* response = new std::string(absl::StrCat(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+        "Content-Length: ",
+        kBody.size(), "\r\nConnection: close\r\n\r\n", kBody));
+    return *response;
   }
 
   // Closes the worker's sessions whose deadline has passed, then re-arms
@@ -299,7 +328,11 @@ class ServerImpl final : public HttpServer {
   int live_sessions_ ABSL_GUARDED_BY(live_mu_) = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::optional<tcp::acceptor> acceptor_;  // on workers_[0]
-  size_t next_worker_ = 0;                 // acceptor's thread only
+  // The acceptor's, on workers_[0] too.
+  std::optional<net::steady_timer> accept_pause_;
+  DescriptorReserve reserve_;
+  AcceptBackoff backoff_;
+  size_t next_worker_ = 0;  // acceptor's thread only
   uint16_t port_ = 0;
   std::atomic<bool> shut_down_{false};
 };

@@ -11,7 +11,9 @@
 // max_url_bytes -> 414; header fields beyond max_header_bytes -> 431; a body
 // beyond max_body_bytes -> 413; an unparsable request -> 400; more than
 // max_connections open -> 503 on the extra connection; no complete request
-// within idle_timeout -> the connection is closed.
+// within idle_timeout -> the connection is closed. Out of file descriptors,
+// the server still answers 503 to waiting connections where it can and pauses
+// accepting instead of spinning (descriptor_reserve.h).
 //
 // Thread-safety: Start/port/Shutdown may be called from any thread. The handler
 // is called on I/O threads, concurrently for different connections.
@@ -116,6 +118,9 @@ class HttpObserver {
   virtual void ConnectionClosed() = 0;
   // A connection over max_connections (answered 503, then closed).
   virtual void ConnectionRejected() = 0;
+  // accept() failed for want of descriptors or memory (EMFILE, ENFILE,
+  // ENOBUFS, ENOMEM); see descriptor_reserve.h.
+  virtual void AcceptShortage() = 0;
   // A request the server answered itself, before any handler saw it: an
   // unparsable request or one over a limit.
   virtual void RequestRefused(int http_status, absl::Duration latency) = 0;

@@ -1,7 +1,6 @@
 // kvstore_server: the HTTP key-value store. Flags are parsed here and nowhere
 // else.
 #include <signal.h>
-#include <sys/resource.h>
 
 #include <cstdio>
 #include <string>
@@ -15,6 +14,7 @@
 #include "boost/asio/ip/address.hpp"
 #include "common/flags_help.h"
 #include "common/port_file.h"
+#include "store/server/file_limit.h"
 #include "store/server/server.h"
 
 ABSL_FLAG(uint16_t, port, 4000,
@@ -72,17 +72,6 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 
 namespace {
 
-// Lets many connections through: raise the soft descriptor limit to the hard
-// one.
-void RaiseFileLimit() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
-      limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
-
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopback(const std::string& host) {
   if (host == "localhost") return true;
@@ -127,6 +116,33 @@ absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
         "listen on loopback, or add --allow_remote_error_injection"));
   }
   return config;
+}
+
+// Raises the descriptor limit and lowers max_connections to what fits in it,
+// with a warning (see store/server/file_limit.h). False, with the reason
+// printed, when too few connections would fit.
+bool FitConnectionsToFileLimit(kvstore::store::ServerConfig* config) {
+  int& wanted = config->http.limits.max_connections;
+  absl::StatusOr<kvstore::store::ConnectionBudget> budget =
+      kvstore::store::RaiseFileLimitFor(wanted);
+  if (!budget.ok()) {
+    std::fprintf(stderr, "kvstore_server: %s\n",
+                 std::string(budget.status().message()).c_str());
+    return false;
+  }
+  if (budget->connections < wanted) {
+    std::fprintf(
+        stderr,
+        "kvstore_server: warning: --max_connections=%d does not fit the "
+        "file-descriptor limit %llu (the store keeps %llu for itself): "
+        "serving at most %d connections; raise the limit (ulimit -n, "
+        "ulimit -Hn) to %llu for all of them\n",
+        wanted, static_cast<unsigned long long>(budget->limit),
+        static_cast<unsigned long long>(budget->reserved), budget->connections,
+        static_cast<unsigned long long>(kvstore::store::LimitFor(wanted)));
+    wanted = budget->connections;
+  }
+  return true;
 }
 
 // Prints where the server listens and how to try it.
@@ -175,7 +191,7 @@ int main(int argc, char** argv) {
                  std::string(parsed.status().message()).c_str());
     return 2;
   }
-  const kvstore::store::ServerConfig& config = *parsed;
+  kvstore::store::ServerConfig& config = *parsed;
 
   // Block the stop signals in every thread; main() waits for them below.
   sigset_t stop_signals;
@@ -184,7 +200,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  RaiseFileLimit();
+  if (!FitConnectionsToFileLimit(&config)) return 2;
 
   auto server = kvstore::store::KvServer::Start(config);
   if (!server.ok()) {

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,15 @@ bool Reap(pid_t pid, bool block, int* status) {
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     const std::string& binary, const std::vector<std::string>& args,
     absl::Duration timeout) {
+  Options options;
+  options.timeout = timeout;
+  return Start(binary, args, options);
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::string& binary, const std::vector<std::string>& args,
+    const Options& options) {
+  const absl::Duration timeout = options.timeout;
   static TempDir* port_dir = new TempDir();  // lives for the whole test binary
   static int counter = 0;
   std::string port_file =
@@ -54,6 +64,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     // behind (they would also hold ctest's output pipe open, hanging it).
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);  // the parent is already gone
+    if (options.file_limit > 0) {
+      rlimit limit{static_cast<rlim_t>(options.file_limit),
+                   static_cast<rlim_t>(options.file_limit)};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
     execv(binary.c_str(), argv.data());
     _exit(127);
   }
@@ -62,7 +77,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     int status = 0;
     if (Reap(pid, false, &status)) {
       return absl::UnavailableError(absl::StrCat(
-          binary, " exited before listening, wait status ", status));
+          binary, " exited before listening, ",
+          WIFEXITED(status) ? absl::StrCat("exit code ", WEXITSTATUS(status))
+                            : absl::StrCat("wait status ", status)));
     }
     std::ifstream in(port_file);
     int port = 0;

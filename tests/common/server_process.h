@@ -30,6 +30,16 @@ class ServerProcess {
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       const std::string& binary, const std::vector<std::string>& args,
       absl::Duration timeout = absl::Seconds(30));
+
+  struct Options {
+    absl::Duration timeout = absl::Seconds(30);
+    // If > 0, the child's file-descriptor limit (RLIMIT_NOFILE, soft and
+    // hard), set before it starts.
+    int file_limit = 0;
+  };
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      const std::string& binary, const std::vector<std::string>& args,
+      const Options& options);
   ~ServerProcess();
 
   uint16_t port() const { return port_; }
