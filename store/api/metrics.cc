@@ -12,6 +12,8 @@ absl::string_view RouteName(Route route) {
       return "/set";
     case Route::kHealthz:
       return "/healthz";
+    case Route::kReadyz:
+      return "/readyz";
     case Route::kMetrics:
       return "/metrics";
     case Route::kTables:
@@ -176,6 +178,21 @@ void Metrics::AppendStorage(const EngineStats& storage, std::string* out) {
       "--fsync=always).\n# TYPE kvstore_storage_wal_flushes_total counter\n"
       "kvstore_storage_wal_flushes_total ",
       storage.wal_flushes, "\n",
+      "# HELP kvstore_storage_writes_refused 1 while writes are refused (a "
+      "full disk or another storage failure), else 0.\n"
+      "# TYPE kvstore_storage_writes_refused gauge\n"
+      "kvstore_storage_writes_refused ",
+      storage.writes_refused ? 1 : 0, "\n",
+      "# HELP kvstore_storage_refused_writes_total Writes failed because "
+      "writes were refused.\n"
+      "# TYPE kvstore_storage_refused_writes_total counter\n"
+      "kvstore_storage_refused_writes_total ",
+      storage.refused_writes, "\n",
+      "# HELP kvstore_storage_write_recoveries_total Refusals that ended "
+      "without a restart.\n"
+      "# TYPE kvstore_storage_write_recoveries_total counter\n"
+      "kvstore_storage_write_recoveries_total ",
+      storage.write_recoveries, "\n",
       "# HELP kvstore_row_cache_hits_total One-row reads served by the row "
       "cache.\n# TYPE kvstore_row_cache_hits_total counter\n"
       "kvstore_row_cache_hits_total ",

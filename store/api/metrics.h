@@ -24,6 +24,7 @@ enum class Route {
   kSeedGet,
   kSeedSet,
   kHealthz,
+  kReadyz,
   kMetrics,
   kTables,              // /v1/tables and /v1/tables/{table}: administration
   kMutateRow,           // /v1/tables/{table}:mutateRow

@@ -59,6 +59,8 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
     route = Route::kSeedSet;
   } else if (path == "/healthz") {
     route = Route::kHealthz;
+  } else if (path == "/readyz") {
+    route = Route::kReadyz;
   } else if (path == "/metrics") {
     route = Route::kMetrics;
   } else if (absl::StartsWith(path, "/v1/")) {
@@ -112,7 +114,8 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
       HandleSeed(route, query, std::move(respond));
       return;
     case Route::kHealthz:
-      std::move(respond)(BodyResponse(200, "ok\n"));
+    case Route::kReadyz:
+      std::move(respond)(HealthResponse(route, engine_->Writable()));
       return;
     case Route::kMetrics:
       std::move(respond)(BodyResponse(
@@ -126,6 +129,18 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
           BodyResponse(500, "Error: use /set?<key>=<val> or /get?key=<key>"));
       return;
   }
+}
+
+// /healthz: the process serves (200), and says whether writes are refused.
+// /readyz: 200 only while writes are accepted, else 503 with the reason.
+HttpResponse RequestRouter::HealthResponse(Route route,
+                                           const absl::Status& writable) {
+  if (writable.ok()) {
+    return BodyResponse(200, route == Route::kReadyz ? "ready\n" : "ok\n");
+  }
+  return BodyResponse(
+      route == Route::kReadyz ? 503 : 200,
+      absl::StrCat("writes refused: ", writable.message(), "\n"));
 }
 
 void RequestRouter::HandleSeed(Route route, absl::string_view query,

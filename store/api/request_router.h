@@ -1,7 +1,7 @@
 // Routes HTTP requests to the store's APIs: the seed Simple-DB API (/set,
 // /get, behind the seed.request injection point), the data API (/v1/...), error
-// injection (/v2/error_injection/...), /healthz and /metrics. Paths outside
-// these get the seed's 500, as its spec asks for anything not in it.
+// injection (/v2/error_injection/...), /healthz, /readyz and /metrics. Paths
+// outside these get the seed's 500, as its spec asks for anything not in it.
 //
 // The engine, metrics and registry are not owned and must outlive the router.
 // Thread-safe.
@@ -33,6 +33,7 @@ class RequestRouter final : public HttpHandler {
   void Handle(HttpRequest request, Respond respond) override;
 
  private:
+  static HttpResponse HealthResponse(Route route, const absl::Status& writable);
   void HandleSeed(Route route, absl::string_view query, Respond respond);
   std::string InjectionMetrics() const;  // empty when injection is off
 

@@ -9,22 +9,26 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/end_of_turn.h"
+#include "common/status_http.h"
 
 namespace kvstore::store {
 
 std::unique_ptr<CommitQueue> CommitQueue::Create(const Options& options,
                                                  WriteFn write, SyncFn sync,
-                                                 FlushFn flush) {
-  return std::unique_ptr<CommitQueue>(new CommitQueue(
-      options, std::move(write), std::move(sync), std::move(flush)));
+                                                 FlushFn flush,
+                                                 RecoverFn recover) {
+  return std::unique_ptr<CommitQueue>(
+      new CommitQueue(options, std::move(write), std::move(sync),
+                      std::move(flush), std::move(recover)));
 }
 
 CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync,
-                         FlushFn flush)
+                         FlushFn flush, RecoverFn recover)
     : options_(options),
       write_(std::move(write)),
       flush_(std::move(flush)),
-      sync_(std::move(sync)) {
+      sync_(std::move(sync)),
+      recover_(std::move(recover)) {
   int shards = options.shards < 1 ? 1 : options.shards;
   for (int i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
@@ -41,6 +45,12 @@ CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync,
     periodic_thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "kv-fsync");
       RunPeriodicSync();
+    });
+  }
+  if (recover_ != nullptr) {
+    recovery_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "kv-recover");
+      RunRecovery();
     });
   }
 }
@@ -83,6 +93,13 @@ void CommitQueue::Close() {
     // Best effort: nobody is waiting for this one.
     SyncCovering(written_seq_.load()).IgnoreError();
   }
+  if (recovery_thread_.joinable()) {
+    {
+      absl::MutexLock lock(&sync_mu_);
+      recovery_closing_ = true;
+    }
+    recovery_thread_.join();
+  }
 }
 
 absl::Status CommitQueue::SyncCovering(uint64_t group_seq) {
@@ -95,9 +112,7 @@ absl::Status CommitQueue::SyncCovering(uint64_t group_seq) {
   absl::Status status = sync_();
   syncs_.fetch_add(1, std::memory_order_relaxed);
   if (!status.ok()) {
-    sticky_error_ = absl::InternalError(
-        absl::StrCat("write-ahead log sync failed; refusing further writes: ",
-                     status.message()));
+    Refuse(status, "write-ahead log sync");
     return sticky_error_;
   }
   synced_seq_ = target;
@@ -116,8 +131,8 @@ void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
     absl::MutexLock lock(&shard.mu);
     if (shard.closing) {
       status = absl::FailedPreconditionError("the store is shutting down");
-    } else {
-      status = StickyError();
+    } else if (status = StickyError(); !status.ok()) {
+      CountRefused();
     }
     if (status.ok()) {
       rocksdb::WriteBatchWithIndex& batch = shard.inline_batch;
@@ -131,6 +146,7 @@ void CommitQueue::RunInline(Shard& shard, ApplyFn apply, DoneFn done) {
           wrote = true;
         } else {
           status = FailWrite(written);
+          CountRefused();
         }
       }
     }
@@ -178,17 +194,52 @@ void CommitQueue::FlushAndAck(std::vector<DoneFn> dones) {
     flushes_.fetch_add(1, std::memory_order_relaxed);
     if (!flushed.ok()) status = FailWrite(flushed);
   }
+  if (!status.ok()) CountRefused(dones.size());
   for (DoneFn& done : dones) std::move(done)(status);
 }
 
 absl::Status CommitQueue::FailWrite(const absl::Status& written) {
   // Like a failed sync, a failed write leaves the log's state unknown.
   absl::MutexLock lock(&sync_mu_);
-  if (sticky_error_.ok()) {
-    sticky_error_ = absl::InternalError(absl::StrCat(
-        "write failed; refusing further writes: ", written.message()));
-  }
+  Refuse(written, "write");
   return sticky_error_;
+}
+
+void CommitQueue::Refuse(const absl::Status& failure, absl::string_view what) {
+  if (!sticky_error_.ok()) return;
+  if (absl::IsResourceExhausted(failure)) {
+    sticky_error_ = WithHttpStatus(
+        absl::ResourceExhaustedError(
+            absl::StrCat("disk full: writes are refused until space is freed (",
+                         what, " failed: ", failure.message(), ")")),
+        507);
+  } else {
+    sticky_error_ = absl::InternalError(
+        absl::StrCat(what,
+                     " failed; writes are refused until the storage "
+                     "recovers: ",
+                     failure.message()));
+  }
+}
+
+void CommitQueue::RunRecovery() {
+  absl::MutexLock lock(&sync_mu_);
+  while (true) {
+    sync_mu_.Await(absl::Condition(this, &CommitQueue::RefusingOrClosing));
+    // Give the cause a moment (space to be freed) before each try.
+    sync_mu_.AwaitWithTimeout(absl::Condition(&recovery_closing_),
+                              options_.recover_every);
+    if (recovery_closing_) return;
+    sync_mu_.Unlock();
+    absl::Status recovered = recover_();
+    sync_mu_.Lock();
+    if (recovered.ok()) {
+      // The recovery flushed everything written so far to new files.
+      sticky_error_ = absl::OkStatus();
+      synced_seq_ = written_seq_.load(std::memory_order_acquire);
+      recoveries_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
 }
 
 void CommitQueue::RunShard(Shard* shard) {
@@ -214,6 +265,7 @@ void CommitQueue::RunShard(Shard* shard) {
     for (Task& task : group) {
       if (!sticky.ok()) {
         results.push_back(sticky);
+        CountRefused();
         continue;
       }
       batch.SetSavePoint();
@@ -240,7 +292,9 @@ void CommitQueue::RunShard(Shard* shard) {
       }
       if (!written.ok()) {
         for (absl::Status& r : results) {
-          if (r.ok()) r = written;
+          if (!r.ok()) continue;
+          r = written;
+          CountRefused();
         }
       }
     }

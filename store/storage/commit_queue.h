@@ -33,9 +33,14 @@
 // holds a pointer to the queue: the loop must have stopped running deferred
 // work (the HTTP server is shut down first) before the queue is destroyed.
 //
-// A failed sync is sticky: that group and every later task fail with Internal,
-// since the log's state is then unknown. Thread-safe. The queue must outlive no
-// one: Close() (or the destructor) drains every queued task before returning.
+// A failed write or sync refuses writes: that group and every later task fail
+// with the same error (ResourceExhausted, HTTP 507, for a full disk; Internal
+// otherwise), since the log's state is then unknown. With a RecoverFn, a
+// recovery thread then calls it every `recover_every` until it succeeds
+// (RocksDB's Resume, which flushes the memtables to new files and starts a
+// new log) and writes are accepted again. Thread-safe. The queue must outlive
+// no one: Close() (or the destructor) drains every queued task before
+// returning.
 #ifndef KVSTORE_STORE_STORAGE_COMMIT_QUEUE_H_
 #define KVSTORE_STORE_STORAGE_COMMIT_QUEUE_H_
 
@@ -51,6 +56,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "store/storage/sync_mode.h"
 
@@ -73,18 +79,25 @@ class CommitQueue {
   // Hands every write applied so far to the OS (see defer_acks). Called from
   // several threads at once.
   using FlushFn = absl::AnyInvocable<absl::Status() const>;
+  // Brings the storage back after a failed write or sync (see the header
+  // comment); called from the recovery thread only.
+  using RecoverFn = absl::AnyInvocable<absl::Status()>;
 
   struct Options {
     SyncMode sync = SyncMode::kAlways;
     int shards = 1;  // writer threads (or, inline, lock stripes), >= 1
     bool inline_writes = false;  // see the header comment
     bool defer_acks = false;     // inline only; ignored without a FlushFn
+    // How often a RecoverFn is tried while writes are refused.
+    absl::Duration recover_every = absl::Seconds(1);
   };
 
-  // `flush` may be null unless options.defer_acks.
+  // `flush` may be null unless options.defer_acks; `recover` may be null
+  // (then a refusal lasts until the queue is closed).
   static std::unique_ptr<CommitQueue> Create(const Options& options,
                                              WriteFn write, SyncFn sync,
-                                             FlushFn flush = nullptr);
+                                             FlushFn flush = nullptr,
+                                             RecoverFn recover = nullptr);
   ~CommitQueue();
 
   CommitQueue(const CommitQueue&) = delete;
@@ -97,6 +110,17 @@ class CommitQueue {
   // Rejects new tasks, runs every queued one, syncs, and joins the threads.
   // Idempotent.
   void Close();
+
+  // OK while writes are accepted, else the error they fail with.
+  absl::Status Writable() ABSL_LOCKS_EXCLUDED(sync_mu_) {
+    return StickyError();
+  }
+  // Tasks failed because writes were refused (the failing group included).
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+  // Refusals ended by a successful RecoverFn.
+  uint64_t recoveries() const {
+    return recoveries_.load(std::memory_order_relaxed);
+  }
 
   uint64_t syncs() const { return syncs_.load(std::memory_order_relaxed); }
   // Calls of the FlushFn (with defer_acks, one per batch of acknowledgements).
@@ -117,8 +141,8 @@ class CommitQueue {
         rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
   };
 
-  CommitQueue(const Options& options, WriteFn write, SyncFn sync,
-              FlushFn flush);
+  CommitQueue(const Options& options, WriteFn write, SyncFn sync, FlushFn flush,
+              RecoverFn recover);
   void RunShard(Shard* shard);
   void RunInline(Shard& shard, ApplyFn apply, DoneFn done);
   // Acknowledges a written task after a flush: at the end of the calling
@@ -129,6 +153,17 @@ class CommitQueue {
   // Marks the log's state unknown after a failed write; returns the error.
   absl::Status FailWrite(const absl::Status& written)
       ABSL_LOCKS_EXCLUDED(sync_mu_);
+  // Records the refusal that `failure` (of `what`) starts, unless one is on.
+  void Refuse(const absl::Status& failure, absl::string_view what)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
+  void RunRecovery() ABSL_LOCKS_EXCLUDED(sync_mu_);
+  bool RefusingOrClosing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
+    return !sticky_error_.ok() || recovery_closing_;
+  }
+  // Counts `n` tasks failed by a refusal.
+  void CountRefused(uint64_t n = 1) {
+    refused_.fetch_add(n, std::memory_order_relaxed);
+  }
   void RunPeriodicSync();
   // Makes every group numbered <= `group_seq` durable: returns at once if a
   // sync that began after that group was written has finished, else syncs
@@ -149,6 +184,10 @@ class CommitQueue {
       0;                                  // groups up to here are durable
   std::atomic<uint64_t> written_seq_{0};  // numbers written groups, in order
 
+  bool recovery_closing_ ABSL_GUARDED_BY(sync_mu_) = false;
+  RecoverFn recover_;  // the recovery thread's only
+  std::thread recovery_thread_;
+
   absl::Mutex periodic_mu_;
   bool periodic_closing_ ABSL_GUARDED_BY(periodic_mu_) = false;
   std::thread periodic_thread_;
@@ -156,6 +195,8 @@ class CommitQueue {
   std::atomic<bool> dirty_{false};  // written since the last periodic sync
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> flushes_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> recoveries_{0};
   std::atomic<bool> closed_{false};
 };
 

@@ -101,6 +101,9 @@ struct EngineStats {
   uint64_t row_cache_hits = 0;    // one-row reads served from the row cache
   uint64_t row_cache_misses = 0;  // one-row reads that went to storage
   uint64_t row_cache_bytes = 0;   // bytes the row cache holds now
+  bool writes_refused = false;    // see Engine::Writable
+  uint64_t refused_writes = 0;    // writes failed because writes were refused
+  uint64_t write_recoveries = 0;  // refusals that ended without a restart
 };
 
 // Iterates the rows of a scan in order, one at a time: a scan is never held
@@ -198,6 +201,12 @@ class Engine {
   virtual absl::Status DeleteTable(absl::string_view name) = 0;
 
   virtual EngineStats GetStats() = 0;
+
+  // OK while writes are accepted, else the error they fail with now:
+  // ResourceExhausted (HTTP 507) while the disk is full, Internal after
+  // another storage failure. Writes resume by themselves once the storage
+  // recovers (space freed), without a restart.
+  virtual absl::Status Writable() = 0;
 
   // Stops accepting writes, finishes the queued ones, syncs and closes the
   // storage. Idempotent.

@@ -57,6 +57,7 @@ RocksEngine::RocksEngine(const EngineOptions& options,
         write_options.sync = false;  // the commit queue syncs once per group
         absl::Status written = FromRocks(
             db_->Write(write_options, batch.GetWriteBatch()), "write");
+        // (FromRocks keeps a full disk apart: ResourceExhausted.)
         // Before the write is acknowledged, and whatever its outcome.
         InvalidateCachedRows(*batch.GetWriteBatch());
         return written;
@@ -68,7 +69,23 @@ RocksEngine::RocksEngine(const EngineOptions& options,
       [this] {
         return FromRocks(db_->FlushWAL(/*sync=*/false),
                          "flush write-ahead log");
-      });
+      },
+      [this] { return RecoverWrites(); });
+}
+
+absl::Status RocksEngine::RecoverWrites() {
+  // Clears RocksDB's background error (its own recovery may have already).
+  KV_RETURN_IF_ERROR(FromRocks(db_->Resume(), "resume writes"));
+  // The log a write failed on may end in a torn record, and records after it
+  // would be lost at the next open: write a marker (so the memtable is not
+  // empty) and flush, which moves on to a new log and retires the old one.
+  KV_RETURN_IF_ERROR(
+      FromRocks(db_->Put(rocksdb::WriteOptions(), kRecoveryMarkerKey,
+                         EncodeInt64(absl::ToUnixMicros(absl::Now()))),
+                "write recovery marker"));
+  rocksdb::FlushOptions flush;
+  flush.allow_write_stall = true;
+  return FromRocks(db_->Flush(flush), "flush after a failed write");
 }
 
 absl::StatusOr<std::vector<Engine::RowKeySample>> RocksEngine::SampleRowKeys(
@@ -249,6 +266,9 @@ EngineStats RocksEngine::GetStats() {
   stats.writes_committed = writes_committed_.load(std::memory_order_relaxed);
   stats.wal_syncs = commits_->syncs();
   stats.wal_flushes = commits_->flushes();
+  stats.writes_refused = !commits_->Writable().ok();
+  stats.refused_writes = commits_->refused();
+  stats.write_recoveries = commits_->recoveries();
   if (row_cache_ != nullptr) {
     RowCache::Stats cache = row_cache_->GetStats();
     stats.row_cache_hits = cache.hits;

@@ -25,6 +25,9 @@
 
 namespace kvstore::store {
 
+// See EngineOptions::file_write_fault.
+using FileWriteFault = std::function<absl::Status(const std::string& file)>;
+
 struct EngineOptions {
   // Directory of the database; created if missing. Ignored when in_memory.
   std::string data_dir = "./kvstore-data";
@@ -65,6 +68,12 @@ struct EngineOptions {
   // error-injection point here. Empty: nothing is called.
   std::function<absl::Status(absl::string_view table, absl::string_view row)>
       before_write;
+  // Called before every write and sync of a database file (the log, SST
+  // files, the manifest), from RocksDB's threads: an error fails that
+  // operation as the disk would, ResourceExhausted as a full disk (ENOSPC),
+  // any other as an I/O error. For tests and fault injection. Empty: files
+  // are written directly, at no cost.
+  FileWriteFault file_write_fault;
 };
 
 // Opens (creating if needed) the database. Errors: InvalidArgument for bad

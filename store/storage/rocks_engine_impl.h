@@ -84,10 +84,14 @@ class RocksEngine final : public Engine {
   absl::Status DeleteTable(absl::string_view name) override;
 
   EngineStats GetStats() override;
+  absl::Status Writable() override { return commits_->Writable(); }
 
   absl::Status Close() override;
 
  private:
+  // The commit queue's RecoverFn: clears RocksDB's background error and moves
+  // to a new log (see CommitQueue).
+  absl::Status RecoverWrites();
   // Writes an admin change, synced unless in memory.
   absl::Status WriteAdmin(rocksdb::WriteBatch& batch);
 

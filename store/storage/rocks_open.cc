@@ -10,12 +10,14 @@
 #include "common/coding.h"
 #include "common/status_macros.h"
 #include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "store/storage/rocks_engine.h"
 #include "store/storage/rocks_engine_impl.h"
 #include "store/storage/rocks_support.h"
+#include "store/storage/write_fault_fs.h"
 
 namespace kvstore::store {
 namespace rocks {
@@ -127,9 +129,16 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
   std::string path = options.data_dir;
   if (options.in_memory) {
     env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
-    db_options.env = env.get();
     path = "/kvstore-in-memory";
   }
+  if (options.file_write_fault) {
+    // The memory environment's file system outlives it: the wrapper holds it.
+    std::shared_ptr<rocksdb::FileSystem> files =
+        env != nullptr ? env->GetFileSystem() : rocksdb::FileSystem::Default();
+    env = rocksdb::NewCompositeEnv(
+        rocks::NewWriteFaultFileSystem(files, options.file_write_fault));
+  }
+  if (env != nullptr) db_options.env = env.get();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(db_options, path, &raw);
   if (!s.ok()) {

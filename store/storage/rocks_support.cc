@@ -49,6 +49,9 @@ rocksdb::ReadOptions TotalOrder(const rocksdb::Slice* upper_bound) {
 
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(absl::StrCat(what, ": ", s.ToString()));
+  }
   return absl::InternalError(absl::StrCat(what, ": ", s.ToString()));
 }
 

@@ -74,6 +74,8 @@ class RowPrefixTransform final : public rocksdb::SliceTransform {
 // ReadOptions for scans that may cross rows (see RowPrefixTransform).
 rocksdb::ReadOptions TotalOrder(const rocksdb::Slice* upper_bound);
 
+// ResourceExhausted for a full disk (NoSpace), else Internal; `what` leads
+// the message.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what);
 
 struct TableInfo {
@@ -89,6 +91,8 @@ std::shared_ptr<const TableInfo> MakeTableInfo(uint32_t id, TableSchema schema);
 
 inline constexpr absl::string_view kTableKeyPrefix = "M/table/";
 inline constexpr char kNextTableIdKey[] = "M/next-table-id";
+// When writes last recovered from a storage failure (RecoverWrites).
+inline constexpr char kRecoveryMarkerKey[] = "M/recovered-at";
 
 std::string TableKey(absl::string_view name);
 

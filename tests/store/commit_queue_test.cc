@@ -8,19 +8,23 @@
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/end_of_turn.h"
+#include "common/status_http.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/options.h"
 #include "tests/common/status_matchers.h"
 
 using ::kvstore::testing::IsOk;
+using ::kvstore::testing::StatusIs;
 
 namespace kvstore::store {
 namespace {
 
 using Batch = rocksdb::WriteBatchWithIndex;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // Records the keys of every group handed to the write function.
 class WriteLog {
@@ -412,6 +416,40 @@ TEST(CommitQueueTest, WriteFailureFailsTheGroupAndIsSticky) {
             absl::StatusCode::kInternal);
   EXPECT_EQ(writes.load(), 1);
   EXPECT_EQ(queue->syncs(), 0u);
+}
+
+TEST(CommitQueueTest, AFullDiskRefusesWritesUntilRecovered) {
+  std::atomic<bool> full{true};
+  std::atomic<int> recover_calls{0};
+  CommitQueue::Options options{SyncMode::kAlways, 1};
+  options.recover_every = absl::Milliseconds(10);
+  auto queue = CommitQueue::Create(
+      options,
+      [&](Batch&) {
+        return full ? absl::ResourceExhaustedError("No space left on device")
+                    : absl::OkStatus();
+      },
+      [] { return absl::OkStatus(); }, nullptr,
+      [&] {
+        ++recover_calls;
+        return full ? absl::ResourceExhaustedError("still full")
+                    : absl::OkStatus();
+      });
+  absl::Status refused = SubmitAndWait(*queue, 1, PutKey("a"));
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kResourceExhausted,
+                                HasSubstr("disk full")));
+  EXPECT_EQ(HttpStatusOf(refused), 507);
+  EXPECT_THAT(SubmitAndWait(*queue, 1, PutKey("b")),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(queue->refused(), 2u);
+  // Recovery is tried, and fails, while the disk stays full.
+  while (recover_calls.load() < 3) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_THAT(queue->Writable(),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  full = false;
+  while (!queue->Writable().ok()) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_THAT(SubmitAndWait(*queue, 1, PutKey("c")), IsOk());
+  EXPECT_EQ(queue->recoveries(), 1u);
 }
 
 TEST(CommitQueueTest, ShardsShareSyncsTheyCover) {
