@@ -9,48 +9,10 @@
 #include "absl/strings/strip.h"
 #include "client/http_transport.h"
 #include "client/injection_client.h"
+#include "client/sse_parser.h"
 #include "common/status_http.h"
 
 namespace kvstore {
-namespace {
-
-// The value of a top-level string field of an event's data, whose shape the
-// store fixes (store/injection_events.cc): `"key":"value"` with JSON escapes.
-// Cheap on purpose: it runs on the reader for every event, and a full JSON
-// parse there would delay delivery to every other subscriber on the machine.
-// (The whole object stays in InjectionEventRecord::data.)
-std::string StringField(absl::string_view json, absl::string_view key) {
-  std::string needle = absl::StrCat("\"", key, "\":\"");
-  size_t at = json.find(needle);
-  if (at == absl::string_view::npos) return "";
-  std::string out;
-  for (size_t i = at + needle.size(); i < json.size(); ++i) {
-    char c = json[i];
-    if (c == '"') return out;
-    if (c == '\\' && i + 1 < json.size()) {
-      char e = json[++i];
-      out.push_back(e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return "";
-}
-
-// The value of a top-level unsigned field of an event's data (0 if absent).
-uint64_t NumberField(absl::string_view json, absl::string_view key) {
-  std::string needle = absl::StrCat("\"", key, "\":");
-  size_t at = json.find(needle);
-  if (at == absl::string_view::npos) return 0;
-  absl::string_view rest = json.substr(at + needle.size());
-  size_t end = rest.find_first_not_of("0123456789");
-  uint64_t value = 0;
-  if (!absl::SimpleAtoi(rest.substr(0, end), &value)) return 0;
-  return value;
-}
-
-}  // namespace
-
 // Splits the SSE body into events and hands each to the stream. Stops the
 // exchange once the stream is stopping, or to replay after a gap.
 class InjectionEventStream::Sink final : public ResponseSink {
@@ -66,15 +28,11 @@ class InjectionEventStream::Sink final : public ResponseSink {
       error_body_.append(bytes.data(), bytes.size());
       return absl::OkStatus();
     }
-    buffer_.append(bytes.data(), bytes.size());
-    size_t start = 0;
-    while (true) {
-      size_t end = buffer_.find("\n\n", start);
-      if (end == std::string::npos) break;
-      Dispatch(absl::string_view(buffer_).substr(start, end - start));
-      start = end + 2;
-    }
-    buffer_.erase(0, start);
+    parser_.Feed(bytes, [this](absl::string_view name, absl::string_view id,
+                               absl::string_view data) {
+      if (name == "gap") saw_gap_ = true;
+      stream_->OnEvent(name, id, data);
+    });
     if (stream_->stopping_now_.load()) return absl::CancelledError("stopping");
     if (!saw_gap_) return absl::OkStatus();
     saw_gap_ = false;
@@ -90,39 +48,10 @@ class InjectionEventStream::Sink final : public ResponseSink {
   const std::string& error_body() const { return error_body_; }
 
  private:
-  void Dispatch(absl::string_view block) {
-    absl::string_view name = "message", id, data;
-    std::string joined;  // several data: lines join with '\n'
-    int data_lines = 0;
-    while (!block.empty()) {
-      size_t eol = block.find('\n');
-      absl::string_view line = block.substr(0, eol);
-      block = eol == absl::string_view::npos ? absl::string_view()
-                                             : block.substr(eol + 1);
-      if (line.empty() || line[0] == ':') continue;  // a comment: heartbeat
-      size_t colon = line.find(':');
-      absl::string_view field = line.substr(0, colon);
-      absl::string_view value =
-          colon == absl::string_view::npos ? "" : line.substr(colon + 1);
-      absl::ConsumePrefix(&value, " ");
-      if (field == "event") {
-        name = value;
-      } else if (field == "id") {
-        id = value;
-      } else if (field == "data") {
-        if (data_lines++ > 0) joined += "\n";
-        joined.append(value.data(), value.size());
-      }
-    }
-    data = joined;
-    if (name == "gap") saw_gap_ = true;
-    stream_->OnEvent(name, id, data);
-  }
-
   InjectionEventStream* const stream_;
   int http_status_ = 0;
   bool saw_gap_ = false;
-  std::string buffer_;
+  internal::SseParser parser_;
   std::string error_body_;
 };
 
@@ -222,7 +151,7 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
   // After a live gap, what follows is dropped: the replay resends it in order.
   if (resubscribe_) return;
   if (name == "hello") {  // each subscription starts with one
-    const uint64_t current = NumberField(data, "current_seq");
+    const uint64_t current = internal::SseNumberField(data, "current_seq");
     if (!subscribed_ && !options_.since.has_value()) {
       last_seq_ = current;  // only what happens from now on
     } else if (current < last_seq_) {
@@ -234,7 +163,7 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
   }
   if (name == "gap") {
     ++gaps_;
-    const uint64_t lost_to = NumberField(data, "lost_to");
+    const uint64_t lost_to = internal::SseNumberField(data, "lost_to");
     if (events_this_subscription_ == 0) {
       // A replay's gap: those events left the server's history; gone.
       last_seq_ = std::max(last_seq_, lost_to);
@@ -254,8 +183,8 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
   record.phase = std::string(name);
   record.data = std::string(data);
   record.received = received;
-  record.injection = StringField(data, "injection");
-  record.type = StringField(data, "type");
+  record.injection = internal::SseStringField(data, "injection");
+  record.type = internal::SseStringField(data, "type");
   events_.push_back(std::move(record));
   consumed_.push_back(false);
 }

@@ -14,3 +14,12 @@ if(KVSTORE_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
 endif()
+
+# libFuzzer (the `fuzz` preset, with KVSTORE_SANITIZE): every library gets coverage
+# instrumentation; the fuzz targets (tests/fuzz) link the fuzzer's main.
+if(KVSTORE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "KVSTORE_FUZZ needs clang (the fuzz preset uses clang++-14)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

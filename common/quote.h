@@ -16,7 +16,9 @@ namespace kvstore {
 // The longest prefix of input an error message repeats.
 inline constexpr size_t kMaxQuotedBytes = 128;
 
-// "'text'", or for longer input "'first kMaxQuotedBytes bytes...' (N bytes)".
+// "'text'", or for longer input "'first kMaxQuotedBytes bytes...' (N bytes)",
+// cut where no UTF-8 character is split. (Bytes that are not UTF-8 stay as
+// they are; StatusToProto escapes them where a message leaves the process.)
 std::string Quote(absl::string_view text);
 
 }  // namespace kvstore

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace kvstore {
 namespace {
@@ -13,7 +14,8 @@ constexpr int kMaxCanonicalCode = 16;  // UNAUTHENTICATED
 
 void StatusToProto(const absl::Status& status, v1::Status* out) {
   out->set_code(static_cast<int>(status.code()));
-  out->set_message(std::string(status.message()));
+  // A proto3 string: other languages' parsers reject one that is not UTF-8.
+  out->set_message(ToValidUtf8(status.message()));
 }
 
 v1::Status StatusToProto(const absl::Status& status) {

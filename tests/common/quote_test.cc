@@ -21,5 +21,15 @@ TEST(QuoteTest, LongInputIsCutAndMeasured) {
             "'" + std::string(kMaxQuotedBytes, 'y') + "...' (100000 bytes)");
 }
 
+TEST(QuoteTest, ACutNeverSplitsACharacter) {
+  // 127 ASCII bytes, then two-byte characters: the first one would straddle
+  // the limit, so the cut comes before it.
+  std::string text = std::string(kMaxQuotedBytes - 1, 'a');
+  for (int i = 0; i < 10; ++i) text += "\xC3\xA9";  // U+00E9
+  EXPECT_EQ(Quote(text), "'" + std::string(kMaxQuotedBytes - 1, 'a') +
+                             "...' (" + std::to_string(text.size()) +
+                             " bytes)");
+}
+
 }  // namespace
 }  // namespace kvstore
