@@ -47,8 +47,11 @@ int Serve(kvstore::store::InjectionApi& api, http::verb method,
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static auto* registry =
-      kvstore::store::InjectionRegistry::Create({}).release();
+  static auto* registry = [] {
+    kvstore::store::InjectionOptions options;
+    options.events.history = 100;  // arming events carry the parameters
+    return kvstore::store::InjectionRegistry::Create(options).release();
+  }();
   static auto* api = new kvstore::store::InjectionApi(registry);
   if (size < 2) return 0;
   const auto& catalog = kvstore::store::InjectionRegistry::Catalog();
