@@ -28,6 +28,7 @@ CommitQueue::CommitQueue(const Options& options, WriteFn write, SyncFn sync,
       write_(std::move(write)),
       flush_(std::move(flush)),
       sync_(std::move(sync)),
+      has_recovery_(recover != nullptr),
       recover_(std::move(recover)) {
   int shards = options.shards < 1 ? 1 : options.shards;
   for (int i = 0; i < shards; ++i) {
@@ -95,7 +96,7 @@ void CommitQueue::Close() {
   }
   if (recovery_thread_.joinable()) {
     {
-      absl::MutexLock lock(&sync_mu_);
+      absl::MutexLock lock(&recovery_mu_);
       recovery_closing_ = true;
     }
     recovery_thread_.join();
@@ -207,6 +208,10 @@ absl::Status CommitQueue::FailWrite(const absl::Status& written) {
 
 void CommitQueue::Refuse(const absl::Status& failure, absl::string_view what) {
   if (!sticky_error_.ok()) return;
+  if (has_recovery_) {
+    absl::MutexLock lock(&recovery_mu_);
+    recovery_wanted_ = true;
+  }
   if (absl::IsResourceExhausted(failure)) {
     sticky_error_ = WithHttpStatus(
         absl::ResourceExhaustedError(
@@ -223,22 +228,26 @@ void CommitQueue::Refuse(const absl::Status& failure, absl::string_view what) {
 }
 
 void CommitQueue::RunRecovery() {
-  absl::MutexLock lock(&sync_mu_);
+  absl::MutexLock lock(&recovery_mu_);
   while (true) {
-    sync_mu_.Await(absl::Condition(this, &CommitQueue::RefusingOrClosing));
+    recovery_mu_.Await(
+        absl::Condition(this, &CommitQueue::RecoveryWantedOrClosing));
     // Give the cause a moment (space to be freed) before each try.
-    sync_mu_.AwaitWithTimeout(absl::Condition(&recovery_closing_),
-                              options_.recover_every);
+    recovery_mu_.AwaitWithTimeout(absl::Condition(&recovery_closing_),
+                                  options_.recover_every);
     if (recovery_closing_) return;
-    sync_mu_.Unlock();
+    recovery_mu_.Unlock();
     absl::Status recovered = recover_();
-    sync_mu_.Lock();
     if (recovered.ok()) {
+      absl::MutexLock sync_lock(&sync_mu_);
       // The recovery flushed everything written so far to new files.
       sticky_error_ = absl::OkStatus();
       synced_seq_ = written_seq_.load(std::memory_order_acquire);
       recoveries_.fetch_add(1, std::memory_order_relaxed);
+      absl::MutexLock wanted_lock(&recovery_mu_);
+      recovery_wanted_ = false;  // a refusal after this sets it again
     }
+    recovery_mu_.Lock();
   }
 }
 

@@ -156,9 +156,10 @@ class CommitQueue {
   // Records the refusal that `failure` (of `what`) starts, unless one is on.
   void Refuse(const absl::Status& failure, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
-  void RunRecovery() ABSL_LOCKS_EXCLUDED(sync_mu_);
-  bool RefusingOrClosing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_) {
-    return !sticky_error_.ok() || recovery_closing_;
+  void RunRecovery() ABSL_LOCKS_EXCLUDED(sync_mu_, recovery_mu_);
+  bool RecoveryWantedOrClosing() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(recovery_mu_) {
+    return recovery_wanted_ || recovery_closing_;
   }
   // Counts `n` tasks failed by a refusal.
   void CountRefused(uint64_t n = 1) {
@@ -184,8 +185,13 @@ class CommitQueue {
       0;                                  // groups up to here are durable
   std::atomic<uint64_t> written_seq_{0};  // numbers written groups, in order
 
-  bool recovery_closing_ ABSL_GUARDED_BY(sync_mu_) = false;
-  RecoverFn recover_;  // the recovery thread's only
+  // The recovery thread waits on its own mutex, so that waiting puts nothing
+  // on sync_mu_, which every write takes. Order: sync_mu_, then recovery_mu_.
+  absl::Mutex recovery_mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
+  bool recovery_wanted_ ABSL_GUARDED_BY(recovery_mu_) = false;  // a refusal
+  bool recovery_closing_ ABSL_GUARDED_BY(recovery_mu_) = false;
+  const bool has_recovery_;  // a RecoverFn was given
+  RecoverFn recover_;        // the recovery thread's only
   std::thread recovery_thread_;
 
   absl::Mutex periodic_mu_;
