@@ -238,6 +238,12 @@ void InjectionApi::Handle(const HttpRequest& request, absl::string_view path,
     }
     return std::move(respond)(Events(request, *params));
   }
+  if (rest == "/wait") {
+    if (method != http::verb::get) {
+      return std::move(respond)(NotAllowed(request, "GET"));
+    }
+    return Wait(*params, std::move(respond));
+  }
   if (rest == kInjection) return std::move(respond)(AllPoints(request));
   if (!absl::StartsWith(rest, absl::StrCat(kInjection, "/"))) {
     return std::move(respond)(ErrorJson(absl::NotFoundError(absl::StrCat(
@@ -252,6 +258,55 @@ void InjectionApi::Handle(const HttpRequest& request, absl::string_view path,
                               ? absl::string_view()
                               : point.substr(slash);
   std::move(respond)(OnePoint(request, std::string(name), sub, *params));
+}
+
+// ?timeout_ms= of a long poll: 1 ms to 10 minutes, 30 s if absent.
+absl::StatusOr<absl::Duration> WaitTimeoutOf(const QueryParams& params) {
+  auto it = params.find("timeout_ms");
+  if (it == params.end()) return absl::Seconds(30);
+  int64_t ms;
+  if (!absl::SimpleAtoi(it->second, &ms) || ms < 1 || ms > 600000) {
+    return absl::InvalidArgumentError(
+        "timeout_ms must be an integer from 1 to 600000");
+  }
+  return absl::Milliseconds(ms);
+}
+
+// The JSON object of an event's SSE frame (its data: line).
+absl::string_view EventData(const InjectionEvent& event) {
+  absl::string_view frame = event.frame;
+  size_t start = frame.find("\ndata: ");
+  if (start == absl::string_view::npos) return "{}";
+  start += 7;
+  return frame.substr(start, frame.find('\n', start) - start);
+}
+
+void InjectionApi::Wait(const QueryParams& params,
+                        HttpHandler::Respond respond) {
+  absl::StatusOr<EventFilter> filter = EventFilterOf(params);
+  if (!filter.ok()) return std::move(respond)(ErrorJson(filter.status()));
+  absl::StatusOr<absl::Duration> timeout = WaitTimeoutOf(params);
+  if (!timeout.ok()) return std::move(respond)(ErrorJson(timeout.status()));
+  uint64_t since = registry_->events().last_seq();  // default: from now on
+  if (auto it = params.find("since"); it != params.end()) {
+    if (!absl::SimpleAtoi(it->second, &since)) {
+      return std::move(respond)(
+          ErrorJson(absl::InvalidArgumentError(absl::StrCat(
+              "since must be an event seq, not ", Quote(it->second)))));
+    }
+  }
+  registry_->events().WaitForEvent(
+      *std::move(filter), since, absl::Now() + *timeout,
+      [respond = std::move(respond)](InjectionEvents::WaitResult got) mutable {
+        if (got.ok()) {
+          return std::move(respond)(
+              JsonResponse(200, std::string(EventData(**got))));
+        }
+        absl::Status error = got.status();
+        if (absl::IsDeadlineExceeded(error)) error = WithHttpStatus(error, 408);
+        if (absl::IsOutOfRange(error)) error = WithHttpStatus(error, 410);
+        std::move(respond)(ErrorJson(error));
+      });
 }
 
 HttpReply InjectionApi::Points() {

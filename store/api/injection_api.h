@@ -61,6 +61,8 @@ class InjectionApi {
                      absl::string_view sub, const QueryParams& params);
   HttpReply Arm(const HttpRequest& request, const std::string& name,
                 const QueryParams& params);
+  // /wait: a long poll for the first matching event; answers later.
+  void Wait(const QueryParams& params, HttpHandler::Respond respond);
 
   InjectionRegistry* const registry_;
 };

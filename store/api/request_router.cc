@@ -38,6 +38,10 @@ std::string RequestRouter::InjectionMetrics() const {
       "streams.\n# TYPE kvstore_injection_subscribers gauge\n"
       "kvstore_injection_subscribers ",
       injection_->events().subscribers(),
+      "\n# HELP kvstore_injection_waiters Long polls waiting for an event "
+      "(/v2/error_injection/wait).\n# TYPE kvstore_injection_waiters gauge\n"
+      "kvstore_injection_waiters ",
+      injection_->events().waiters(),
       "\n# HELP kvstore_injection_events_total Error-injection events "
       "published.\n# TYPE kvstore_injection_events_total counter\n"
       "kvstore_injection_events_total ",

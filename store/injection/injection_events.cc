@@ -164,7 +164,49 @@ uint64_t InjectionEvents::Publish(absl::string_view injection,
   history_.push_back(shared);
   if (history_.size() > options_.history) history_.pop_front();
   for (Subscription* sub : subscribers_) sub->Push(shared);
+  if (!waiters_.empty()) {
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (shared->seq <= it->since || !it->filter.Passes(*shared)) {
+        ++it;
+        continue;
+      }
+      // The long poll answers on the I/O thread it came from; no lock of
+      // ours is taken there.
+      std::move(it->done)(shared);
+      it = waiters_.erase(it);
+    }
+  }
   return shared->seq;
+}
+
+void InjectionEvents::WaitForEvent(
+    EventFilter filter, uint64_t since, absl::Time deadline,
+    absl::AnyInvocable<void(WaitResult) &&> done) {
+  absl::MutexLock lock(&mu_);
+  if (closed_) {
+    return std::move(done)(absl::UnavailableError("the store is stopping"));
+  }
+  if (since < seq_) {
+    uint64_t oldest = history_.empty() ? seq_ + 1 : history_.front()->seq;
+    if (since + 1 < oldest) {
+      return std::move(done)(absl::OutOfRangeError(absl::StrCat(
+          "events ", since + 1, "..", oldest - 1,
+          " have left the history (one may have matched); wait again with "
+          "since=",
+          oldest - 1, " or later")));
+    }
+    for (const auto& event : history_) {
+      if (event->seq > since && filter.Passes(*event)) {
+        return std::move(done)(event);
+      }
+    }
+  }
+  if (waiters_.size() >= kMaxWaiters) {
+    return std::move(done)(absl::ResourceExhaustedError(
+        absl::StrCat("too many waiting requests (", kMaxWaiters, ")")));
+  }
+  waiters_.push_back(
+      Waiter{std::move(filter), since, deadline, std::move(done)});
 }
 
 std::unique_ptr<Subscription> InjectionEvents::Subscribe(
@@ -199,17 +241,35 @@ void InjectionEvents::Tick() {
   absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
   for (Subscription* sub : subscribers_) sub->Tick(now);
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (it->deadline > now) {
+      ++it;
+      continue;
+    }
+    std::move(it->done)(
+        absl::DeadlineExceededError("no matching event before the timeout"));
+    it = waiters_.erase(it);
+  }
 }
 
 void InjectionEvents::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   for (Subscription* sub : subscribers_) sub->Close();
+  for (Waiter& waiter : waiters_) {
+    std::move(waiter.done)(absl::UnavailableError("the store is stopping"));
+  }
+  waiters_.clear();
 }
 
 size_t InjectionEvents::subscribers() const {
   absl::MutexLock lock(&mu_);
   return subscribers_.size();
+}
+
+size_t InjectionEvents::waiters() const {
+  absl::MutexLock lock(&mu_);
+  return waiters_.size();
 }
 
 uint64_t InjectionEvents::last_seq() const {

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -127,13 +129,28 @@ class InjectionEvents {
                                           std::optional<uint64_t> since,
                                           absl::Duration heartbeat);
 
-  // Marks heartbeats due; called periodically.
+  // A long poll's answer: the first event passing the filter with a seq above
+  // `since`; DeadlineExceeded at the deadline; OutOfRange if events after
+  // `since` have left the history (one of them may have matched);
+  // Unavailable once the hub closes; ResourceExhausted past kMaxWaiters.
+  using WaitResult = absl::StatusOr<std::shared_ptr<const InjectionEvent>>;
+  static constexpr size_t kMaxWaiters = 10000;
+
+  // Calls `done` exactly once, from any thread (inline if the history already
+  // answers), with the WaitResult. The deadline is checked by Tick, so it may
+  // be up to one tick late.
+  void WaitForEvent(EventFilter filter, uint64_t since, absl::Time deadline,
+                    absl::AnyInvocable<void(WaitResult) &&> done);
+
+  // Marks heartbeats due and ends long polls past their deadline; called
+  // periodically.
   void Tick();
 
   // Ends every subscription (their streams finish) and refuses new ones.
   void Close();
 
   size_t subscribers() const;
+  size_t waiters() const;  // long polls waiting (WaitForEvent)
   uint64_t last_seq() const;
 
  private:
@@ -146,6 +163,13 @@ class InjectionEvents {
   std::deque<std::shared_ptr<const InjectionEvent>> history_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<Subscription*> subscribers_ ABSL_GUARDED_BY(mu_);
+  struct Waiter {
+    EventFilter filter;
+    uint64_t since = 0;
+    absl::Time deadline;
+    absl::AnyInvocable<void(WaitResult) &&> done;
+  };
+  std::list<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
