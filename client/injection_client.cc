@@ -1,5 +1,6 @@
 #include "client/injection_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,11 @@ int64_t Number(const google::protobuf::Struct& s, const std::string& key) {
              : static_cast<int64_t>(it->second.number_value());
 }
 
+std::string String(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
 bool Bool(const google::protobuf::Struct& s, const std::string& key) {
   auto it = s.fields().find(key);
   return it != s.fields().end() && it->second.bool_value();
@@ -71,9 +77,9 @@ absl::StatusOr<std::unique_ptr<InjectionClient>> InjectionClient::Create(
       new InjectionClient(std::move(*transport), timeout));
 }
 
-absl::StatusOr<std::string> InjectionClient::Call(const std::string& method,
-                                                  const std::string& target,
-                                                  std::string body) {
+absl::StatusOr<std::string> InjectionClient::Call(
+    const std::string& method, const std::string& target, std::string body,
+    std::optional<absl::Duration> timeout) {
   HttpRequestSpec spec;
   spec.method = method;
   spec.target = target;
@@ -81,8 +87,8 @@ absl::StatusOr<std::string> InjectionClient::Call(const std::string& method,
   spec.content_type = "application/json";
   spec.accept = "application/json";
   CollectSink sink;
-  absl::Status exchanged =
-      transport_->Exchange(spec, absl::Now() + timeout_, sink);
+  absl::Status exchanged = transport_->Exchange(
+      spec, absl::Now() + timeout.value_or(timeout_), sink);
   if (!exchanged.ok()) return exchanged;
   if (sink.status == 200) return std::move(sink.body);
   absl::StatusOr<google::protobuf::Value> error = ParseJson(sink.body);
@@ -130,6 +136,30 @@ absl::Status InjectionClient::DisarmAll() {
 absl::Status InjectionClient::Message(absl::string_view point) {
   return Call("POST", absl::StrCat(kPrefix, "/injection/", point, "/message"))
       .status();
+}
+
+absl::StatusOr<InjectionEventRecord> InjectionClient::WaitForEvent(
+    absl::string_view point, absl::string_view phase, uint64_t since,
+    absl::Duration timeout) {
+  std::string target = absl::StrCat(
+      kPrefix, "/wait?injection=", point, "&since=", since,
+      "&timeout_ms=", std::max<int64_t>(1, absl::ToInt64Milliseconds(timeout)));
+  if (!phase.empty()) absl::StrAppend(&target, "&phase=", phase);
+  // The store answers at the timeout: give the exchange a little longer.
+  absl::StatusOr<std::string> body =
+      Call("GET", target, "", timeout + absl::Seconds(10));
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  const google::protobuf::Struct& s = json->struct_value();
+  InjectionEventRecord event;
+  event.seq = static_cast<uint64_t>(Number(s, "seq"));
+  event.phase = String(s, "phase");
+  event.injection = String(s, "injection");
+  event.type = String(s, "type");
+  event.data = *std::move(body);
+  event.received = absl::Now();
+  return event;
 }
 
 absl::StatusOr<InjectionState> InjectionClient::State(absl::string_view point) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,17 @@ struct InjectionState {
   int64_t fires = 0;
   int64_t waiting = 0;  // requests parked at the point now
   int64_t messages = 0;
+};
+
+// One event of the store's error-injection stream (also what
+// InjectionClient::WaitForEvent answers).
+struct InjectionEventRecord {
+  uint64_t seq = 0;
+  std::string phase;      // hit, fired, paused, released, timeout, armed, ...
+  std::string injection;  // the point
+  std::string type;       // the action: error, delay, pause, ...
+  std::string data;       // the whole JSON object, as sent
+  absl::Time received;    // when this client parsed it
 };
 
 class InjectionClient {
@@ -64,14 +76,26 @@ class InjectionClient {
   // Every point of the catalog, by name.
   absl::StatusOr<std::vector<std::string>> Points();
 
+  // A long poll (GET /v2/error_injection/wait), for callers without an event
+  // stream: the first event of `point` (and of `phase`, unless empty) whose
+  // seq is above `since`, from the store's history or when it happens.
+  // DeadlineExceeded if none comes within `timeout`; OutOfRange if events
+  // after `since` have left the store's history (one of them may have
+  // matched). Pass the answer's seq as the next `since`.
+  absl::StatusOr<InjectionEventRecord> WaitForEvent(absl::string_view point,
+                                                    absl::string_view phase,
+                                                    uint64_t since,
+                                                    absl::Duration timeout);
+
  private:
   InjectionClient(std::unique_ptr<Transport> transport, absl::Duration timeout)
       : transport_(std::move(transport)), timeout_(timeout) {}
 
   // One request; the body of a 200 answer, else the store's error.
-  absl::StatusOr<std::string> Call(const std::string& method,
-                                   const std::string& target,
-                                   std::string body = "");
+  absl::StatusOr<std::string> Call(
+      const std::string& method, const std::string& target,
+      std::string body = "",
+      std::optional<absl::Duration> timeout = std::nullopt);
 
   const std::unique_ptr<Transport> transport_;
   const absl::Duration timeout_;

@@ -35,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/injection_client.h"  // InjectionEventRecord
 #include "client/transport.h"
 
 namespace kvstore {
@@ -57,14 +58,6 @@ struct InjectionEventStreamOptions {
 };
 
 // One event: the SSE event name (phase), id (seq) and its JSON data.
-struct InjectionEventRecord {
-  uint64_t seq = 0;
-  std::string phase;      // hit, fired, paused, released, timeout, armed, ...
-  std::string injection;  // the point
-  std::string type;       // the action: error, delay, pause, ...
-  std::string data;       // the whole JSON object, as sent
-  absl::Time received;    // when this client parsed it
-};
 
 class InjectionEventStream {
  public:

@@ -7,6 +7,7 @@ Run: KVSTORE_SERVER_BINARY=build/default/store/kvstore_server \
 
 import asyncio
 import os
+import re
 import sys
 import unittest
 
@@ -58,6 +59,25 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
             self.assertGreater(event["seq"], 0)
         self.assertEqual(await inj.injection_enters(self.host, "seed.request"),
                          1)
+
+    async def test_the_long_poll_waits_without_a_stream(self):
+        # The store is shared by the class's tests: start after its newest
+        # event.
+        _, metrics = await http_get(self.port, "/metrics")
+        since = int(re.search(rb"\nkvstore_injection_events_total (\d+)",
+                              metrics).group(1))
+        await inj.enable_injection(self.host, "seed.request", one_shot=True)
+        status, _ = await http_get(self.port, "/set?poll=1")
+        self.assertEqual(status, 503)
+        fired = await inj.wait_for_event(self.host, "seed.request",
+                                         phase="fired", since=since,
+                                         timeout=10)
+        self.assertEqual(fired["phase"], "fired")
+        self.assertEqual(fired["request"]["row_key"], "poll")
+        with self.assertRaises(inj.InjectionError) as raised:
+            await inj.wait_for_event(self.host, "seed.request", phase="fired",
+                                     since=fired["seq"], timeout=0.2)
+        self.assertEqual(raised.exception.status, 408)
 
     async def test_waiting_for_one_point_keeps_the_others(self):
         async with inj.injection_event_stream(self.host) as stream:

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/injection_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
@@ -18,6 +19,7 @@
 #include "tests/common/status_matchers.h"
 
 using ::kvstore::testing::IsOk;
+using ::kvstore::testing::StatusIs;
 
 namespace kvstore {
 namespace {
@@ -140,6 +142,28 @@ TEST_F(LongPollTest, EventsThatLeftTheHistoryGive410) {
       Call("GET", "/v2/error_injection/wait?injection=seed.request&since=0");
   EXPECT_EQ(gone.status, 410) << gone.body;
   EXPECT_THAT(gone.body, HasSubstr("have left the history"));
+}
+
+TEST_F(LongPollTest, TheCppInjectionClientWaitsForEvents) {
+  Start();
+  auto injection =
+      InjectionClient::Create(absl::StrCat("127.0.0.1:", server_->port()));
+  ASSERT_THAT(injection, IsOk());
+  const uint64_t before = LastSeq();
+  FailSeedRequests(1);
+  auto fired =
+      (*injection)
+          ->WaitForEvent("seed.request", "fired", before, absl::Seconds(30));
+  ASSERT_THAT(fired, IsOk());
+  EXPECT_EQ(fired->injection, "seed.request");
+  EXPECT_EQ(fired->phase, "fired");
+  EXPECT_EQ(fired->type, "error");
+  EXPECT_GT(fired->seq, before);
+  EXPECT_THAT(fired->data, HasSubstr("\"request\""));
+  EXPECT_THAT((*injection)
+                  ->WaitForEvent("seed.request", "fired", fired->seq,
+                                 absl::Milliseconds(200)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 TEST_F(LongPollTest, BadRequestsAreExplicit) {

@@ -33,6 +33,7 @@ __all__ = [
     "message_injection",
     "get_injection",
     "injection_enters",
+    "wait_for_event",
 ]
 
 PREFIX = "/v2/error_injection"
@@ -159,6 +160,23 @@ async def injection_enters(host, name, port=None):
     """How many requests reached (and matched) the point since its arming."""
     return await _request(host, "GET", _point_path(name, "/enters"),
                           port=port)
+
+
+async def wait_for_event(host, name, phase=None, since=None, timeout=30,
+                         port=None):
+    """Long-polls /v2/error_injection/wait, for callers without an event
+    stream: the first event of point `name` (and `phase`, if given) whose seq
+    is above `since` (default: from now on), from the store's history or when
+    it happens, as its JSON object. Raises InjectionError with status 408 if
+    none comes within `timeout` seconds, 410 if events after `since` have
+    left the store's history. Pass the answer's "seq" as the next `since`."""
+    query = {"injection": name, "timeout_ms": str(max(1, int(timeout * 1000)))}
+    if phase is not None:
+        query["phase"] = phase
+    if since is not None:
+        query["since"] = str(since)
+    path = f"{PREFIX}/wait?{urllib.parse.urlencode(query)}"
+    return await _request(host, "GET", path, port=port, timeout=timeout + 10)
 
 
 class InjectionEventStream:
