@@ -72,6 +72,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
     respond = Counted(metrics_, RouteOf(parsed), std::move(respond));
     data_api_.Handle(request, path, std::move(parsed), std::move(respond));
     return;
+  } else if (path == "/v2/reset") {
+    respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
+    std::move(respond)(Reset(request));
+    return;
   } else if (absl::StartsWith(path, kInjectionPathPrefix)) {
     respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
     injection_api_.Handle(request, path, query, std::move(respond));
@@ -133,6 +137,39 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
           BodyResponse(500, "Error: use /set?<key>=<val> or /get?key=<key>"));
       return;
   }
+}
+
+// POST /v2/reset (with --error_injection only): disarms every point, drops
+// every table but the built-in one and clears that, and restarts the event
+// history with a `reset` event.
+HttpReply RequestRouter::Reset(const HttpRequest& request) {
+  if (injection_ == nullptr) {
+    return ErrorResponse(
+        absl::NotFoundError("/v2/reset needs --error_injection"),
+        Encoding::kJson);
+  }
+  if (request.method() != http::verb::post) {
+    return MethodNotAllowed(request, "/v2/reset", "POST", Encoding::kJson);
+  }
+  injection_->DisarmAll();
+  absl::StatusOr<std::vector<TableSchema>> tables = engine_->ListTables();
+  if (!tables.ok()) return ErrorResponse(tables.status(), Encoding::kJson);
+  int dropped = 0;
+  for (const TableSchema& table : *tables) {
+    absl::Status done = table.name() == kDefaultTable
+                            ? engine_->ClearTable(table.name())
+                            : engine_->DeleteTable(table.name());
+    // A table another request deleted meanwhile is gone either way.
+    if (!done.ok() && !absl::IsNotFound(done)) {
+      return ErrorResponse(done, Encoding::kJson);
+    }
+    if (table.name() != kDefaultTable) ++dropped;
+  }
+  const uint64_t seq = injection_->events().Reset();
+  HttpResponse res = BodyResponse(
+      200, absl::StrCat("{\"tables_dropped\":", dropped, ",\"seq\":", seq, "}"),
+      "application/json");
+  return res;
 }
 
 // /healthz: the process serves (200), and says whether writes are refused.

@@ -34,6 +34,7 @@ class RequestRouter final : public HttpHandler {
 
  private:
   static HttpResponse HealthResponse(Route route, const absl::Status& writable);
+  HttpReply Reset(const HttpRequest& request);
   void HandleSeed(Route route, absl::string_view query, Respond respond);
   std::string InjectionMetrics() const;  // empty when injection is off
 

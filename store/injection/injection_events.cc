@@ -51,6 +51,7 @@ std::string JsonEscape(absl::string_view bytes) {
 }
 
 bool EventFilter::Passes(const InjectionEvent& event) const {
+  if (event.phase == kResetPhase) return true;  // everyone must hear of it
   return (injections.empty() || injections.contains(event.injection)) &&
          (phases.empty() || phases.contains(event.phase));
 }
@@ -265,6 +266,14 @@ void InjectionEvents::Close() {
 size_t InjectionEvents::subscribers() const {
   absl::MutexLock lock(&mu_);
   return subscribers_.size();
+}
+
+uint64_t InjectionEvents::Reset() {
+  {
+    absl::MutexLock lock(&mu_);
+    history_.clear();
+  }
+  return Publish("", kResetPhase, "");
 }
 
 size_t InjectionEvents::waiters() const {

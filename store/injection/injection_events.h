@@ -53,7 +53,11 @@ struct InjectionEvent {
   std::string frame;      // the whole SSE frame
 };
 
-// Which events a subscriber wants; an empty list means all.
+// The phase of the event POST /v2/reset publishes; it passes every filter.
+inline constexpr absl::string_view kResetPhase = "reset";
+
+// Which events a subscriber wants; an empty list means all (and a reset
+// event always passes).
 struct EventFilter {
   absl::flat_hash_set<std::string> injections;
   absl::flat_hash_set<std::string> phases;
@@ -148,6 +152,11 @@ class InjectionEvents {
 
   // Ends every subscription (their streams finish) and refuses new ones.
   void Close();
+
+  // Forgets the history, then publishes a `reset` event (to every subscriber
+  // and long poll, whatever its filter), which starts the new history; seqs
+  // go on increasing. Returns the reset event's seq.
+  uint64_t Reset();
 
   size_t subscribers() const;
   size_t waiters() const;  // long polls waiting (WaitForEvent)

@@ -199,6 +199,10 @@ class Engine {
   virtual absl::StatusOr<std::vector<TableSchema>> ListTables() = 0;
   virtual absl::StatusOr<TableSchema> GetTable(absl::string_view name) = 0;
   virtual absl::Status DeleteTable(absl::string_view name) = 0;
+  // Deletes every row of the table and keeps the table (the built-in one
+  // included). Writes admitted before the call may still land after it.
+  // NotFound for an unknown table.
+  virtual absl::Status ClearTable(absl::string_view name) = 0;
 
   virtual EngineStats GetStats() = 0;
 

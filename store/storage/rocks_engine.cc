@@ -253,6 +253,20 @@ absl::Status RocksEngine::DeleteTable(absl::string_view name) {
   return absl::OkStatus();
 }
 
+absl::Status RocksEngine::ClearTable(absl::string_view name) {
+  absl::MutexLock admin(&admin_mu_);
+  KV_ASSIGN_OR_RETURN(std::shared_ptr<const TableInfo> info, FindTable(name));
+  rocksdb::WriteBatch batch;
+  std::string begin = TablePrefix(info->id);
+  KV_RETURN_IF_ERROR(FromRocks(batch.DeleteRange(db_->DefaultColumnFamily(),
+                                                 begin, PrefixSuccessor(begin)),
+                               "delete range"));
+  KV_RETURN_IF_ERROR(WriteAdmin(batch));
+  // The table keeps its id, so its cached rows must go (a range: all of them).
+  InvalidateCachedRows(batch);
+  return absl::OkStatus();
+}
+
 EngineStats RocksEngine::GetStats() {
   EngineStats stats;
   db_->GetIntProperty("rocksdb.estimate-num-keys", &stats.estimated_keys);

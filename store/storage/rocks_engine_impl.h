@@ -82,6 +82,7 @@ class RocksEngine final : public Engine {
   }
 
   absl::Status DeleteTable(absl::string_view name) override;
+  absl::Status ClearTable(absl::string_view name) override;
 
   EngineStats GetStats() override;
   absl::Status Writable() override { return commits_->Writable(); }
