@@ -119,4 +119,14 @@ std::string UrlEncode(absl::string_view bytes) {
   return out;
 }
 
+absl::StatusOr<HttpResult> RequestOnce(uint16_t port, absl::string_view method,
+                                       absl::string_view target,
+                                       absl::string_view body) {
+  absl::StatusOr<std::unique_ptr<HttpTestClient>> client =
+      HttpTestClient::Connect(port);
+  if (!client.ok()) return client.status();
+  return (*client)->Request(method, target, body,
+                            {{"Content-Type", "application/json"}});
+}
+
 }  // namespace kvstore::testing

@@ -53,6 +53,12 @@ class HttpTestClient {
   std::unique_ptr<Impl> impl_;
 };
 
+// One request on a connection of its own, with Content-Type
+// application/json; the errors of Connect and Request.
+absl::StatusOr<HttpResult> RequestOnce(uint16_t port, absl::string_view method,
+                                       absl::string_view target,
+                                       absl::string_view body = "");
+
 // Percent-encodes every byte outside [A-Za-z0-9-_.~].
 std::string UrlEncode(absl::string_view bytes);
 

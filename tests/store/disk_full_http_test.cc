@@ -24,7 +24,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::HttpResult;
-using testing::HttpTestClient;
 
 constexpr char kSetCell[] =
     R"({"rowKey": "cm93", "mutations": [{"setCell": {"familyName": "cf",
@@ -48,11 +47,8 @@ class DiskFullHttpTest : public ::testing::Test {
 
   HttpResult Call(const std::string& method, const std::string& target,
                   const std::string& body = "") {
-    auto client = HttpTestClient::Connect(server_->port());
-    EXPECT_THAT(client, IsOk());
-    if (!client.ok()) return {};
-    auto res = (*client)->Request(method, target, body,
-                                  {{"Content-Type", "application/json"}});
+    absl::StatusOr<HttpResult> res =
+        testing::RequestOnce(server_->port(), method, target, body);
     EXPECT_THAT(res, IsOk());
     return res.ok() ? *res : HttpResult{};
   }

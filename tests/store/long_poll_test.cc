@@ -26,7 +26,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::HttpResult;
-using testing::HttpTestClient;
 using testing::ServerProcess;
 
 class LongPollTest : public ::testing::Test {
@@ -41,10 +40,8 @@ class LongPollTest : public ::testing::Test {
 
   HttpResult Call(const std::string& method, const std::string& target,
                   const std::string& body = "") {
-    auto client = HttpTestClient::Connect(server_->port());
-    EXPECT_THAT(client, IsOk());
-    if (!client.ok()) return {};
-    auto res = (*client)->Request(method, target, body);
+    absl::StatusOr<HttpResult> res =
+        testing::RequestOnce(server_->port(), method, target, body);
     EXPECT_THAT(res, IsOk());
     return res.ok() ? *res : HttpResult{};
   }
