@@ -48,6 +48,15 @@ class ResetTest : public ::testing::Test {
               200);
   }
 
+  // Arms seed.request to answer 503, and sees it fire once.
+  void FailSeedRequest() {
+    ASSERT_EQ(Call("POST", "/v2/error_injection/injection/seed.request",
+                   R"({"action": "error", "status": "503"})")
+                  .status,
+              200);
+    ASSERT_EQ(Call("GET", "/set?k=v").status, 503);
+  }
+
   testing::TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
 };
@@ -79,11 +88,7 @@ TEST_F(ResetTest, DropsTablesAndClearsDefault) {
 
 TEST_F(ResetTest, DisarmsEveryPoint) {
   Start({"--error_injection"});
-  ASSERT_EQ(Call("POST", "/v2/error_injection/injection/seed.request",
-                 R"({"action": "error", "status": "503"})")
-                .status,
-            200);
-  ASSERT_EQ(Call("GET", "/set?k=v").status, 503);
+  FailSeedRequest();
   ASSERT_EQ(Call("POST", "/v2/reset").status, 200);
   EXPECT_EQ(Call("GET", "/set?k=v").status, 200);
   EXPECT_THAT(Call("GET", "/v2/error_injection/injection/seed.request").body,
@@ -92,11 +97,7 @@ TEST_F(ResetTest, DisarmsEveryPoint) {
 
 TEST_F(ResetTest, RestartsTheHistoryWithAResetEveryoneSees) {
   Start({"--error_injection"});
-  ASSERT_EQ(Call("POST", "/v2/error_injection/injection/seed.request",
-                 R"({"action": "error", "status": "503"})")
-                .status,
-            200);
-  ASSERT_EQ(Call("GET", "/set?k=v").status, 503);
+  FailSeedRequest();
   HttpResult reset = Call("POST", "/v2/reset");
   ASSERT_EQ(reset.status, 200);
   // A poll for seed.request events after seq 0 sees that the old ones are
