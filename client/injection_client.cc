@@ -53,6 +53,34 @@ bool Bool(const google::protobuf::Struct& s, const std::string& key) {
   return it != s.fields().end() && it->second.bool_value();
 }
 
+google::protobuf::Struct StructOf(
+    const std::map<std::string, std::string>& fields) {
+  google::protobuf::Struct out;
+  for (const auto& [key, value] : fields) {
+    (*out.mutable_fields())[key].set_string_value(value);
+  }
+  return out;
+}
+
+std::map<std::string, std::string> StringFields(
+    const google::protobuf::Struct& s) {
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : s.fields()) out[key] = value.string_value();
+  return out;
+}
+
+InjectionStepState StepOf(const google::protobuf::Struct& s) {
+  InjectionStepState step;
+  step.action = String(s, "action");
+  if (auto p = s.fields().find("parameters"); p != s.fields().end()) {
+    step.parameters = StringFields(p->second.struct_value());
+  }
+  step.count = Number(s, "count");
+  step.reached = Number(s, "reached");
+  step.fires = Number(s, "fires");
+  return step;
+}
+
 absl::StatusOr<std::vector<std::string>> Strings(
     const google::protobuf::Value& list) {
   std::vector<std::string> out;
@@ -109,10 +137,24 @@ absl::StatusOr<std::string> InjectionClient::Call(
 absl::Status InjectionClient::Arm(
     absl::string_view point,
     const std::map<std::string, std::string>& parameters, bool one_shot) {
-  google::protobuf::Struct body;
-  for (const auto& [key, value] : parameters) {
-    (*body.mutable_fields())[key].set_string_value(value);
+  return PostArming(point, StructOf(parameters), one_shot);
+}
+
+absl::Status InjectionClient::ArmSteps(
+    absl::string_view point,
+    const std::vector<std::map<std::string, std::string>>& steps,
+    const std::map<std::string, std::string>& scope) {
+  google::protobuf::Struct body = StructOf(scope);
+  auto* list = (*body.mutable_fields())["steps"].mutable_list_value();
+  for (const auto& step : steps) {
+    *list->add_values()->mutable_struct_value() = StructOf(step);
   }
+  return PostArming(point, body, false);
+}
+
+absl::Status InjectionClient::PostArming(absl::string_view point,
+                                         const google::protobuf::Struct& body,
+                                         bool one_shot) {
   std::string json;
   auto printed = google::protobuf::util::MessageToJsonString(body, &json);
   if (!printed.ok()) {
@@ -180,6 +222,12 @@ absl::StatusOr<InjectionState> InjectionClient::State(absl::string_view point) {
   state.fires = Number(s, "fires");
   state.waiting = Number(s, "waiting");
   state.messages = Number(s, "messages");
+  state.step = Number(s, "step");
+  if (auto steps = s.fields().find("steps"); steps != s.fields().end()) {
+    for (const auto& step : steps->second.list_value().values()) {
+      state.steps.push_back(StepOf(step.struct_value()));
+    }
+  }
   auto params = s.fields().find("parameters");
   if (params != s.fields().end()) {
     for (const auto& p : params->second.list_value().values()) {
@@ -201,6 +249,14 @@ absl::StatusOr<std::vector<std::string>> InjectionClient::Armed() {
   absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
   if (!json.ok()) return json.status();
   return Strings(*json);
+}
+
+absl::StatusOr<uint64_t> InjectionClient::Reset() {
+  absl::StatusOr<std::string> body = Call("POST", "/v2/reset");
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  return static_cast<uint64_t>(Number(json->struct_value(), "seq"));
 }
 
 absl::StatusOr<std::vector<std::string>> InjectionClient::Points() {

@@ -29,8 +29,18 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/transport.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace kvstore {
+
+// One step of a point's fault script and its counters.
+struct InjectionStepState {
+  std::string action;
+  std::map<std::string, std::string> parameters;
+  int64_t count = 0;    // fires allowed; 0: no limit
+  int64_t reached = 0;  // hits that came to the step
+  int64_t fires = 0;
+};
 
 // A point's arming and counters (GET /v2/error_injection/injection/{name}).
 struct InjectionState {
@@ -41,6 +51,8 @@ struct InjectionState {
   int64_t fires = 0;
   int64_t waiting = 0;  // requests parked at the point now
   int64_t messages = 0;
+  int64_t step = 0;  // the next step to try; steps.size(): all used up
+  std::vector<InjectionStepState> steps;
 };
 
 // One event of the store's error-injection stream (also what
@@ -64,6 +76,14 @@ class InjectionClient {
   absl::Status Arm(absl::string_view point,
                    const std::map<std::string, std::string>& parameters,
                    bool one_shot = false);
+  // Arms `point` with a fault script given as steps, each an object of step
+  // parameters (action, count, probability, the action's own); `scope` holds
+  // the keys for the whole arming (skip, seed, table, row_key, path, tag).
+  // The term form is Arm(point, {{"script", "2*error(503)->off"}}).
+  absl::Status ArmSteps(
+      absl::string_view point,
+      const std::vector<std::map<std::string, std::string>>& steps,
+      const std::map<std::string, std::string>& scope = {});
   // Disarms it, releasing requests parked there. Counters stay readable.
   absl::Status Disarm(absl::string_view point);
   absl::Status DisarmAll();
@@ -75,6 +95,10 @@ class InjectionClient {
   absl::StatusOr<std::vector<std::string>> Armed();
   // Every point of the catalog, by name.
   absl::StatusOr<std::vector<std::string>> Points();
+  // POST /v2/reset: disarms everything, drops every table but `default` and
+  // empties it, and restarts the event history (and the journal) with a
+  // `reset` event, whose seq this answers.
+  absl::StatusOr<uint64_t> Reset();
 
   // A long poll (GET /v2/error_injection/wait), for callers without an event
   // stream: the first event of `point` (and of `phase`, unless empty) whose
@@ -91,6 +115,8 @@ class InjectionClient {
   InjectionClient(std::unique_ptr<Transport> transport, absl::Duration timeout)
       : transport_(std::move(transport)), timeout_(timeout) {}
 
+  absl::Status PostArming(absl::string_view point,
+                          const google::protobuf::Struct& body, bool one_shot);
   // One request; the body of a 200 answer, else the store's error.
   absl::StatusOr<std::string> Call(
       const std::string& method, const std::string& target,

@@ -149,6 +149,56 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
             self.assertEqual(event["request"]["row_key"], "d")
             self.assertGreaterEqual(stream.reconnects, 1)
 
+    async def test_a_term_script_runs_its_steps_in_order(self):
+        await inj.enable_injection(
+            self.host, "seed.request",
+            parameters={"script": "2*error(502)->1*error(504)->off",
+                        "row_key": "script"})
+        statuses = [(await http_get(self.port, "/set?script=1"))[0]
+                    for _ in range(4)]
+        self.assertEqual(statuses, [502, 502, 504, 200])
+        state = await inj.get_injection(self.host, "seed.request")
+        self.assertEqual(state["step"], 2)
+        self.assertEqual([s["fires"] for s in state["steps"]], [2, 1, 1])
+
+    async def test_json_steps_and_their_errors(self):
+        await inj.enable_injection(
+            self.host, "seed.request", parameters={"row_key": "steps"},
+            steps=[{"action": "error", "status": 503, "count": 1},
+                   {"action": "error", "status": 500, "count": 1}])
+        statuses = [(await http_get(self.port, "/set?steps=1"))[0]
+                    for _ in range(3)]
+        self.assertEqual(statuses, [503, 500, 200])
+        with self.assertRaises(inj.InjectionError) as raised:
+            await inj.enable_injection(self.host, "seed.request",
+                                       steps=[{"action": "nap"}])
+        self.assertEqual(raised.exception.status, 400)
+        self.assertIn("step 1: point seed.request does not support action",
+                      raised.exception.message)
+
+
+class ResetTest(unittest.IsolatedAsyncioTestCase):
+    """POST /v2/reset through the Python client, on a store of its own (a
+    reset restarts the history that other tests replay from)."""
+
+    async def test_reset_disarms_everything_and_restarts_the_events(self):
+        store = StoreProcess()
+        try:
+            await inj.enable_injection(store.endpoint, "seed.request")
+            answer = await inj.reset(store.endpoint)
+            self.assertEqual(answer["tables_dropped"], 0)
+            state = await inj.get_injection(store.endpoint, "seed.request")
+            self.assertFalse(state["enabled"])
+            status, _ = await http_get(store.port, "/set?after=1")
+            self.assertEqual(status, 200)
+            event = await inj.wait_for_event(store.endpoint, None,
+                                             phase="reset",
+                                             since=answer["seq"] - 1,
+                                             timeout=10)
+            self.assertEqual(event["seq"], answer["seq"])
+        finally:
+            store.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -431,7 +431,7 @@ void DataApi::StartScan(const std::string& table,
   if (injection_ != nullptr && injection_->armed(PointId::kReadRowsRow)) {
     watch = injection_;
     after_rows =
-        injection_->IntParameter(PointId::kReadRowsRow, "after_rows", 1);
+        injection_->AfterRows(PointId::kReadRowsRow);
   }
   std::move(respond)(HttpReply(
       std::move(header),

@@ -1,6 +1,5 @@
 #include "store/api/injection_api.h"
 
-#include <cmath>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,8 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/quote.h"
 #include "common/status_http.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "store/api/arming_json.h"
 #include "store/api/responses.h"
 #include "store/api/seed_query.h"
 
@@ -25,7 +23,6 @@ namespace {
 
 namespace http = boost::beast::http;
 
-constexpr size_t kMaxArmingBodyBytes = 64 * 1024;
 constexpr absl::Duration kDefaultHeartbeat = absl::Seconds(15);
 constexpr absl::Duration kMinHeartbeat = absl::Milliseconds(50);
 
@@ -35,10 +32,6 @@ HttpResponse JsonResponse(int status, std::string body) {
 
 HttpResponse ErrorJson(const absl::Status& status) {
   return ErrorResponse(status, Encoding::kJson);
-}
-
-std::string JsonString(absl::string_view s) {
-  return absl::StrCat("\"", JsonEscape(s), "\"");
 }
 
 // The query's name=value pairs, percent-decoded (a repeated name keeps the
@@ -56,61 +49,6 @@ absl::StatusOr<QueryParams> ParseQuery(absl::string_view query) {
     out[*name] = *value;
   }
   return out;
-}
-
-// The arming body: a JSON object whose values are strings (ScyllaDB sends
-// strings), numbers or booleans, all kept as text.
-absl::StatusOr<std::map<std::string, std::string>> ParseParameters(
-    absl::string_view body) {
-  std::map<std::string, std::string> out;
-  if (absl::StripAsciiWhitespace(body).empty()) return out;
-  if (body.size() > kMaxArmingBodyBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parameters exceed ", kMaxArmingBodyBytes, " bytes"));
-  }
-  google::protobuf::Struct object;
-  auto parsed =
-      google::protobuf::util::JsonStringToMessage(std::string(body), &object);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "parameters must be a JSON object: ", parsed.message().as_string()));
-  }
-  for (const auto& [key, value] : object.fields()) {
-    switch (value.kind_case()) {
-      case google::protobuf::Value::kStringValue:
-        out[key] = value.string_value();
-        break;
-      case google::protobuf::Value::kBoolValue:
-        out[key] = value.bool_value() ? "true" : "false";
-        break;
-      case google::protobuf::Value::kNumberValue: {
-        double n = value.number_value();
-        // Whole numbers in int64's range print as integers; the rest as
-        // doubles (and fail integer parameters with a clear message).
-        bool whole = n >= -9.2e18 && n <= 9.2e18 && n == std::trunc(n);
-        out[key] =
-            whole ? absl::StrCat(static_cast<int64_t>(n)) : absl::StrCat(n);
-        break;
-      }
-      default:
-        return absl::InvalidArgumentError(absl::StrCat(
-            "parameter ", key, ": expected a string, number or boolean"));
-    }
-  }
-  return out;
-}
-
-std::string StateJson(const PointState& s) {
-  std::vector<std::string> params;
-  for (const auto& [k, v] : s.parameters) {
-    params.push_back(absl::StrCat("{\"key\":", JsonString(k),
-                                  ",\"value\":", JsonString(v), "}"));
-  }
-  return absl::StrCat(
-      "{\"enabled\":", s.armed ? "true" : "false",
-      ",\"exhausted\":", s.exhausted ? "true" : "false", ",\"parameters\":[",
-      absl::StrJoin(params, ","), "],\"hits\":", s.hits, ",\"fires\":", s.fires,
-      ",\"waiting\":", s.waiting, ",\"messages\":", s.messages, "}");
 }
 
 // An SSE response body fed by a Subscription.
@@ -314,12 +252,12 @@ HttpReply InjectionApi::Points() {
   for (const PointInfo& info : InjectionRegistry::Catalog()) {
     std::vector<std::string> actions;
     for (InjectAction a : info.actions) {
-      actions.push_back(JsonString(InjectActionName(a)));
+      actions.push_back(JsonQuote(InjectActionName(a)));
     }
     absl::StatusOr<PointState> state = registry_->State(info.name);
     points.push_back(absl::StrCat(
-        "{\"name\":", JsonString(info.name),
-        ",\"description\":", JsonString(info.description), ",\"actions\":[",
+        "{\"name\":", JsonQuote(info.name),
+        ",\"description\":", JsonQuote(info.description), ",\"actions\":[",
         absl::StrJoin(actions, ","),
         "],\"state\":", state.ok() ? StateJson(*state) : "null", "}"));
   }
@@ -349,7 +287,7 @@ HttpReply InjectionApi::AllPoints(const HttpRequest& request) {
   if (request.method() == http::verb::get) {
     std::vector<std::string> names;
     for (const std::string& n : registry_->ArmedNames()) {
-      names.push_back(JsonString(n));
+      names.push_back(JsonQuote(n));
     }
     return JsonResponse(200, absl::StrCat("[", absl::StrJoin(names, ","), "]"));
   }
@@ -406,9 +344,10 @@ HttpReply InjectionApi::Arm(const HttpRequest& request, const std::string& name,
   if (auto it = params.find("one_shot"); it != params.end()) {
     one_shot = absl::EqualsIgnoreCase(it->second, "true");
   }
-  absl::StatusOr<QueryParams> parameters = ParseParameters(request.body());
-  if (!parameters.ok()) return ErrorJson(parameters.status());
-  absl::Status armed = registry_->Arm(name, one_shot, std::move(*parameters));
+  absl::StatusOr<ArmingBody> body = ParseArmingBody(request.body());
+  if (!body.ok()) return ErrorJson(body.status());
+  absl::Status armed = registry_->Arm(
+      name, one_shot, std::move(body->parameters), std::move(body->steps));
   if (!armed.ok()) return ErrorJson(armed);
   return JsonResponse(200, StateJson(*registry_->State(name)));
 }

@@ -19,6 +19,10 @@ std::string GapFrame(uint64_t from, uint64_t to) {
 
 }  // namespace
 
+std::string JsonQuote(absl::string_view bytes) {
+  return absl::StrCat("\"", JsonEscape(bytes), "\"");
+}
+
 std::string JsonEscape(absl::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + 2);

@@ -45,6 +45,8 @@ namespace kvstore::store {
 // Escapes `bytes` as the contents of a JSON string. Bytes >= 0x80 are written
 // as \u00XX (the bytes read as Latin-1), so any key round-trips exactly.
 std::string JsonEscape(absl::string_view bytes);
+// The same in quotes: a whole JSON string.
+std::string JsonQuote(absl::string_view bytes);
 
 struct InjectionEvent {
   uint64_t seq = 0;

@@ -14,6 +14,7 @@
 #include "common/quote.h"
 #include "common/status_http.h"
 #include "common/status_macros.h"
+#include "store/injection/arming.h"
 
 namespace kvstore::store {
 
@@ -35,6 +36,8 @@ absl::string_view InjectActionName(InjectAction action) {
       return "truncate";
     case InjectAction::kCrash:
       return "crash";
+    case InjectAction::kOff:
+      return "off";
   }
   return "?";
 }
@@ -48,39 +51,40 @@ const std::vector<PointInfo>& InjectionRegistry::Catalog() {
        "runs. Matches table, row_key (single-row calls), path and tag. "
        "reset runs the request, then cuts its answer halfway and resets the "
        "connection (a write is applied, its answer lost).",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kCrash}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kCrash,
+        A::kOff}},
       {PointId::kBeforeCommit,
        "mutation.before_commit",
        "A single-row write (mutateRow, checkAndMutateRow, readModifyWriteRow) "
        "about to be committed: an error here leaves the row untouched.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
       {PointId::kAfterCommit,
        "mutation.after_commit",
        "A single-row write that has been committed (and synced), before the "
        "answer: an error here is 'failed, but applied'.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
       {PointId::kBulkEntry,
        "mutate_rows.entry",
        "Each entry of a mutateRows request before it is committed: an error "
        "becomes that entry's status; the other entries go on.",
-       {A::kError, A::kDelay, A::kPause, A::kCrash}},
+       {A::kError, A::kDelay, A::kPause, A::kCrash, A::kOff}},
       {PointId::kReadRowsRow,
        "read_rows.row",
        "A readRows stream once it has sent after_rows rows (default 1): error "
        "ends the stream with that status in-band, truncate cuts the "
        "connection.",
-       {A::kError, A::kTruncate, A::kCrash}},
+       {A::kError, A::kTruncate, A::kCrash, A::kOff}},
       {PointId::kStorageWrite,
        "storage.write",
        "A write about to be applied to storage (every data and seed write): "
        "error fails it with nothing written, delay stalls the writer like a "
        "slow disk. Matches table and row_key.",
-       {A::kError, A::kDelay, A::kCrash}},
+       {A::kError, A::kDelay, A::kCrash, A::kOff}},
       {PointId::kSeedRequest,
        "seed.request",
        "Every seed API request (/get, /set). Matches row_key (the key), path "
        "and tag.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
   };
   return *catalog;
 }
@@ -91,40 +95,6 @@ std::optional<PointId> InjectionRegistry::Find(absl::string_view name) {
   }
   return std::nullopt;
 }
-
-// One arming of a point. Guarded by its point's mutex.
-struct InjectionRegistry::Arming {
-  std::map<std::string, std::string> parameters;
-  std::string parameters_json;  // for events
-  InjectAction action = InjectAction::kError;
-  int http_status = 503;  // `status`: the HTTP status to answer with
-  int retry_after_s = -1;
-  std::string message;
-  int body_code = -1;      // `code`: the Status body's code; -1: from status
-  bool text_body = false;  // `body` = text: a text/plain body, no Status
-
-  // The error an error action answers with.
-  absl::Status Error() const {
-    absl::StatusCode code = body_code > 0
-                                ? static_cast<absl::StatusCode>(body_code)
-                                : CodeFromHttpStatus(http_status);
-    return WithHttpStatus(absl::Status(code, message), http_status);
-  }
-  absl::Duration delay = absl::Seconds(1);
-  absl::Duration timeout = absl::Seconds(60);
-  int64_t count = 0;
-  int64_t skip = 0;
-  double probability = 1.0;
-  std::mt19937_64 rng{1};
-  std::optional<std::string> table, row_key, path, tag;
-
-  int64_t hits = 0;
-  int64_t fires = 0;
-  int64_t waiting = 0;
-  int64_t messages = 0;
-  int64_t latched = 0;  // messages not yet consumed by a pause
-  bool disarmed = false;
-};
 
 // The registry's thread: runs continuations of parked requests, their timers,
 // and the event stream's heartbeat tick.
@@ -194,28 +164,6 @@ class InjectionRegistry::Loop {
   std::thread thread_;
 };
 
-namespace {
-
-absl::Status BadParameter(absl::string_view key, absl::string_view value,
-                          absl::string_view want) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "parameter ", Quote(key), " = ", Quote(value), ": expected ", want));
-}
-
-template <typename Int>
-absl::Status ParseInt(absl::string_view key, absl::string_view value,
-                      int64_t min, int64_t max, Int* out) {
-  int64_t parsed;
-  if (!absl::SimpleAtoi(value, &parsed) || parsed < min || parsed > max) {
-    return BadParameter(key, value,
-                        absl::StrCat("an integer in [", min, ", ", max, "]"));
-  }
-  *out = static_cast<Int>(parsed);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 InjectionRegistry::InjectionRegistry(const InjectionOptions& options)
     : events_(options.events) {
   for (const PointInfo& info : Catalog()) {
@@ -237,125 +185,19 @@ InjectionRegistry::Point* InjectionRegistry::PointNamed(
   return id.has_value() ? &points_[static_cast<int>(*id)] : nullptr;
 }
 
-absl::Status InjectionRegistry::SetParameter(const PointInfo& info,
-                                             const std::string& key,
-                                             const std::string& value,
-                                             Arming& arming) {
-  absl::Status status;
-  if (key == "action") {
-    bool found = false;
-    std::vector<std::string> names;
-    for (InjectAction a : info.actions) {
-      names.emplace_back(InjectActionName(a));
-      if (InjectActionName(a) == value) {
-        arming.action = a;
-        found = true;
-      }
-    }
-    if (!found) {
-      status = absl::InvalidArgumentError(absl::StrCat(
-          "point ", info.name, " does not support action ", Quote(value),
-          " (it supports: ", absl::StrJoin(names, ", "), ")"));
-    }
-  } else if (key == "status") {
-    // Errors only: a 1xx/2xx/3xx "error" would pass as success (or be an
-    // answer HTTP forbids a body for).
-    status = ParseInt(key, value, 400, 599, &arming.http_status);
-  } else if (key == "retry_after") {
-    status = ParseInt(key, value, 0, 86400, &arming.retry_after_s);
-  } else if (key == "message") {
-    arming.message = value;
-  } else if (key == "code") {
-    status = ParseInt(key, value, 1, 16, &arming.body_code);
-  } else if (key == "body") {
-    if (value != "status" && value != "text") {
-      status = absl::InvalidArgumentError(
-          absl::StrCat("body must be status or text, not ", Quote(value)));
-    }
-    arming.text_body = value == "text";
-  } else if (key == "delay_ms" || key == "timeout_ms") {
-    int64_t ms = 0;
-    status = ParseInt(key, value, key == "delay_ms" ? 0 : 1, 3600 * 1000, &ms);
-    (key == "delay_ms" ? arming.delay : arming.timeout) =
-        absl::Milliseconds(ms);
-  } else if (key == "count") {
-    status = ParseInt(key, value, 0, INT64_MAX, &arming.count);
-  } else if (key == "skip") {
-    status = ParseInt(key, value, 0, INT64_MAX, &arming.skip);
-  } else if (key == "probability") {
-    double p;
-    if (!absl::SimpleAtod(value, &p) || !(p > 0.0 && p <= 1.0)) {
-      status = BadParameter(key, value, "a number in (0, 1]");
-    }
-    arming.probability = p;
-  } else if (key == "seed") {
-    uint64_t seed;
-    if (!absl::SimpleAtoi(value, &seed)) {
-      status = BadParameter(key, value, "an unsigned integer");
-    }
-    arming.rng.seed(seed);
-  } else if (key == "after_rows") {
-    int64_t rows;
-    status = info.id == PointId::kReadRowsRow
-                 ? ParseInt(key, value, 0, INT64_MAX, &rows)
-                 : absl::InvalidArgumentError(
-                       "after_rows applies only to read_rows.row");
-  } else if (key == "table") {
-    arming.table = value;
-  } else if (key == "row_key") {
-    arming.row_key = value;
-  } else if (key == "path") {
-    arming.path = value;
-  } else if (key == "tag") {
-    arming.tag = value;
-  } else {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "unknown parameter ", Quote(key),
-        " (known: action, status, retry_after, message, code, body, "
-        "delay_ms, "
-        "timeout_ms, count, skip, probability, seed, table, row_key, path, "
-        "tag, after_rows)"));
-  }
-  return status;
-}
-
-namespace {
-
-// An arming's parameters as a JSON object of strings, for its events.
-std::string ParametersJson(const std::map<std::string, std::string>& parameters,
-                           bool one_shot) {
-  std::vector<std::string> json;
-  for (const auto& [key, value] : parameters) {
-    json.push_back(
-        absl::StrCat("\"", JsonEscape(key), "\":\"", JsonEscape(value), "\""));
-  }
-  if (one_shot) json.push_back("\"one_shot\":\"true\"");
-  return absl::StrCat("{", absl::StrJoin(json, ","), "}");
-}
-
-}  // namespace
-
 absl::Status InjectionRegistry::Arm(
     absl::string_view name, bool one_shot,
-    std::map<std::string, std::string> parameters) {
+    std::map<std::string, std::string> parameters,
+    std::vector<StepParameters> steps) {
   Point* point = PointNamed(name);
   if (point == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("no injection point named ", Quote(name),
                      "; GET /v2/error_injection/points lists them"));
   }
-  auto arming = std::make_shared<Arming>();
-  if (one_shot) arming->count = 1;
-  for (const auto& [key, value] : parameters) {
-    KV_RETURN_IF_ERROR(SetParameter(*point->info, key, value, *arming));
-  }
-  if (arming->message.empty()) {
-    arming->message = absl::StrCat("injected error at ", name);
-  }
-  arming->parameters_json = ParametersJson(parameters, one_shot);
-  arming->parameters = std::move(parameters);
-  if (one_shot) arming->parameters["one_shot"] = "true";
-
+  KV_ASSIGN_OR_RETURN(std::shared_ptr<Arming> arming,
+                      BuildArming(*point->info, one_shot, std::move(parameters),
+                                  std::move(steps)));
   std::list<Waiter> parked;
   {
     absl::MutexLock lock(&point->mu);
@@ -363,7 +205,7 @@ absl::Status InjectionRegistry::Arm(
     parked = TakeWaiters(*point, "released");  // parked by the old arming
     point->arming = arming;
     point->armed.store(!shut_down_.load(), std::memory_order_relaxed);
-    Publish(*point, *arming, "armed", nullptr);
+    Publish(*point, *arming, "armed", nullptr, arming->step);
   }
   Resume(std::move(parked));
   return absl::OkStatus();
@@ -383,7 +225,7 @@ absl::Status InjectionRegistry::Disarm(absl::string_view name) {
       return absl::OkStatus();
     }
     point->arming->disarmed = true;
-    Publish(*point, *point->arming, "disarmed", nullptr);
+    Publish(*point, *point->arming, "disarmed", nullptr, point->arming->step);
     parked = TakeWaiters(*point, "released");
   }
   Resume(std::move(parked));
@@ -406,12 +248,12 @@ absl::Status InjectionRegistry::Message(absl::string_view name) {
     Arming* arming = point->arming.get();
     if (arming == nullptr || arming->disarmed) return absl::OkStatus();
     ++arming->messages;
-    Publish(*point, *arming, "message", nullptr);
+    Publish(*point, *arming, "message", nullptr, arming->step);
     // Delays stay parked; pauses go on.
     for (auto it = point->waiters.begin(); it != point->waiters.end();) {
       if (it->pause) {
         --it->arming->waiting;
-        Publish(*point, *it->arming, "released", &it->request);
+        Publish(*point, *it->arming, "released", &it->request, it->step);
         released.splice(released.end(), point->waiters, it++);
       } else {
         ++it;
@@ -434,8 +276,13 @@ absl::StatusOr<PointState> InjectionRegistry::State(absl::string_view name) {
   if (point->arming == nullptr) return state;
   const Arming& a = *point->arming;
   state.armed = !a.disarmed;
-  state.exhausted = a.count > 0 && a.fires >= a.count;
+  state.exhausted = a.exhausted();
   state.parameters = a.parameters;
+  state.step = static_cast<int64_t>(a.step);
+  for (const ArmingStep& s : a.steps) {
+    state.steps.push_back(StepState{std::string(InjectActionName(s.action)),
+                                    s.parameters, s.count, s.reached, s.fires});
+  }
   state.hits = a.hits;
   state.fires = a.fires;
   state.waiting = a.waiting;
@@ -454,28 +301,25 @@ std::vector<std::string> InjectionRegistry::ArmedNames() {
   return names;
 }
 
-int64_t InjectionRegistry::IntParameter(PointId id, absl::string_view key,
-                                        int64_t fallback) {
+int64_t InjectionRegistry::AfterRows(PointId id) {
   Point& point = points_[static_cast<int>(id)];
   absl::MutexLock lock(&point.mu);
-  if (point.arming == nullptr || point.arming->disarmed) return fallback;
-  auto it = point.arming->parameters.find(std::string(key));
-  int64_t value;
-  if (it == point.arming->parameters.end() ||
-      !absl::SimpleAtoi(it->second, &value)) {
-    return fallback;
-  }
-  return value;
+  const Arming* arming = point.arming.get();
+  if (arming == nullptr || arming->disarmed || arming->exhausted()) return 1;
+  return arming->steps[arming->step].after_rows;
 }
 
 void InjectionRegistry::Publish(const Point& point, const Arming& arming,
                                 absl::string_view phase,
-                                const RequestInfo* request) {
-  std::string fields =
-      absl::StrCat(",\"type\":\"", InjectActionName(arming.action),
-                   "\",\"shard\":0,\"hits\":", arming.hits,
-                   ",\"fires\":", arming.fires, ",\"waiting\":", arming.waiting,
-                   ",\"parameters\":", arming.parameters_json);
+                                const RequestInfo* request, size_t step) {
+  const InjectAction action = step < arming.steps.size()
+                                  ? arming.steps[step].action
+                                  : InjectAction::kOff;
+  std::string fields = absl::StrCat(
+      ",\"type\":\"", InjectActionName(action), "\",\"step\":", step,
+      ",\"steps\":", arming.steps.size(), ",\"shard\":0,\"hits\":", arming.hits,
+      ",\"fires\":", arming.fires, ",\"waiting\":", arming.waiting,
+      ",\"parameters\":", arming.parameters_json);
   if (request != nullptr) {
     absl::StrAppend(&fields, ",\"request\":{\"method\":\"",
                     JsonEscape(request->method), "\",\"path\":\"",
@@ -487,43 +331,36 @@ void InjectionRegistry::Publish(const Point& point, const Arming& arming,
   events_.Publish(point.info->name, phase, fields);
 }
 
-std::shared_ptr<InjectionRegistry::Arming> InjectionRegistry::Decide(
-    Point& point, const RequestInfo& request) {
+InjectionRegistry::Fire InjectionRegistry::Decide(Point& point,
+                                                  const RequestInfo& request) {
   std::shared_ptr<Arming> arming = point.arming;
-  if (arming == nullptr || arming->disarmed || shut_down_.load()) {
-    return nullptr;
-  }
-  if ((arming->table && *arming->table != request.table) ||
-      (arming->row_key && *arming->row_key != request.row_key) ||
-      (arming->path && *arming->path != request.path) ||
-      (arming->tag && *arming->tag != request.tag)) {
-    return nullptr;
+  if (arming == nullptr || arming->disarmed || shut_down_.load() ||
+      !arming->Matches(request)) {
+    return Fire{};
   }
   ++arming->hits;
-  Publish(point, *arming, "hit", &request);
-  if (arming->hits <= arming->skip) return nullptr;
-  if (arming->count > 0 && arming->fires >= arming->count) return nullptr;
-  if (arming->probability < 1.0 &&
-      std::uniform_real_distribution<double>(0.0, 1.0)(arming->rng) >=
-          arming->probability) {
-    return nullptr;
-  }
+  Publish(point, *arming, "hit", &request, arming->step);
+  if (arming->hits <= arming->skip) return Fire{};
+  const int step = arming->Pick();
+  if (step < 0) return Fire{};
+  const ArmingStep& chosen = arming->steps[step];
+  if (chosen.action == InjectAction::kOff) return Fire{};
   ++arming->fires;
-  Publish(point, *arming, "fired", &request);
-  if (arming->action == InjectAction::kCrash) {
+  Publish(point, *arming, "fired", &request, step);
+  if (chosen.action == InjectAction::kCrash) {
     std::raise(SIGKILL);  // like kill -9: nothing is flushed or closed
   }
-  return arming;
+  return Fire{std::move(arming), static_cast<size_t>(step)};
 }
 
-Verdict InjectionRegistry::VerdictOf(const Arming& arming) {
+Verdict InjectionRegistry::VerdictOf(const ArmingStep& step) {
   Verdict v;
-  switch (arming.action) {
+  switch (step.action) {
     case InjectAction::kError:
       v.kind = Verdict::kError;
-      v.error = arming.Error();
-      v.retry_after_s = arming.retry_after_s;
-      v.text_body = arming.text_body;
+      v.error = step.Error();
+      v.retry_after_s = step.retry_after_s;
+      v.text_body = step.text_body;
       break;
     case InjectAction::kDrop:
       v.kind = Verdict::kDrop;
@@ -546,33 +383,38 @@ void InjectionRegistry::Check(PointId id, const RequestInfo& request,
   Verdict verdict;
   {
     absl::MutexLock lock(&point.mu);
-    std::shared_ptr<Arming> arming = Decide(point, request);
-    if (arming != nullptr) {
-      const InjectAction action = arming->action;
-      if (action == InjectAction::kPause && arming->latched > 0) {
-        --arming->latched;
-        Publish(point, *arming, "released", &request);
-      } else if ((action == InjectAction::kPause ||
-                  action == InjectAction::kDelay) &&
+    Fire fire = Decide(point, request);
+    if (fire.arming != nullptr) {
+      Arming& arming = *fire.arming;
+      const ArmingStep& step = arming.steps[fire.step];
+      const bool pause = step.action == InjectAction::kPause;
+      if (pause && arming.latched > 0) {
+        --arming.latched;
+        Publish(point, arming, "released", &request, fire.step);
+      } else if ((pause || step.action == InjectAction::kDelay) &&
                  !shut_down_.load()) {  // after Shutdown(): go on at once
-        const bool pause = action == InjectAction::kPause;
-        const uint64_t waiter = next_waiter_.fetch_add(1);
-        ++arming->waiting;
-        point.waiters.push_back(
-            Waiter{waiter, pause, std::move(next), request, arming});
-        if (pause) Publish(point, *arming, "paused", &request);
-        loop_->After(pause ? arming->timeout : arming->delay,
-                     [this, &point, waiter, pause] {
-                       Release(point, waiter, pause ? "timeout" : "");
-                     });
+        Park(point, std::move(fire), pause, request, std::move(next));
         return;
-      } else if (action != InjectAction::kPause &&
-                 action != InjectAction::kDelay) {
-        verdict = VerdictOf(*arming);
+      } else if (!pause && step.action != InjectAction::kDelay) {
+        verdict = VerdictOf(step);
       }
     }
   }
   std::move(next)(std::move(verdict));
+}
+
+void InjectionRegistry::Park(Point& point, Fire fire, bool pause,
+                             const RequestInfo& request, Continue next) {
+  const uint64_t waiter = next_waiter_.fetch_add(1);
+  const ArmingStep& step = fire.arming->steps[fire.step];
+  const absl::Duration wait = pause ? step.timeout : step.delay;
+  ++fire.arming->waiting;
+  if (pause) Publish(point, *fire.arming, "paused", &request, fire.step);
+  point.waiters.push_back(Waiter{waiter, pause, std::move(next), request,
+                                 std::move(fire.arming), fire.step});
+  loop_->After(wait, [this, &point, waiter, pause] {
+    Release(point, waiter, pause ? "timeout" : "");
+  });
 }
 
 Verdict InjectionRegistry::CheckNow(PointId id, const RequestInfo& request) {
@@ -581,12 +423,13 @@ Verdict InjectionRegistry::CheckNow(PointId id, const RequestInfo& request) {
   Verdict verdict;
   {
     absl::MutexLock lock(&point.mu);
-    std::shared_ptr<Arming> arming = Decide(point, request);
-    if (arming == nullptr) return verdict;
-    if (arming->action == InjectAction::kDelay) {
-      delay = arming->delay;
+    Fire fire = Decide(point, request);
+    if (fire.arming == nullptr) return verdict;
+    const ArmingStep& step = fire.arming->steps[fire.step];
+    if (step.action == InjectAction::kDelay) {
+      delay = step.delay;
     } else {
-      verdict = VerdictOf(*arming);
+      verdict = VerdictOf(step);
     }
   }
   absl::SleepFor(delay);
@@ -603,7 +446,9 @@ void InjectionRegistry::Release(Point& point, uint64_t waiter_id,
     if (it == point.waiters.end()) return;  // already released
     next = std::move(it->next);
     --it->arming->waiting;
-    if (!phase.empty()) Publish(point, *it->arming, phase, &it->request);
+    if (!phase.empty()) {
+      Publish(point, *it->arming, phase, &it->request, it->step);
+    }
     point.waiters.erase(it);
   }
   loop_->Post(
@@ -616,7 +461,7 @@ std::list<InjectionRegistry::Waiter> InjectionRegistry::TakeWaiters(
   taken.swap(point.waiters);
   for (const Waiter& w : taken) {
     --w.arming->waiting;
-    if (w.pause) Publish(point, *w.arming, phase, &w.request);
+    if (w.pause) Publish(point, *w.arming, phase, &w.request, w.step);
   }
   return taken;
 }

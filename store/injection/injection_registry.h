@@ -12,8 +12,7 @@
 //   code, body   error: the code of the Status body (1-16; default: the
 //                HTTP status's), or body=text for a text/plain body instead
 //   status       error: the HTTP status, 400-599 (default 503); retry_after:
-//   seconds
-//                for a Retry-After header; message: the error text
+//                seconds for a Retry-After header; message: the error text
 //   delay_ms     delay: how long (default 1000)
 //   timeout_ms   pause: how long a request stays parked without a message
 //                (default 60000); then it goes on and a `timeout` event is sent
@@ -24,13 +23,18 @@
 //   table, row_key, path, tag   match: a hit only for requests with exactly
 //                this table / row key / URL path / X-Test-Tag header
 //   after_rows   read_rows.row only: the row count after which it is hit
+//   steps, script  a fault script: an ordered list of steps, each an action
+//                with its own parameters, count and probability (arming.h,
+//                fault_script.h); the arming above is its one-step case.
+//                Every event names the step it concerns ("step", 0-based).
 // Arming replaces any earlier arming of the point and resets its counters.
 //
 // A hit is a request reaching an armed point and passing its match; it fires
-// unless skip, count or probability says no. Counters (hits, fires, waiting,
-// messages) belong to the arming and stay readable after it is disarmed, until
-// the point is armed again. An exhausted arming (count reached) stays armed,
-// counting hits, until disarmed.
+// unless skip, or every step's count or probability, says no. Counters (hits,
+// fires, waiting, messages) belong to the arming and stay readable after it is
+// disarmed, until the point is armed again; so do each step's (reached, fires).
+// An exhausted arming (every step's count reached) stays armed, counting hits,
+// until disarmed.
 //
 // Pause: a firing request is parked until a message, a disarm, or its timeout.
 // A message releases every request parked at the point; sent when none is
@@ -69,62 +73,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "store/injection/arming.h"
 #include "store/injection/injection_events.h"
+#include "store/injection/injection_types.h"
 
 namespace kvstore::store {
 
-enum class PointId : int {
-  kRequestParsed,  // request.parsed
-  kBeforeCommit,   // mutation.before_commit
-  kAfterCommit,    // mutation.after_commit
-  kBulkEntry,      // mutate_rows.entry
-  kReadRowsRow,    // read_rows.row
-  kStorageWrite,   // storage.write
-  kSeedRequest,    // seed.request
-  kCount,
-};
-
-enum class InjectAction {
-  kError,
-  kDelay,
-  kPause,
-  kDrop,
-  kReset,
-  kTruncate,
-  kCrash
-};
-absl::string_view InjectActionName(InjectAction action);
-
-struct PointInfo {
-  PointId id;
-  absl::string_view name;
-  absl::string_view description;
-  std::vector<InjectAction> actions;  // what the point supports
-};
-
-// What a request at a point is matched on, and what events report of it.
-struct RequestInfo {
-  std::string method;
-  std::string path;
-  std::string table;
-  std::string row_key;
-  std::string tag;  // the X-Test-Tag header
-};
-
-// What the caller does once past a point.
-struct Verdict {
-  // kReset: run the request, then cut its answer halfway and reset the
-  // connection.
-  enum Kind { kProceed, kError, kDrop, kReset, kTruncate };
-  Kind kind = kProceed;
-  // kError: the error to answer with. Its code is the arming's `code`, else
-  // the one its `status` maps to (UNAVAILABLE for the default 503). The
-  // arming's HTTP status rides on it as an override (common/status_http.h),
-  // so it reaches the client unchanged even from below the API
-  // (storage.write).
-  absl::Status error;
-  int retry_after_s = -1;  // kError: a Retry-After header if >= 0
-  bool text_body = false;  // kError: a text/plain body, no Status
+// One step of a point's arming, for the control API.
+struct StepState {
+  std::string action;
+  std::map<std::string, std::string> parameters;
+  int64_t count = 0;    // fires allowed; 0: no limit
+  int64_t reached = 0;  // hits that came to the step
+  int64_t fires = 0;
 };
 
 // A point's state, for the control API.
@@ -136,6 +97,8 @@ struct PointState {
   int64_t fires = 0;
   int64_t waiting = 0;   // requests parked now
   int64_t messages = 0;  // messages received by this arming
+  int64_t step = 0;      // the next step to try; steps.size(): all used up
+  std::vector<StepState> steps;
 };
 
 struct InjectionOptions {
@@ -166,13 +129,15 @@ class InjectionRegistry {
   // The same for places that cannot wait for a callback: a delay sleeps on the
   // calling thread; pause is not offered at such points.
   Verdict CheckNow(PointId id, const RequestInfo& request);
-  // An integer parameter of the current arming (e.g. after_rows).
-  int64_t IntParameter(PointId id, absl::string_view key, int64_t fallback);
+  // The after_rows of the step a hit at `id` would try next (default 1).
+  int64_t AfterRows(PointId id);
 
   // Control API. Errors: NotFound for an unknown point; InvalidArgument for a
-  // bad parameter or an action the point does not support.
+  // bad parameter or an action the point does not support (arming.h says
+  // which forms `parameters` and `steps` take).
   absl::Status Arm(absl::string_view name, bool one_shot,
-                   std::map<std::string, std::string> parameters);
+                   std::map<std::string, std::string> parameters,
+                   std::vector<StepParameters> steps = {});
   absl::Status Disarm(absl::string_view name);
   void DisarmAll();
   absl::Status Message(absl::string_view name);
@@ -186,13 +151,18 @@ class InjectionRegistry {
   void Shutdown();
 
  private:
-  struct Arming;
   struct Waiter {
     uint64_t id;
     bool pause;  // else a delay
     Continue next;
     RequestInfo request;
     std::shared_ptr<Arming> arming;  // the arming that parked it
+    size_t step;                     // the step that did
+  };
+  // A hit that fired: its arming and step (no arming: it passes).
+  struct Fire {
+    std::shared_ptr<Arming> arming;
+    size_t step = 0;
   };
   struct Point {
     const PointInfo* info = nullptr;
@@ -205,19 +175,18 @@ class InjectionRegistry {
 
   explicit InjectionRegistry(const InjectionOptions& options);
 
-  // Applies one arming parameter of point `info` to `arming`; InvalidArgument
-  // for an unknown key, a bad value or an action the point does not support.
-  static absl::Status SetParameter(const PointInfo& info,
-                                   const std::string& key,
-                                   const std::string& value, Arming& arming);
-
-  // Decides a hit under the point's lock; returns the arming if it fires.
-  std::shared_ptr<Arming> Decide(Point& point, const RequestInfo& request)
+  // Decides a hit under the point's lock: which step fires, if any.
+  Fire Decide(Point& point, const RequestInfo& request)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(point.mu);
-  // What a firing arming (not a delay or pause) tells the caller to do.
-  static Verdict VerdictOf(const Arming& arming);
+  // Parks a request that a delay or pause step fired on.
+  void Park(Point& point, Fire fire, bool pause, const RequestInfo& request,
+            Continue next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(point.mu);
+  // What a firing step (not a delay or pause) tells the caller to do.
+  static Verdict VerdictOf(const ArmingStep& step);
+  // Publishes an event of the point; `step` is the step it concerns.
   void Publish(const Point& point, const Arming& arming,
-               absl::string_view phase, const RequestInfo* request);
+               absl::string_view phase, const RequestInfo* request,
+               size_t step);
   void Release(Point& point, uint64_t waiter_id, absl::string_view phase);
   // Unparks every request at the point (publishing `phase` for pauses); the
   // caller passes the result to Resume() once the lock is released.

@@ -127,10 +127,16 @@ def _point_path(name, suffix=""):
 
 
 async def enable_injection(host, name, one_shot=False, parameters=None,
-                           port=None):
+                           port=None, steps=None):
     """Arms point `name` (replacing an earlier arming, resetting its
-    counters). `parameters` values are sent as strings."""
+    counters). `parameters` values are sent as strings. A fault script is
+    either `steps` (a list of dicts of step parameters, beside `parameters`
+    that scope the whole arming) or parameters={"script": "2*error(503)->off"}.
+    """
     params = {k: str(v) for k, v in (parameters or {}).items()}
+    if steps is not None:
+        params["steps"] = [{k: str(v) for k, v in step.items()}
+                           for step in steps]
     query = "?one_shot=true" if one_shot else ""
     return await _request(host, "POST", _point_path(name) + query, params,
                           port=port)
@@ -143,6 +149,13 @@ async def disable_injection(host, name, port=None):
 
 async def disable_all_injections(host, port=None):
     return await _request(host, "DELETE", f"{PREFIX}/injection", port=port)
+
+
+async def reset(host, port=None):
+    """POST /v2/reset: disarms every point, drops every table but `default`
+    and empties it, and restarts the event history with a `reset` event.
+    Returns {"tables_dropped": N, "seq": S}."""
+    return await _request(host, "POST", "/v2/reset", port=port)
 
 
 async def message_injection(host, name, port=None):
@@ -165,12 +178,15 @@ async def injection_enters(host, name, port=None):
 async def wait_for_event(host, name, phase=None, since=None, timeout=30,
                          port=None):
     """Long-polls /v2/error_injection/wait, for callers without an event
-    stream: the first event of point `name` (and `phase`, if given) whose seq
+    stream: the first event of point `name` (any point if None; and of
+    `phase`, if given) whose seq
     is above `since` (default: from now on), from the store's history or when
     it happens, as its JSON object. Raises InjectionError with status 408 if
     none comes within `timeout` seconds, 410 if events after `since` have
     left the store's history. Pass the answer's "seq" as the next `since`."""
-    query = {"injection": name, "timeout_ms": str(max(1, int(timeout * 1000)))}
+    query = {"timeout_ms": str(max(1, int(timeout * 1000)))}
+    if name is not None:
+        query["injection"] = name
     if phase is not None:
         query["phase"] = phase
     if since is not None:

@@ -1,0 +1,73 @@
+// The vocabulary of error injection shared by the registry, its armings and
+// the code at the points: which points exist, what an arming may do there,
+// what a request at a point is matched on, and what the caller does next.
+// Plain values; no threads.
+#ifndef KVSTORE_STORE_INJECTION_INJECTION_TYPES_H_
+#define KVSTORE_STORE_INJECTION_INJECTION_TYPES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace kvstore::store {
+
+enum class PointId : int {
+  kRequestParsed,  // request.parsed
+  kBeforeCommit,   // mutation.before_commit
+  kAfterCommit,    // mutation.after_commit
+  kBulkEntry,      // mutate_rows.entry
+  kReadRowsRow,    // read_rows.row
+  kStorageWrite,   // storage.write
+  kSeedRequest,    // seed.request
+  kCount,
+};
+
+enum class InjectAction {
+  kError,
+  kDelay,
+  kPause,
+  kDrop,
+  kReset,
+  kTruncate,
+  kCrash,
+  kOff,  // a fault-script step that lets its hits pass (every point has it)
+};
+absl::string_view InjectActionName(InjectAction action);
+
+struct PointInfo {
+  PointId id;
+  absl::string_view name;
+  absl::string_view description;
+  std::vector<InjectAction> actions;  // what the point supports
+};
+
+// What a request at a point is matched on, and what events report of it.
+struct RequestInfo {
+  std::string method;
+  std::string path;
+  std::string table;
+  std::string row_key;
+  std::string tag;  // the X-Test-Tag header
+};
+
+// What the caller does once past a point.
+struct Verdict {
+  // kReset: run the request, then cut its answer halfway and reset the
+  // connection.
+  enum Kind { kProceed, kError, kDrop, kReset, kTruncate };
+  Kind kind = kProceed;
+  // kError: the error to answer with. Its code is the arming's `code`, else
+  // the one its `status` maps to (UNAVAILABLE for the default 503). The
+  // arming's HTTP status rides on it as an override (common/status_http.h),
+  // so it reaches the client unchanged even from below the API
+  // (storage.write).
+  absl::Status error;
+  int retry_after_s = -1;  // kError: a Retry-After header if >= 0
+  bool text_body = false;  // kError: a text/plain body, no Status
+};
+
+}  // namespace kvstore::store
+
+#endif  // KVSTORE_STORE_INJECTION_INJECTION_TYPES_H_
