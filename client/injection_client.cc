@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/http_transport.h"
 #include "common/status_http.h"
@@ -81,6 +82,51 @@ InjectionStepState StepOf(const google::protobuf::Struct& s) {
   return step;
 }
 
+std::vector<std::string> StringList(const google::protobuf::Struct& s,
+                                    const std::string& key) {
+  std::vector<std::string> out;
+  auto it = s.fields().find(key);
+  if (it == s.fields().end()) return out;
+  for (const auto& v : it->second.list_value().values()) {
+    out.push_back(v.string_value());
+  }
+  return out;
+}
+
+JournalRecord JournalRecordOf(const google::protobuf::Struct& s) {
+  JournalRecord r;
+  r.seq = static_cast<uint64_t>(Number(s, "seq"));
+  r.connection = static_cast<uint64_t>(Number(s, "connection"));
+  r.method = String(s, "method");
+  r.path = String(s, "path");
+  r.route = String(s, "route");
+  r.table = String(s, "table");
+  r.tag = String(s, "tag");
+  r.row_keys = StringList(s, "row_keys");
+  r.status = static_cast<int>(Number(s, "status"));
+  r.cut = Bool(s, "cut");
+  r.bytes_in = Number(s, "bytes_in");
+  r.bytes_out = Number(s, "bytes_out");
+  r.start_us = Number(s, "start_us");
+  r.end_us = Number(s, "end_us");
+  r.injections = StringList(s, "injections");
+  return r;
+}
+
+// `text` percent-encoded for a query value.
+std::string UrlEncoded(absl::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~' || c == '/') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> Strings(
     const google::protobuf::Value& list) {
   std::vector<std::string> out;
@@ -91,6 +137,15 @@ absl::StatusOr<std::vector<std::string>> Strings(
 }
 
 }  // namespace
+
+absl::StatusOr<JournalRecord> ParseJournalRecord(absl::string_view json) {
+  absl::StatusOr<google::protobuf::Value> value = ParseJson(json);
+  if (!value.ok()) return value.status();
+  if (!value->has_struct_value()) {
+    return absl::InvalidArgumentError("a journal entry is not a JSON object");
+  }
+  return JournalRecordOf(value->struct_value());
+}
 
 absl::StatusOr<std::unique_ptr<InjectionClient>> InjectionClient::Create(
     absl::string_view endpoint, absl::Duration timeout) {
@@ -249,6 +304,26 @@ absl::StatusOr<std::vector<std::string>> InjectionClient::Armed() {
   absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
   if (!json.ok()) return json.status();
   return Strings(*json);
+}
+
+absl::StatusOr<std::vector<JournalRecord>> InjectionClient::Journal(
+    uint64_t since, absl::string_view tag, absl::string_view route) {
+  std::string target = absl::StrCat("/v2/journal?since=", since);
+  if (!tag.empty()) absl::StrAppend(&target, "&tag=", UrlEncoded(tag));
+  if (!route.empty()) absl::StrAppend(&target, "&route=", UrlEncoded(route));
+  absl::StatusOr<std::string> body = Call("GET", target);
+  if (!body.ok()) return body.status();
+  absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);
+  if (!json.ok()) return json.status();
+  std::vector<JournalRecord> out;
+  auto entries = json->struct_value().fields().find("entries");
+  if (entries == json->struct_value().fields().end()) {
+    return absl::DataLossError("no 'entries' in the journal");
+  }
+  for (const auto& e : entries->second.list_value().values()) {
+    out.push_back(JournalRecordOf(e.struct_value()));
+  }
+  return out;
 }
 
 absl::StatusOr<uint64_t> InjectionClient::Reset() {

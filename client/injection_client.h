@@ -62,9 +62,28 @@ struct InjectionEventRecord {
   std::string phase;      // hit, fired, paused, released, timeout, armed, ...
   std::string injection;  // the point
   std::string type;       // the action: error, delay, pause, ...
+  std::string route;      // a journal entry's (phase "request") route
   std::string data;       // the whole JSON object, as sent
   absl::Time received;    // when this client parsed it
 };
+
+// One request the store answered (GET /v2/journal).
+struct JournalRecord {
+  uint64_t seq = 0;
+  uint64_t connection = 0;
+  std::string method, path, route, table, tag;
+  std::vector<std::string> row_keys;
+  int status = 0;  // 0: closed without an answer
+  bool cut = false;
+  int64_t bytes_in = 0, bytes_out = 0;
+  int64_t start_us = 0, end_us = 0;     // the store's clock, Unix microseconds
+  std::vector<std::string> injections;  // the points that fired on it
+};
+
+// A journal entry's JSON (as /v2/journal lists it, or the data of an
+// `event: request` on the events stream). DataLoss if unparsable,
+// InvalidArgument if not an object.
+absl::StatusOr<JournalRecord> ParseJournalRecord(absl::string_view json);
 
 class InjectionClient {
  public:
@@ -99,6 +118,11 @@ class InjectionClient {
   // empties it, and restarts the event history (and the journal) with a
   // `reset` event, whose seq this answers.
   absl::StatusOr<uint64_t> Reset();
+  // The request journal after `since` (GET /v2/journal), oldest first; `tag`
+  // and `route` filter it unless empty. OutOfRange if entries after `since`
+  // have left the store's history.
+  absl::StatusOr<std::vector<JournalRecord>> Journal(
+      uint64_t since, absl::string_view tag = "", absl::string_view route = "");
 
   // A long poll (GET /v2/error_injection/wait), for callers without an event
   // stream: the first event of `point` (and of `phase`, unless empty) whose

@@ -116,6 +116,7 @@ void InjectionEventStream::Run() {
         absl::StrAppend(&spec.target, "&since=", *options_.since);
       }
     }
+    if (options_.journal) absl::StrAppend(&spec.target, "&journal=1");
     Sink sink(this);
     absl::Status exchanged =
         transport_->Exchange(spec, absl::Now() + options_.renew_after, sink);
@@ -185,6 +186,9 @@ void InjectionEventStream::OnEvent(absl::string_view name, absl::string_view id,
   record.received = received;
   record.injection = internal::SseStringField(data, "injection");
   record.type = internal::SseStringField(data, "type");
+  if (record.phase == "request") {
+    record.route = internal::SseStringField(data, "route");
+  }
   events_.push_back(std::move(record));
   consumed_.push_back(false);
 }
@@ -202,9 +206,35 @@ absl::StatusOr<std::vector<InjectionEventRecord>>
 InjectionEventStream::WaitForCount(absl::string_view injection,
                                    absl::string_view phase, int count,
                                    absl::Duration timeout) {
-  auto matches = [&](const InjectionEventRecord& e) {
-    return e.injection == injection && (phase.empty() || e.phase == phase);
-  };
+  return WaitForMatching(
+      [&](const InjectionEventRecord& e) {
+        return e.injection == injection && (phase.empty() || e.phase == phase);
+      },
+      count, timeout, absl::StrCat("'", phase, "' event(s) of ", injection));
+}
+
+absl::StatusOr<std::vector<JournalRecord>>
+InjectionEventStream::WaitForRequests(absl::string_view route, uint64_t since,
+                                      int count, absl::Duration timeout) {
+  absl::StatusOr<std::vector<InjectionEventRecord>> entries = WaitForMatching(
+      [&](const InjectionEventRecord& e) {
+        return e.phase == "request" && e.route == route && e.seq > since;
+      },
+      count, timeout, absl::StrCat("journal entries of ", route));
+  if (!entries.ok()) return entries.status();
+  std::vector<JournalRecord> out;
+  for (const InjectionEventRecord& e : *entries) {
+    absl::StatusOr<JournalRecord> record = ParseJournalRecord(e.data);
+    if (!record.ok()) return record.status();
+    out.push_back(*std::move(record));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<InjectionEventRecord>>
+InjectionEventStream::WaitForMatching(
+    const std::function<bool(const InjectionEventRecord&)>& matches, int count,
+    absl::Duration timeout, absl::string_view what) {
   // Unconsumed matches, counting no further than `limit`. (Evaluated by
   // whichever thread releases mu_ while a wait is on: kept cheap.)
   auto unconsumed = [&](int limit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -219,9 +249,9 @@ InjectionEventStream::WaitForCount(absl::string_view injection,
   };
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&enough), timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "waited ", absl::FormatDuration(timeout), " for ", count, " '", phase,
-        "' event(s) of ", injection, "; got ", unconsumed(count)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("waited ", absl::FormatDuration(timeout), " for ", count,
+                     " ", what, "; got ", unconsumed(count)));
   }
   std::vector<InjectionEventRecord> out;
   for (size_t i = scan_from_;

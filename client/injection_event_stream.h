@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,9 @@ struct InjectionEventStreamOptions {
   // Replay every event of the server's history after this seq first (0: the
   // whole history); unset: only what happens after Connect().
   std::optional<uint64_t> since;
+  // Also the request journal's entries (?journal=1): events whose phase is
+  // "request" and whose `route` names the request's route (WaitForRequests).
+  bool journal = false;
   // Asked of the server; also how soon the destructor's reader notices.
   absl::Duration heartbeat = absl::Milliseconds(200);
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -81,6 +85,12 @@ class InjectionEventStream {
   absl::StatusOr<std::vector<InjectionEventRecord>> WaitForCount(
       absl::string_view injection, absl::string_view phase, int count,
       absl::Duration timeout);
+  // Waits until `count` unconsumed journal entries of `route` (":mutateRow",
+  // "/get", ...) with a seq above `since` are there; consumes and returns
+  // them, parsed. Needs options.journal.
+  absl::StatusOr<std::vector<JournalRecord>> WaitForRequests(
+      absl::string_view route, uint64_t since, int count,
+      absl::Duration timeout);
   // How many events of `injection` with `phase` have arrived (consumed or
   // not).
   int Count(absl::string_view injection, absl::string_view phase);
@@ -98,6 +108,11 @@ class InjectionEventStream {
     return subscribed_ || !failure_.ok();
   }
   class Sink;
+  // Waits until `count` unconsumed events pass `matches`, consumes and
+  // returns them; `what` names them in the timeout's message.
+  absl::StatusOr<std::vector<InjectionEventRecord>> WaitForMatching(
+      const std::function<bool(const InjectionEventRecord&)>& matches,
+      int count, absl::Duration timeout, absl::string_view what);
   explicit InjectionEventStream(const InjectionEventStreamOptions& options,
                                 std::unique_ptr<Transport> transport);
   void Run();

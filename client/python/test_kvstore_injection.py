@@ -176,6 +176,23 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
         self.assertIn("step 1: point seed.request does not support action",
                       raised.exception.message)
 
+    async def test_the_journal_records_each_attempt(self):
+        await inj.enable_injection(self.host, "seed.request",
+                                   parameters={"script": "1*error(503)",
+                                               "row_key": "journal"})
+        _, metrics = await http_get(self.port, "/metrics")
+        since = int(re.search(rb"\nkvstore_injection_events_total (\d+)",
+                              metrics).group(1))
+        first, _ = await http_get(self.port, "/set?journal=1")
+        second, _ = await http_get(self.port, "/set?journal=2")
+        self.assertEqual((first, second), (503, 200))
+        entries = await inj.journal(self.host, since=since, route="/set")
+        self.assertEqual([e["status"] for e in entries], [503, 200])
+        self.assertEqual(entries[0]["injections"], ["seed.request"])
+        self.assertEqual(entries[1]["injections"], [])
+        self.assertEqual(entries[0]["row_keys"], ["journal"])
+        self.assertLessEqual(entries[0]["end_us"], entries[1]["start_us"])
+
 
 class ResetTest(unittest.IsolatedAsyncioTestCase):
     """POST /v2/reset through the Python client, on a store of its own (a

@@ -24,6 +24,16 @@ namespace http = boost::beast::http;
 constexpr absl::string_view kTablesPath = "/v1/tables";
 constexpr absl::string_view kNdjsonContentType = "application/x-ndjson";
 
+// `respond`, telling the request journal which rows the request concerned.
+HttpHandler::Respond NotingRows(HttpHandler::Respond respond,
+                                std::vector<std::string> row_keys) {
+  return [respond = std::move(respond),
+          row_keys = std::move(row_keys)](HttpReply reply) mutable {
+    reply.note.row_keys = std::move(row_keys);
+    std::move(respond)(std::move(reply));
+  };
+}
+
 // The answer an injection point's verdict asks for instead of the real one.
 HttpReply VerdictReply(const Verdict& verdict, Encoding encoding) {
   if (verdict.kind != Verdict::kError) return HttpReply::Drop();
@@ -294,6 +304,11 @@ void DataApi::MutateRow(Call call) {
 void DataApi::MutateRows(Call call) {
   v1::MutateRowsRequest bulk;
   if (!call.Parse(&bulk)) return;
+  if (call.info != nullptr) {  // error injection (and its journal) on
+    std::vector<std::string> keys;
+    for (const auto& entry : bulk.entries()) keys.push_back(entry.row_key());
+    call.respond = NotingRows(std::move(call.respond), std::move(keys));
+  }
   Gated(call.info, call.encoding, std::move(call.respond),
         [this, info = call.info, encoding = call.encoding,
          table = call.target.table,
@@ -430,8 +445,7 @@ void DataApi::StartScan(const std::string& table,
   int64_t after_rows = 0;
   if (injection_ != nullptr && injection_->armed(PointId::kReadRowsRow)) {
     watch = injection_;
-    after_rows =
-        injection_->AfterRows(PointId::kReadRowsRow);
+    after_rows = injection_->AfterRows(PointId::kReadRowsRow);
   }
   std::move(respond)(HttpReply(
       std::move(header),
@@ -452,6 +466,9 @@ void DataApi::Gate(PointId point, const Info& info,
 void DataApi::Gated(const Info& info, Encoding encoding,
                     HttpHandler::Respond respond,
                     absl::AnyInvocable<void(HttpHandler::Respond) &&> start) {
+  if (info != nullptr && !info->row_key.empty()) {
+    respond = NotingRows(std::move(respond), {info->row_key});
+  }
   Gate(PointId::kRequestParsed, info,
        [encoding, respond = std::move(respond),
         start = std::move(start)](Verdict verdict) mutable {

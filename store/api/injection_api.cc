@@ -116,6 +116,20 @@ absl::StatusOr<EventFilter> EventFilterOf(const QueryParams& params) {
       filter.phases.insert(std::string(p));
     }
   }
+  if (auto it = params.find("tag"); it != params.end()) filter.tag = it->second;
+  if (auto it = params.find("route"); it != params.end()) {
+    filter.route = it->second;
+  }
+  if (auto it = params.find("journal"); it != params.end()) {
+    if (it->second == "1" || it->second == "true") {
+      filter.journal = true;
+    } else if (it->second == "only") {
+      filter.journal = filter.journal_only = true;
+    } else if (it->second != "0" && it->second != "false") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "journal must be 1, 0 or only, not ", Quote(it->second)));
+    }
+  }
   return filter;
 }
 
@@ -245,6 +259,47 @@ void InjectionApi::Wait(const QueryParams& params,
         if (absl::IsOutOfRange(error)) error = WithHttpStatus(error, 410);
         std::move(respond)(ErrorJson(error));
       });
+}
+
+HttpReply InjectionApi::Journal(const HttpRequest& request,
+                                absl::string_view query) {
+  if (registry_ == nullptr) {
+    return ErrorJson(absl::NotFoundError(
+        "the request journal is off; start kvstore_server with "
+        "--error_injection to use /v2/journal"));
+  }
+  if (request.method() != http::verb::get) return NotAllowed(request, "GET");
+  absl::StatusOr<QueryParams> params = ParseQuery(query);
+  if (!params.ok()) return ErrorJson(params.status());
+  absl::StatusOr<EventFilter> filter = EventFilterOf(*params);
+  if (!filter.ok()) return ErrorJson(filter.status());
+  filter->journal = filter->journal_only = true;
+  uint64_t since = 0;
+  size_t limit = 10000;
+  if (auto it = params->find("since");
+      it != params->end() && !absl::SimpleAtoi(it->second, &since)) {
+    return ErrorJson(absl::InvalidArgumentError(
+        absl::StrCat("since must be a seq, not ", Quote(it->second))));
+  }
+  if (auto it = params->find("limit");
+      it != params->end() &&
+      (!absl::SimpleAtoi(it->second, &limit) || limit < 1 || limit > 100000)) {
+    return ErrorJson(absl::InvalidArgumentError(
+        "limit must be an integer from 1 to 100000"));
+  }
+  absl::StatusOr<std::vector<std::shared_ptr<const InjectionEvent>>> entries =
+      registry_->events().Query(*filter, since, limit);
+  if (!entries.ok()) {
+    return ErrorJson(WithHttpStatus(entries.status(), 410));
+  }
+  std::string body = "{\"entries\":[";
+  for (size_t i = 0; i < entries->size(); ++i) {
+    if (i > 0) body.push_back(',');
+    absl::StrAppend(&body, EventData(*(*entries)[i]));
+  }
+  absl::StrAppend(&body, "],\"last_seq\":", registry_->events().last_seq(),
+                  "}");
+  return JsonResponse(200, std::move(body));
 }
 
 HttpReply InjectionApi::Points() {

@@ -29,7 +29,26 @@ HttpHandler::Respond Counted(Metrics* metrics, Route route,
   };
 }
 
+// The route of a path the router serves by name; kOther for the rest.
+Route FixedRoute(absl::string_view path) {
+  if (path == "/get") return Route::kSeedGet;
+  if (path == "/set") return Route::kSeedSet;
+  if (path == "/healthz") return Route::kHealthz;
+  if (path == "/readyz") return Route::kReadyz;
+  if (path == "/metrics") return Route::kMetrics;
+  return Route::kOther;
+}
+
 }  // namespace
+
+Route RouteOfPath(absl::string_view path) {
+  if (absl::StartsWith(path, "/v1/")) return RouteOf(ParseDataPath(path));
+  if (path == "/v2/reset" || absl::StartsWith(path, kInjectionPathPrefix) ||
+      absl::StartsWith(path, "/v2/journal")) {
+    return Route::kErrorInjection;
+  }
+  return FixedRoute(path);
+}
 
 std::string RequestRouter::InjectionMetrics() const {
   if (injection_ == nullptr) return "";
@@ -56,17 +75,9 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
                                 ? absl::string_view()
                                 : target.substr(question + 1);
 
-  Route route = Route::kOther;
-  if (path == "/get") {
-    route = Route::kSeedGet;
-  } else if (path == "/set") {
-    route = Route::kSeedSet;
-  } else if (path == "/healthz") {
-    route = Route::kHealthz;
-  } else if (path == "/readyz") {
-    route = Route::kReadyz;
-  } else if (path == "/metrics") {
-    route = Route::kMetrics;
+  const Route route = FixedRoute(path);
+  if (route != Route::kOther) {
+    // one of the fixed paths: handled below
   } else if (absl::StartsWith(path, "/v1/")) {
     absl::StatusOr<DataPath> parsed = ParseDataPath(path);
     respond = Counted(metrics_, RouteOf(parsed), std::move(respond));
@@ -75,6 +86,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
   } else if (path == "/v2/reset") {
     respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
     std::move(respond)(Reset(request));
+    return;
+  } else if (path == "/v2/journal") {
+    respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));
+    std::move(respond)(injection_api_.Journal(request, query));
     return;
   } else if (absl::StartsWith(path, kInjectionPathPrefix)) {
     respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));

@@ -20,6 +20,9 @@
 
 namespace kvstore::store {
 
+// The metrics (and journal) route of a request path.
+Route RouteOfPath(absl::string_view path);
+
 class RequestRouter final : public HttpHandler {
  public:
   // `injection` may be null: error injection is off.

@@ -126,6 +126,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void WatchForHangUp();
   void EndStream();
   void OnWrite(bool keep_alive, beast::error_code ec);
+  // The exchange being answered, for the server's ExchangeSink (if any).
+  void BeginExchange(HttpRequest& req);
+  void CountOut(size_t bytes) {
+    if (exchange_.has_value()) exchange_->bytes_out += bytes;
+  }
+  void FinishExchange(bool cut);
 
   Socket socket_;
   ServerImpl* const server_;
@@ -142,6 +148,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string chunk_;       // the piece being written
   char hang_up_probe_[64];  // WatchForHangUp's read buffer
   absl::Time request_start_;
+  size_t request_bytes_ = 0;  // of the request last read
+  const uint64_t connection_id_;
+  std::optional<Exchange> exchange_;  // with an ExchangeSink, while answering
   // The current I/O must finish by then (the sweeper enforces it); max() while
   // the handler works on a request.
   Clock::time_point deadline_ = Clock::time_point::max();
@@ -244,6 +253,8 @@ class ServerImpl final : public HttpServer {
 
   const HttpLimits& limits() const { return options_.limits; }
   HttpHandler* handler() const { return handler_; }
+  ExchangeSink* exchange_sink() const { return options_.exchange_sink; }
+  uint64_t NextConnectionId() { return next_connection_id_.fetch_add(1); }
   HttpObserver* observer() const { return observer_; }
 
   void SessionStarted() {
@@ -335,13 +346,15 @@ class ServerImpl final : public HttpServer {
   size_t next_worker_ = 0;  // acceptor's thread only
   uint16_t port_ = 0;
   std::atomic<bool> shut_down_{false};
+  std::atomic<uint64_t> next_connection_id_{1};
 };
 
 Session::Session(Socket socket, ServerImpl* server, Worker* worker, bool reject)
     : socket_(std::move(socket)),
       server_(server),
       worker_(worker),
-      reject_(reject) {
+      reject_(reject),
+      connection_id_(server->NextConnectionId()) {
   server_->observer()->ConnectionOpened();
   server_->SessionStarted();
 }
@@ -377,10 +390,12 @@ void Session::ReadRequest() {
       Clock::now() +
       absl::ToChronoNanoseconds(reject_ ? kRejectTimeout : limits.idle_timeout);
   reading_ = true;
-  http::async_read(socket_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t) {
-                     self->OnRead(ec);
-                   });
+  http::async_read(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t bytes) {
+        self->request_bytes_ = bytes;
+        self->OnRead(ec);
+      });
 }
 
 void Session::OnRead(beast::error_code ec) {
@@ -459,9 +474,34 @@ void Session::OnRead(beast::error_code ec) {
   Dispatch();
 }
 
+void Session::BeginExchange(HttpRequest& req) {
+  if (server_->exchange_sink() == nullptr) return;
+  req.set(
+      beast::string_view(kConnectionIdField.data(), kConnectionIdField.size()),
+      std::to_string(connection_id_));
+  Exchange& e = exchange_.emplace();
+  e.connection_id = connection_id_;
+  e.method = std::string(req.method_string());
+  e.target = std::string(req.target());
+  if (auto tag = req.find("X-Test-Tag"); tag != req.end()) {
+    e.tag = std::string(tag->value());
+  }
+  e.bytes_in = request_bytes_;
+  e.start = request_start_;
+}
+
+void Session::FinishExchange(bool cut) {
+  if (!exchange_.has_value()) return;
+  exchange_->cut = cut;
+  exchange_->end = absl::Now();
+  server_->exchange_sink()->ExchangeDone(*std::move(exchange_));
+  exchange_.reset();
+}
+
 void Session::Dispatch() {
   HttpRequest req = parser_->release();
   bool keep_alive = req.keep_alive();
+  BeginExchange(req);
   server_->handler()->Handle(
       std::move(req), [self = shared_from_this(), keep_alive](HttpReply reply) {
         // Runs inline when answered on the session's own thread, else is posted
@@ -469,6 +509,11 @@ void Session::Dispatch() {
         net::dispatch(self->worker_->ioc, [self, keep_alive,
                                            reply = std::move(reply)]() mutable {
           reply.response.keep_alive(keep_alive);
+          if (self->exchange_.has_value()) {
+            self->exchange_->note = std::move(reply.note);
+            self->exchange_->http_status =
+                reply.drop ? 0 : reply.response.result_int();
+          }
           if (reply.drop) {
             self->CloseNow();
           } else if (reply.reset_mid_answer) {
@@ -520,16 +565,17 @@ void Session::SendStream(HttpReply reply) {
   if (event_driven) WatchForHangUp();
   deadline_ =
       Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
-  http::async_write_header(
-      socket_, *stream_serializer_,
-      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-        if (ec) {
-          self->EndStream();
-          self->CloseNow();
-          return;
-        }
-        self->WriteNextChunk(keep_alive);
-      });
+  http::async_write_header(socket_, *stream_serializer_,
+                           [self = shared_from_this(), keep_alive](
+                               beast::error_code ec, size_t bytes) {
+                             self->CountOut(bytes);
+                             if (ec) {
+                               self->EndStream();
+                               self->CloseNow();
+                               return;
+                             }
+                             self->WriteNextChunk(keep_alive);
+                           });
 }
 
 void Session::WriteNextChunk(bool keep_alive) {
@@ -574,7 +620,8 @@ void Session::WritePiece(ChunkSource::Piece next, bool keep_alive) {
   auto self = shared_from_this();
   if (!next->has_value()) {
     net::async_write(socket_, http::make_chunk_last(),
-                     [self, keep_alive](beast::error_code ec, size_t) {
+                     [self, keep_alive](beast::error_code ec, size_t bytes) {
+                       self->CountOut(bytes);
                        self->EndStream();
                        self->OnWrite(keep_alive, ec);
                      });
@@ -582,7 +629,8 @@ void Session::WritePiece(ChunkSource::Piece next, bool keep_alive) {
   }
   chunk_ = std::move(**next);
   net::async_write(socket_, http::make_chunk(net::buffer(chunk_)),
-                   [self, keep_alive](beast::error_code ec, size_t) {
+                   [self, keep_alive](beast::error_code ec, size_t bytes) {
+                     self->CountOut(bytes);
                      if (ec) {
                        self->EndStream();
                        self->CloseNow();
@@ -612,15 +660,17 @@ void Session::Send(HttpResponse res, bool refused) {
   response_.emplace(std::move(res));
   deadline_ =
       Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
-  http::async_write(
-      socket_, *response_,
-      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-        self->OnWrite(keep_alive, ec);
-      });
+  http::async_write(socket_, *response_,
+                    [self = shared_from_this(), keep_alive](
+                        beast::error_code ec, size_t bytes) {
+                      self->CountOut(bytes);
+                      self->OnWrite(keep_alive, ec);
+                    });
 }
 
 void Session::OnWrite(bool keep_alive, beast::error_code ec) {
   response_.reset();
+  FinishExchange(/*cut=*/static_cast<bool>(ec));
   deadline_ = Clock::time_point::max();
   if (ec || !keep_alive) {
     CloseNow();
@@ -663,7 +713,8 @@ void Session::SendCut(HttpReply reply) {
       Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
   net::async_write(
       socket_, net::buffer(*bytes),
-      [self = shared_from_this(), bytes](beast::error_code, size_t) {
+      [self = shared_from_this(), bytes](beast::error_code, size_t written) {
+        self->CountOut(written);
         beast::error_code ignored;
         // Linger 0: close() sends RST instead of FIN (and
         // before CloseNow, whose shutdown would send a FIN).
@@ -676,6 +727,7 @@ void Session::SendCut(HttpReply reply) {
 void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
+  FinishExchange(/*cut=*/true);  // an answer still going out is cut short
   // The source goes now (an event stream's subscription holds this session
   // until then); what Beast's pending writes use stays until they complete.
   stream_.reset();

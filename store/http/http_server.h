@@ -26,9 +26,11 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "boost/beast/http/message.hpp"
 #include "boost/beast/http/string_body.hpp"
@@ -68,6 +70,13 @@ class ChunkSource {
   }
 };
 
+// What the application tells an ExchangeSink about a request beyond what the
+// server sees: the table and row keys it concerned.
+struct ExchangeNote {
+  std::string table;
+  std::vector<std::string> row_keys;
+};
+
 // A response: whole, or (with `stream`) status and headers now, body streamed,
 // or (Drop()) none at all: the connection is closed without an answer.
 struct HttpReply {
@@ -91,7 +100,37 @@ struct HttpReply {
   // half the body; a stream's first piece as the body), then reset the
   // connection (RST): the error-injection `reset` action.
   bool reset_mid_answer = false;
+  ExchangeNote note;  // for the ExchangeSink, if any
 };
+
+// One request and its answer as the server saw them.
+struct Exchange {
+  uint64_t connection_id = 0;  // the server's own numbering, from 1
+  std::string method;
+  std::string target;      // as received, query included
+  std::string tag;         // the X-Test-Tag header
+  int http_status = 0;     // 0: closed without an answer (a drop)
+  bool cut = false;        // the answer was not sent whole
+  uint64_t bytes_in = 0;   // the request as read: head and body
+  uint64_t bytes_out = 0;  // what was written of the answer
+  absl::Time start;        // the request read whole
+  absl::Time end;          // the answer written (or given up)
+  ExchangeNote note;
+};
+
+// Told of every request a handler answered (a request the server refused
+// itself is not an exchange), once its answer has been written or the
+// connection has gone. Called on I/O threads, concurrently: thread-safe.
+class ExchangeSink {
+ public:
+  virtual ~ExchangeSink() = default;
+  virtual void ExchangeDone(Exchange exchange) = 0;
+};
+
+// With an ExchangeSink, the server stamps each request it hands to the
+// handler with its connection id in this field (replacing one a client sent),
+// so the handler can say which connection a request came on.
+inline constexpr absl::string_view kConnectionIdField = "X-Kvstore-Connection";
 
 // Application logic behind the server.
 class HttpHandler {
@@ -143,6 +182,7 @@ struct HttpServerOptions {
   uint16_t port = 4000;  // 0 picks a free port; see HttpServer::port()
   int threads = 1;       // I/O threads
   HttpLimits limits;
+  ExchangeSink* exchange_sink = nullptr;  // not owned; outlives the server
 };
 
 class HttpServer {

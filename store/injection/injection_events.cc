@@ -56,7 +56,12 @@ std::string JsonEscape(absl::string_view bytes) {
 
 bool EventFilter::Passes(const InjectionEvent& event) const {
   if (event.phase == kResetPhase) return true;  // everyone must hear of it
-  return (injections.empty() || injections.contains(event.injection)) &&
+  if (!tag.empty() && event.tag != tag) return false;
+  if (event.phase == kRequestPhase) {
+    return journal && (route.empty() || event.route == route);
+  }
+  return !journal_only &&
+         (injections.empty() || injections.contains(event.injection)) &&
          (phases.empty() || phases.contains(event.phase));
 }
 
@@ -152,17 +157,58 @@ InjectionEvents::~InjectionEvents() { Close(); }
 
 uint64_t InjectionEvents::Publish(absl::string_view injection,
                                   absl::string_view phase,
-                                  absl::string_view data_fields) {
-  absl::Time now = absl::Now();
-  absl::MutexLock lock(&mu_);
+                                  absl::string_view data_fields,
+                                  absl::string_view tag) {
   auto event = std::make_shared<InjectionEvent>();
-  event->seq = ++seq_;
   event->injection = std::string(injection);
   event->phase = std::string(phase);
+  event->tag = std::string(tag);
+  return Append(std::move(event),
+                absl::StrCat(",\"injection\":", JsonQuote(injection)),
+                data_fields);
+}
+
+uint64_t InjectionEvents::PublishEntry(absl::string_view tag,
+                                       absl::string_view route,
+                                       absl::string_view data_fields) {
+  auto event = std::make_shared<InjectionEvent>();
+  event->phase = std::string(kRequestPhase);
+  event->tag = std::string(tag);
+  event->route = std::string(route);
+  return Append(std::move(event), "", data_fields);
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const InjectionEvent>>>
+InjectionEvents::Query(const EventFilter& filter, uint64_t since,
+                       size_t limit) const {
+  absl::MutexLock lock(&mu_);
+  const uint64_t oldest = history_.empty() ? seq_ + 1 : history_.front()->seq;
+  if (since + 1 < oldest) {
+    return absl::OutOfRangeError(absl::StrCat(
+        "entries ", since + 1, "..", oldest - 1,
+        " have left the history; query again with since=", oldest - 1,
+        " or later"));
+  }
+  std::vector<std::shared_ptr<const InjectionEvent>> out;
+  for (const auto& event : history_) {
+    if (out.size() >= limit) break;
+    if (event->seq <= since || !filter.Passes(*event)) continue;
+    if (filter.journal_only && event->phase != kRequestPhase) continue;
+    out.push_back(event);
+  }
+  return out;
+}
+
+uint64_t InjectionEvents::Append(std::shared_ptr<InjectionEvent> event,
+                                 absl::string_view before_fields,
+                                 absl::string_view data_fields) {
+  absl::Time now = absl::Now();
+  absl::MutexLock lock(&mu_);
+  event->seq = ++seq_;
   event->frame = absl::StrCat(
-      "id: ", event->seq, "\nevent: ", phase, "\ndata: {\"seq\":", event->seq,
-      ",\"injection\":\"", JsonEscape(injection), "\",\"phase\":\"", phase,
-      "\",\"ts\":\"",
+      "id: ", event->seq, "\nevent: ", event->phase,
+      "\ndata: {\"seq\":", event->seq, before_fields, ",\"phase\":\"",
+      event->phase, "\",\"ts\":\"",
       absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", now, absl::UTCTimeZone()),
       "\",\"ts_us\":", absl::ToUnixMicros(now), data_fields, "}\n\n");
   std::shared_ptr<const InjectionEvent> shared = std::move(event);

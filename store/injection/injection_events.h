@@ -52,17 +52,26 @@ struct InjectionEvent {
   uint64_t seq = 0;
   std::string injection;  // the point's name
   std::string phase;      // the SSE event name: fired, paused, ...
+  std::string tag;        // the request's X-Test-Tag, if it concerns one
+  std::string route;      // a journal entry's route
   std::string frame;      // the whole SSE frame
 };
 
 // The phase of the event POST /v2/reset publishes; it passes every filter.
 inline constexpr absl::string_view kResetPhase = "reset";
+// The phase of a request journal entry (request_journal.h).
+inline constexpr absl::string_view kRequestPhase = "request";
 
 // Which events a subscriber wants; an empty list means all (and a reset
-// event always passes).
+// event always passes). Journal entries pass only with `journal`, and then
+// only `tag` and `route` filter them.
 struct EventFilter {
   absl::flat_hash_set<std::string> injections;
   absl::flat_hash_set<std::string> phases;
+  std::string tag;            // events and entries of requests with this tag
+  std::string route;          // entries of this route
+  bool journal = false;       // journal entries too
+  bool journal_only = false;  // journal entries only
   bool Passes(const InjectionEvent& event) const;
 };
 
@@ -124,8 +133,18 @@ class InjectionEvents {
   // Assigns the next seq and delivers. `data_fields` is the inside of the
   // JSON object after the common keys (seq, injection, phase, ts, ts_us),
   // either empty or starting with a comma. Returns the seq.
+  // `tag` is that of the request the event concerns, for filters.
   uint64_t Publish(absl::string_view injection, absl::string_view phase,
-                   absl::string_view data_fields);
+                   absl::string_view data_fields, absl::string_view tag = "");
+  // The same for a journal entry: an `event: request` frame whose data is
+  // {"seq", "phase":"request", "ts", "ts_us" <data_fields>}.
+  uint64_t PublishEntry(absl::string_view tag, absl::string_view route,
+                        absl::string_view data_fields);
+
+  // What the history holds after `since` that passes the filter, oldest
+  // first, at most `limit`; OutOfRange if events after `since` have left it.
+  absl::StatusOr<std::vector<std::shared_ptr<const InjectionEvent>>> Query(
+      const EventFilter& filter, uint64_t since, size_t limit) const;
 
   // Registers a subscriber. Its stream starts with `retry:` and a `hello`
   // event carrying the current seq, then (with `since`) every event of the
@@ -167,6 +186,11 @@ class InjectionEvents {
  private:
   friend class Subscription;
   void Unregister(Subscription* sub);
+  // Assigns the seq, stamps the time, builds the frame (`before_fields`
+  // after "seq", then the common keys, then `data_fields`) and delivers.
+  uint64_t Append(std::shared_ptr<InjectionEvent> event,
+                  absl::string_view before_fields,
+                  absl::string_view data_fields);
 
   const Options options_;
   mutable absl::Mutex mu_;

@@ -321,14 +321,16 @@ void InjectionRegistry::Publish(const Point& point, const Arming& arming,
       ",\"fires\":", arming.fires, ",\"waiting\":", arming.waiting,
       ",\"parameters\":", arming.parameters_json);
   if (request != nullptr) {
-    absl::StrAppend(&fields, ",\"request\":{\"method\":\"",
-                    JsonEscape(request->method), "\",\"path\":\"",
-                    JsonEscape(request->path), "\",\"table\":\"",
-                    JsonEscape(request->table), "\",\"row_key\":\"",
-                    JsonEscape(request->row_key), "\",\"tag\":\"",
-                    JsonEscape(request->tag), "\"}");
+    absl::StrAppend(
+        &fields, ",\"request\":{\"method\":\"", JsonEscape(request->method),
+        "\",\"path\":\"", JsonEscape(request->path), "\",\"table\":\"",
+        JsonEscape(request->table), "\",\"row_key\":\"",
+        JsonEscape(request->row_key), "\",\"tag\":\"", JsonEscape(request->tag),
+        "\",\"connection\":", request->connection_id, "}");
   }
-  events_.Publish(point.info->name, phase, fields);
+  events_.Publish(point.info->name, phase, fields,
+                  request != nullptr ? absl::string_view(request->tag)
+                                     : absl::string_view());
 }
 
 InjectionRegistry::Fire InjectionRegistry::Decide(Point& point,
@@ -347,6 +349,7 @@ InjectionRegistry::Fire InjectionRegistry::Decide(Point& point,
   if (chosen.action == InjectAction::kOff) return Fire{};
   ++arming->fires;
   Publish(point, *arming, "fired", &request, step);
+  journal_.NoteFired(request.connection_id, point.info->name);
   if (chosen.action == InjectAction::kCrash) {
     std::raise(SIGKILL);  // like kill -9: nothing is flushed or closed
   }

@@ -76,6 +76,7 @@
 #include "store/injection/arming.h"
 #include "store/injection/injection_events.h"
 #include "store/injection/injection_types.h"
+#include "store/injection/request_journal.h"
 
 namespace kvstore::store {
 
@@ -145,6 +146,8 @@ class InjectionRegistry {
   std::vector<std::string> ArmedNames();
 
   InjectionEvents& events() { return events_; }
+  // The request journal, on the events' sequence and history.
+  RequestJournal& journal() { return journal_; }
 
   // Disarms everything (releasing parked requests), ends event streams, and
   // stops the thread. Later checks proceed at once. Idempotent.
@@ -196,6 +199,7 @@ class InjectionRegistry {
   Point* PointNamed(absl::string_view name);
 
   InjectionEvents events_;
+  RequestJournal journal_{&events_};
   std::array<Point, static_cast<int>(PointId::kCount)> points_;
   std::atomic<uint64_t> next_waiter_{1};
   std::atomic<bool> shut_down_{false};

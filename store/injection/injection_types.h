@@ -5,6 +5,7 @@
 #ifndef KVSTORE_STORE_INJECTION_INJECTION_TYPES_H_
 #define KVSTORE_STORE_INJECTION_INJECTION_TYPES_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,8 @@ struct RequestInfo {
   std::string path;
   std::string table;
   std::string row_key;
-  std::string tag;  // the X-Test-Tag header
+  std::string tag;             // the X-Test-Tag header
+  uint64_t connection_id = 0;  // the HTTP server's, if known (else 0)
 };
 
 // What the caller does once past a point.

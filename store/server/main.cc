@@ -67,6 +67,9 @@ ABSL_FLAG(bool, allow_remote_error_injection, false,
           "who reaches the port can then arm faults, crash included)");
 ABSL_FLAG(uint64_t, injection_history, 10000,
           "Error-injection events kept for replay (Last-Event-ID, ?since=)");
+ABSL_FLAG(bool, request_journal, true,
+          "With --error_injection: record every request in the journal "
+          "(/v2/journal; it shares --injection_history with the events)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long requests in flight may take to finish");
 
@@ -100,6 +103,7 @@ absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   config.engine.sample_split_bytes = absl::GetFlag(FLAGS_sample_split_kb) << 10;
   config.error_injection = absl::GetFlag(FLAGS_error_injection);
   config.injection.events.history = absl::GetFlag(FLAGS_injection_history);
+  config.request_journal = absl::GetFlag(FLAGS_request_journal);
   config.http.host = absl::GetFlag(FLAGS_host);
   config.http.port = absl::GetFlag(FLAGS_port);
   config.http.threads = absl::GetFlag(FLAGS_threads);

@@ -37,9 +37,15 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   KV_ASSIGN_OR_RETURN(server->engine_, OpenRocksEngine(engine));
   server->router_ = std::make_unique<RequestRouter>(
       server->engine_.get(), &server->metrics_, server->injection_.get());
+  HttpServerOptions http = config.http;
+  if (server->injection_ != nullptr && config.request_journal) {
+    server->journal_sink_ =
+        std::make_unique<JournalSink>(&server->injection_->journal());
+    http.exchange_sink = server->journal_sink_.get();
+  }
   KV_ASSIGN_OR_RETURN(
       server->http_,
-      HttpServer::Start(config.http, server->router_.get(), &server->metrics_));
+      HttpServer::Start(http, server->router_.get(), &server->metrics_));
   return server;
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "store/api/journal_sink.h"
 #include "store/api/metrics.h"
 #include "store/api/request_router.h"
 #include "store/http/http_server.h"
@@ -30,6 +31,8 @@ struct ServerConfig {
   // Serve /v2/error_injection and evaluate the injection points.
   bool error_injection = false;
   InjectionOptions injection;
+  // With error_injection: record every request in the journal (/v2/journal).
+  bool request_journal = true;
 };
 
 class KvServer {
@@ -53,6 +56,7 @@ class KvServer {
   std::unique_ptr<InjectionRegistry> injection_;  // null unless enabled
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RequestRouter> router_;
+  std::unique_ptr<JournalSink> journal_sink_;  // null unless journaling
   std::unique_ptr<HttpServer> http_;
 };
 

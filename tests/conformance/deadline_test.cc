@@ -35,18 +35,21 @@ class DeadlineTest : public FaultTest {
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 10);
   }
 
-  // Six 503s, then success: the gap before retry n is at least B(n) / 2.
+  // Six 503s, then success: between the answer to attempt n and retry n the
+  // client waited at least B(n) / 2 (from the store's journal: the answer
+  // written whole, then the next request read whole).
   void BacksOff(const Method& m) {
     constexpr int kFailures = 6;
     Fail503(m, kFailures);
     EXPECT_EQ(m.call(*this), 0);
     ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
-    std::vector<InjectionEventRecord> hits = EventsOf(kParsed, "hit");
+    std::vector<JournalRecord> attempts = Attempts(m, kFailures + 1);
+    ASSERT_EQ(attempts.size(), kFailures + 1u);
     for (int n = 1; n <= kFailures; ++n) {
-      absl::Duration gap = absl::Microseconds(TimestampMicros(hits[n]) -
-                                              TimestampMicros(hits[n - 1]));
-      // (1 ms of leeway for the two clocks' granularity.)
-      EXPECT_GE(gap, MinWaitBeforeRetry(n) - absl::Milliseconds(1))
+      EXPECT_EQ(attempts[n - 1].status, 503);
+      // (1 ms of leeway for the clock's granularity.)
+      EXPECT_GE(GapBetween(attempts[n - 1], attempts[n]),
+                MinWaitBeforeRetry(n) - absl::Milliseconds(1))
           << "before retry " << n;
     }
   }

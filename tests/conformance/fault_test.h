@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/injection_client.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "tests/conformance/harness.h"
@@ -157,6 +158,46 @@ class FaultTest : public ConformanceTest {
   static std::string PathOf(const Method& m) {
     return absl::StrCat("/v1/tables/t:", m.verb);
   }
+  // m's route as the store's journal names it.
+  static std::string RouteOf(const Method& m) {
+    return absl::StrCat(":", m.verb);
+  }
+
+  // The attempts the client made at m's route since `point` was last armed,
+  // as the store's request journal recorded them (every request that reached
+  // the store, answered or dropped, whether or not it got as far as the
+  // point): waits for `n` of them. Call after CountUntilDisarmed(point).
+  std::vector<JournalRecord> Attempts(const Method& m, int n,
+                                      const std::string& point = kParsed) {
+    auto got =
+        Events().WaitForRequests(RouteOf(m), LastArmedSeq(point), n, kWait);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *std::move(got) : std::vector<JournalRecord>{};
+  }
+  // How many requests to m's route the journal has shown since `point` was
+  // last armed (call after Attempts, to see that there were no more).
+  int AttemptsSeen(const Method& m, const std::string& point = kParsed) {
+    const uint64_t since = LastArmedSeq(point);
+    int n = 0;
+    for (const auto& e : Events().Events()) {
+      if (e.phase == "request" && e.route == RouteOf(m) && e.seq > since) ++n;
+    }
+    return n;
+  }
+  // The seq of `point`'s last `armed` event received (0 if none).
+  uint64_t LastArmedSeq(const std::string& point) {
+    uint64_t seq = 0;
+    for (const auto& e : Events().Events()) {
+      if (e.injection == point && e.phase == "armed") seq = e.seq;
+    }
+    return seq;
+  }
+  // Store time from the end of one attempt's answer to the start of the next
+  // (the request read whole): at most how long the client waited between.
+  static absl::Duration GapBetween(const JournalRecord& earlier,
+                                   const JournalRecord& later) {
+    return absl::Microseconds(later.start_us - earlier.end_us);
+  }
 
   // Arms request.parsed to answer m's requests 503: the first `count` of
   // them (0: every one), with a Retry-After of `retry_after_s` if >= 0.
@@ -168,13 +209,21 @@ class FaultTest : public ConformanceTest {
     Arm(kParsed, fault);
   }
 
-  // N one-shot 503s, then success: the store saw exactly N+1 attempts.
+  // N one-shot 503s, then success: the store saw exactly N+1 attempts, the
+  // first N answered 503 and the last 200.
   void RetriesTransientErrors(const Method& m) {
     constexpr int kFailures = 2;
     Fail503(m, kFailures);
     EXPECT_EQ(m.call(*this), 0);
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), kFailures + 1);
     EXPECT_EQ(Events().Count(kParsed, "fired"), kFailures);
+    std::vector<JournalRecord> attempts = Attempts(m, kFailures + 1);
+    ASSERT_EQ(attempts.size(), kFailures + 1u);
+    for (int i = 0; i < kFailures; ++i) {
+      EXPECT_EQ(attempts[i].status, 503) << "attempt " << i + 1;
+    }
+    EXPECT_EQ(attempts.back().status, 200);
+    EXPECT_EQ(AttemptsSeen(m), kFailures + 1) << "requests after the success";
   }
 
   // One 503 and no retry: exactly one attempt.
@@ -182,17 +231,20 @@ class FaultTest : public ConformanceTest {
     Fail503(m, 1);
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+    EXPECT_EQ(Attempts(m, 1).size(), 1u);
+    EXPECT_EQ(AttemptsSeen(m), 1) << "a request after the 503";
   }
 
-  // A 503 with Retry-After: 1 is retried no sooner than a second later (from
-  // the store's own timestamps).
+  // A 503 with Retry-After: 1 is retried no sooner than a second after its
+  // answer was sent (from the store's own journal timestamps).
   void HonoursRetryAfter(const Method& m) {
     Fail503(m, 1, /*retry_after_s=*/1);
     EXPECT_EQ(m.call(*this), 0);
     ASSERT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
-    std::vector<InjectionEventRecord> hits = EventsOf(kParsed, "hit");
-    ASSERT_EQ(hits.size(), 2u);
-    EXPECT_GE(TimestampMicros(hits[1]) - TimestampMicros(hits[0]), 1000000);
+    std::vector<JournalRecord> attempts = Attempts(m, 2);
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_EQ(attempts[0].status, 503);
+    EXPECT_GE(GapBetween(attempts[0], attempts[1]), absl::Seconds(1));
   }
 
   // A call parked past its per-operation timeout ends DEADLINE_EXCEEDED (the

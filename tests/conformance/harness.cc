@@ -157,6 +157,7 @@ bool ConformanceTest::SubscribeToEvents() {
   InjectionEventStreamOptions options;
   options.endpoint = StoreTarget();
   options.since = 0;
+  options.journal = true;  // each request the store answered, as an event
   auto made = InjectionEventStream::Connect(options);
   if (!made.ok()) {
     ADD_FAILURE() << "subscribing to the store's events: " << made.status();

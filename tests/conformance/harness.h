@@ -85,7 +85,8 @@ class ConformanceTest : public ::testing::Test {
   // The test store's error injection (set up by SetUp), and its event stream:
   // SubscribeToEvents() (false, with a test failure, if it cannot) before
   // Events(). The stream replays the store's whole history, so no event is
-  // missed whenever it subscribes.
+  // missed whenever it subscribes; it carries the request journal too (each
+  // request the store answered, as an event of phase "request").
   InjectionClient& Injection() { return *injection_; }
   bool SubscribeToEvents();
   InjectionEventStream& Events() { return *events_; }

@@ -158,6 +158,21 @@ async def reset(host, port=None):
     return await _request(host, "POST", "/v2/reset", port=port)
 
 
+async def journal(host, since=0, tag=None, route=None, port=None):
+    """GET /v2/journal: the requests the store answered after seq `since`,
+    oldest first, as dicts (seq, connection, method, path, route, table,
+    row_keys, tag, status, cut, bytes_in, bytes_out, start_us, end_us,
+    injections). Raises InjectionError 410 if entries after `since` have left
+    the store's history."""
+    query = {"since": str(since)}
+    if tag is not None:
+        query["tag"] = tag
+    if route is not None:
+        query["route"] = route
+    path = f"/v2/journal?{urllib.parse.urlencode(query)}"
+    return (await _request(host, "GET", path, port=port))["entries"]
+
+
 async def message_injection(host, name, port=None):
     """Releases requests paused at `name` (latched if none is parked)."""
     return await _request(host, "POST", _point_path(name, "/message"),
