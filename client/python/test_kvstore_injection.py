@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -192,6 +193,60 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(entries[1]["injections"], [])
         self.assertEqual(entries[0]["row_keys"], ["journal"])
         self.assertLessEqual(entries[0]["end_us"], entries[1]["start_us"])
+
+    async def test_a_transport_fault_delays_the_answer(self):
+        await inj.enable_injection(
+            self.host, "seed.request",
+            parameters={"script": "1*delay_headers(300)", "row_key": "late"})
+        _, metrics = await http_get(self.port, "/metrics")
+        since = int(re.search(rb"\nkvstore_injection_events_total (\d+)",
+                              metrics).group(1))
+        status, _ = await http_get(self.port, "/set?late=1")
+        self.assertEqual(status, 200)
+        [entry] = await inj.journal(self.host, since=since, route="/set")
+        self.assertEqual(entry["injections"], ["seed.request"])
+        self.assertFalse(entry["cut"])
+        self.assertGreaterEqual(entry["end_us"] - entry["start_us"], 300000)
+
+    async def test_a_reset_before_any_byte_fails_the_request(self):
+        await inj.enable_injection(
+            self.host, "seed.request",
+            parameters={"script": "1*reset(0)", "row_key": "cut"})
+        with self.assertRaises((ConnectionError, asyncio.IncompleteReadError,
+                                inj.InjectionError)):
+            await http_get(self.port, "/set?cut=1")
+
+
+class PowerCutTest(unittest.IsolatedAsyncioTestCase):
+    """A power cut through the Python client, on a store on disk: it dies,
+    and restarted on the same directory it has every acknowledged write."""
+
+    async def test_a_power_cut_keeps_what_was_synced(self):
+        with tempfile.TemporaryDirectory() as data:
+            store = StoreProcess(data_dir=data)
+            try:
+                for i in range(20):
+                    status, _ = await http_get(store.port, f"/set?k{i}=v")
+                    self.assertEqual(status, 200)
+                await inj.enable_injection(
+                    store.endpoint, "storage.write",
+                    parameters={"action": "power_cut"})
+                with self.assertRaises((ConnectionError,
+                                        asyncio.IncompleteReadError,
+                                        inj.InjectionError)):
+                    await http_get(store.port, "/set?gone=v")
+                self.assertEqual(store.wait_for_exit(), -9)  # SIGKILL
+            finally:
+                store.stop()
+            store = StoreProcess(data_dir=data)
+            try:
+                for i in range(20):
+                    status, _ = await http_get(store.port, f"/get?key=k{i}")
+                    self.assertEqual(status, 200)
+                status, _ = await http_get(store.port, "/get?key=gone")
+                self.assertEqual(status, 404)
+            finally:
+                store.stop()
 
 
 class ResetTest(unittest.IsolatedAsyncioTestCase):

@@ -474,12 +474,9 @@ void DataApi::Gated(const Info& info, Encoding encoding,
         start = std::move(start)](Verdict verdict) mutable {
          if (verdict.kind == Verdict::kProceed) {
            std::move(start)(std::move(respond));
-         } else if (verdict.kind == Verdict::kReset) {
+         } else if (verdict.kind == Verdict::kTransport) {
            std::move(start)(
-               [respond = std::move(respond)](HttpReply reply) mutable {
-                 reply.reset_mid_answer = true;
-                 std::move(respond)(std::move(reply));
-               });
+               WithTransportFault(std::move(respond), verdict.transport));
          } else {
            std::move(respond)(VerdictReply(verdict, encoding));
          }

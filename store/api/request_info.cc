@@ -1,6 +1,7 @@
 #include "store/api/request_info.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 
@@ -24,6 +25,39 @@ RequestInfo RequestInfoOf(const HttpRequest& request, absl::string_view path,
     }
   }
   return info;
+}
+
+namespace {
+
+AnswerFault::Kind AnswerFaultKind(InjectAction action) {
+  switch (action) {
+    case InjectAction::kSlow:
+      return AnswerFault::kSlow;
+    case InjectAction::kStall:
+      return AnswerFault::kStall;
+    case InjectAction::kCorruptChunk:
+      return AnswerFault::kCorruptChunk;
+    case InjectAction::kDelayHeaders:
+      return AnswerFault::kDelayHeaders;
+    default:
+      return AnswerFault::kReset;
+  }
+}
+
+}  // namespace
+
+HttpHandler::Respond WithTransportFault(HttpHandler::Respond respond,
+                                        const TransportFault& fault) {
+  AnswerFault answer;
+  answer.kind = AnswerFaultKind(fault.action);
+  answer.after_bytes = fault.after_bytes;
+  answer.bytes_per_s = fault.bytes_per_s;
+  answer.timeout = fault.timeout;
+  answer.delay = fault.delay;
+  return [respond = std::move(respond), answer](HttpReply reply) mutable {
+    reply.fault = answer;
+    std::move(respond)(std::move(reply));
+  };
 }
 
 }  // namespace kvstore::store

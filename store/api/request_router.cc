@@ -119,6 +119,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
              respond = std::move(respond)](Verdict verdict) mutable {
               if (verdict.kind == Verdict::kProceed) {
                 HandleSeed(route, query, std::move(respond));
+              } else if (verdict.kind == Verdict::kTransport) {
+                HandleSeed(
+                    route, query,
+                    WithTransportFault(std::move(respond), verdict.transport));
               } else if (verdict.kind == Verdict::kError) {
                 HttpResponse res = BodyResponse(
                     HttpStatusOf(verdict.error),

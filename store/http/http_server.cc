@@ -33,6 +33,7 @@
 #include "boost/beast/http/read.hpp"
 #include "boost/beast/http/write.hpp"
 #include "common/end_of_turn.h"
+#include "store/http/answer_wire.h"
 #include "store/http/descriptor_reserve.h"
 
 namespace kvstore::store {
@@ -116,9 +117,17 @@ class Session : public std::enable_shared_from_this<Session> {
   void Send(HttpResponse res, bool refused);
   // Streams a reply's body (HttpReply::stream) with chunked encoding.
   void SendStream(HttpReply reply);
-  // Sends the first half of the reply's bytes, then resets the connection
-  // (HttpReply::reset_mid_answer).
-  void SendCut(HttpReply reply);
+  // Sends the reply as its AnswerFault says.
+  void SendFaulty(HttpReply reply, bool keep_alive);
+  // Writes bytes_[from, to), then calls `then` with the outcome.
+  void WriteRange(size_t from, size_t to,
+                  absl::AnyInvocable<void(beast::error_code) &&> then);
+  // kSlow: writes the next `slice` bytes from `from`, then the rest later.
+  void WriteSlowly(size_t from, size_t slice, bool keep_alive);
+  // Runs `then` on this session's thread after `delay`, unless closed first.
+  void After(absl::Duration delay, absl::AnyInvocable<void() &&> then);
+  // Closes with a reset (RST) instead of a FIN.
+  void ResetNow();
   void WriteNextChunk(bool keep_alive);
   void WritePiece(ChunkSource::Piece next, bool keep_alive);
   // Ends an event-driven stream as soon as the client closes its side (or
@@ -146,7 +155,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<ChunkSource> stream_;
   uint64_t stream_id_ = 0;  // tells a late NextAsync answer from a live one
   std::string chunk_;       // the piece being written
-  char hang_up_probe_[64];  // WatchForHangUp's read buffer
+  std::string bytes_;       // a faulty answer, as it goes on the wire
+  std::optional<net::steady_timer> timer_;  // a faulty answer's pauses
+  char hang_up_probe_[64];                  // WatchForHangUp's read buffer
   absl::Time request_start_;
   size_t request_bytes_ = 0;  // of the request last read
   const uint64_t connection_id_;
@@ -516,8 +527,8 @@ void Session::Dispatch() {
           }
           if (reply.drop) {
             self->CloseNow();
-          } else if (reply.reset_mid_answer) {
-            self->SendCut(std::move(reply));
+          } else if (reply.fault.kind != AnswerFault::kNone) {
+            self->SendFaulty(std::move(reply), keep_alive);
           } else if (reply.stream != nullptr) {
             self->SendStream(std::move(reply));
           } else {
@@ -679,55 +690,106 @@ void Session::OnWrite(bool keep_alive, beast::error_code ec) {
   ReadRequest();
 }
 
-// The bytes of the first half of `reply` as it would go on the wire: the
-// whole head, and half of the body (a stream's first piece, as one chunk);
-// half of the head when there is no body.
-std::string FirstHalfOfAnswer(HttpReply& reply) {
-  std::ostringstream wire;
-  if (reply.stream == nullptr) {
-    reply.response.prepare_payload();
-    wire << reply.response;
-  } else {
-    reply.response.chunked(true);
-    wire << reply.response.base();
-    ChunkSource::Piece piece = reply.stream->Next();
-    if (piece.ok() && piece->has_value()) {
-      wire << std::hex << (*piece)->size() << "\r\n" << **piece << "\r\n";
-    }
+void Session::SendFaulty(HttpReply reply, bool keep_alive) {
+  if (closed_) return;
+  const AnswerFault fault = reply.fault;
+  bytes_ = AnswerWireBytes(reply, fault.kind == AnswerFault::kCorruptChunk);
+  keep_alive = keep_alive && !worker_->stopping;
+  auto self = shared_from_this();
+  switch (fault.kind) {
+    case AnswerFault::kReset:
+      WriteRange(0, CutPoint(bytes_, fault.after_bytes),
+                 [self](beast::error_code) { self->ResetNow(); });
+      return;
+    case AnswerFault::kStall:
+      WriteRange(0, CutPoint(bytes_, fault.after_bytes),
+                 [self, fault](beast::error_code ec) {
+                   if (ec) return self->CloseNow();
+                   // Nothing more until the timeout (whose timer holds the
+                   // session); the sweeper must not close it first.
+                   self->deadline_ = Clock::time_point::max();
+                   self->After(fault.timeout, [self] { self->CloseNow(); });
+                 });
+      return;
+    case AnswerFault::kCorruptChunk:
+      WriteRange(0, bytes_.size(),
+                 [self](beast::error_code) { self->CloseNow(); });
+      return;
+    case AnswerFault::kDelayHeaders:
+      deadline_ =
+          Clock::now() + absl::ToChronoNanoseconds(
+                             fault.delay + server_->limits().idle_timeout);
+      After(fault.delay, [self, keep_alive] {
+        self->WriteRange(0, self->bytes_.size(),
+                         [self, keep_alive](beast::error_code ec) {
+                           self->OnWrite(keep_alive, ec);
+                         });
+      });
+      return;
+    case AnswerFault::kSlow:
+      WriteSlowly(
+          0, static_cast<size_t>(std::max<int64_t>(1, fault.bytes_per_s / 10)),
+          keep_alive);
+      return;
+    case AnswerFault::kNone:
+      break;
   }
-  std::string bytes = wire.str();
-  const size_t head = bytes.find("\r\n\r\n");
-  const size_t head_end = head == std::string::npos ? 0 : head + 4;
-  const size_t cut = bytes.size() > head_end
-                         ? head_end + (bytes.size() - head_end) / 2
-                         : bytes.size() / 2;
-  bytes.resize(cut);
-  return bytes;
 }
 
-void Session::SendCut(HttpReply reply) {
+void Session::WriteRange(size_t from, size_t to,
+                         absl::AnyInvocable<void(beast::error_code) &&> then) {
   if (closed_) return;
-  auto bytes = std::make_shared<std::string>(FirstHalfOfAnswer(reply));
   // A peer that stops reading holds the session no longer than idle_timeout.
   deadline_ =
       Clock::now() + absl::ToChronoNanoseconds(server_->limits().idle_timeout);
-  net::async_write(
-      socket_, net::buffer(*bytes),
-      [self = shared_from_this(), bytes](beast::error_code, size_t written) {
-        self->CountOut(written);
-        beast::error_code ignored;
-        // Linger 0: close() sends RST instead of FIN (and
-        // before CloseNow, whose shutdown would send a FIN).
-        self->socket_.set_option(net::socket_base::linger(true, 0), ignored);
-        self->socket_.close(ignored);
-        self->CloseNow();
+  net::async_write(socket_, net::buffer(bytes_.data() + from, to - from),
+                   [self = shared_from_this(), then = std::move(then)](
+                       beast::error_code ec, size_t written) mutable {
+                     self->CountOut(written);
+                     if (self->closed_) return;
+                     std::move(then)(ec);
+                   });
+}
+
+void Session::WriteSlowly(size_t from, size_t slice, bool keep_alive) {
+  const size_t to = std::min(bytes_.size(), from + slice);
+  WriteRange(
+      from, to,
+      [self = shared_from_this(), to, slice, keep_alive](beast::error_code ec) {
+        if (ec || to == self->bytes_.size()) {
+          return self->OnWrite(keep_alive, ec);
+        }
+        self->After(absl::Milliseconds(100), [self, to, slice, keep_alive] {
+          self->WriteSlowly(to, slice, keep_alive);
+        });
       });
+}
+
+void Session::After(absl::Duration delay, absl::AnyInvocable<void() &&> then) {
+  if (!timer_.has_value()) timer_.emplace(worker_->ioc);
+  timer_->expires_after(absl::ToChronoNanoseconds(delay));
+  timer_->async_wait([self = shared_from_this(),
+                      then = std::move(then)](beast::error_code ec) mutable {
+    if (ec || self->closed_) return;
+    std::move(then)();
+  });
+}
+
+void Session::ResetNow() {
+  if (closed_) return;
+  beast::error_code ignored;
+  // Linger 0: close() sends RST instead of FIN (and before CloseNow, whose
+  // shutdown would send a FIN).
+  socket_.set_option(net::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+  CloseNow();
 }
 
 void Session::CloseNow() {
   if (closed_) return;
   closed_ = true;
   FinishExchange(/*cut=*/true);  // an answer still going out is cut short
+  if (timer_.has_value()) timer_->cancel();  // a faulty answer's pause
   // The source goes now (an event stream's subscription holds this session
   // until then); what Beast's pending writes use stays until they complete.
   stream_.reset();

@@ -77,6 +77,28 @@ struct ExchangeNote {
   std::vector<std::string> row_keys;
 };
 
+// How to send an answer wrong, for error injection's transport faults. The
+// answer is put on the wire as it would be (a stream's pieces all pulled
+// first, chunked), then:
+//   kReset: the first after_bytes go out, then a reset (RST);
+//   kStall: the first after_bytes go out, then nothing: the connection stays
+//     open until `timeout`, then closes;
+//   kSlow: all of it, at bytes_per_s (a tenth of that every 100 ms);
+//   kCorruptChunk: the head (chunked), a chunk with the first half of the
+//     body (a stream's first piece), then a malformed chunk-size line, and
+//     the connection closes;
+//   kDelayHeaders: nothing for `delay`, then all of it.
+// after_bytes -1 means the whole head and half the body (half the head when
+// there is no body). Slow and delayed answers keep the connection alive.
+struct AnswerFault {
+  enum Kind { kNone, kReset, kStall, kSlow, kCorruptChunk, kDelayHeaders };
+  Kind kind = kNone;
+  int64_t after_bytes = -1;
+  int64_t bytes_per_s = 1;
+  absl::Duration timeout;
+  absl::Duration delay;
+};
+
 // A response: whole, or (with `stream`) status and headers now, body streamed,
 // or (Drop()) none at all: the connection is closed without an answer.
 struct HttpReply {
@@ -96,10 +118,9 @@ struct HttpReply {
   HttpResponse response;
   std::unique_ptr<ChunkSource> stream;
   bool drop = false;
-  // Send only the first half of the answer's bytes (status line, headers,
-  // half the body; a stream's first piece as the body), then reset the
-  // connection (RST): the error-injection `reset` action.
-  bool reset_mid_answer = false;
+  // Send the answer wrong (error injection's transport faults); not for an
+  // event-driven stream.
+  AnswerFault fault;
   ExchangeNote note;  // for the ExchangeSink, if any
 };
 

@@ -15,7 +15,7 @@ namespace {
 
 constexpr absl::string_view kStepKeys =
     "action, status, retry_after, message, code, body, delay_ms, "
-    "timeout_ms, after_rows, count, probability";
+    "timeout_ms, after_rows, after_bytes, bytes_per_s, count, probability";
 constexpr absl::string_view kScopeKeys =
     "skip, seed, table, row_key, path, tag, script";
 
@@ -101,6 +101,12 @@ absl::Status SetStepParameter(const PointInfo& info, const std::string& key,
           "after_rows applies only to read_rows.row");
     }
     return ParseInt(key, value, 0, INT64_MAX, &step.after_rows);
+  }
+  if (key == "after_bytes") {
+    return ParseInt(key, value, 0, INT64_MAX, &step.after_bytes);
+  }
+  if (key == "bytes_per_s") {
+    return ParseInt(key, value, 1, INT64_MAX, &step.bytes_per_s);
   }
   return absl::NotFoundError(key);
 }

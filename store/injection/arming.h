@@ -40,9 +40,11 @@ struct ArmingStep {
   std::string message;
   int body_code = -1;      // error: the Status body's code; -1: from status
   bool text_body = false;  // error: a text/plain body, no Status
-  absl::Duration delay = absl::Seconds(1);     // delay
-  absl::Duration timeout = absl::Seconds(60);  // pause
+  absl::Duration delay = absl::Seconds(1);     // delay, delay_headers
+  absl::Duration timeout = absl::Seconds(60);  // pause, stall
   int64_t after_rows = 1;                      // read_rows.row
+  int64_t after_bytes = -1;    // reset, stall: bytes sent first; -1: half
+  int64_t bytes_per_s = 1024;  // slow
 
   int64_t count = 0;  // fires allowed; 0: no limit
   double probability = 1.0;

@@ -38,6 +38,20 @@ absl::string_view InjectActionName(InjectAction action) {
       return "crash";
     case InjectAction::kOff:
       return "off";
+    case InjectAction::kSlow:
+      return "slow";
+    case InjectAction::kStall:
+      return "stall";
+    case InjectAction::kCorruptChunk:
+      return "corrupt_chunk";
+    case InjectAction::kDelayHeaders:
+      return "delay_headers";
+    case InjectAction::kPowerCut:
+      return "power_cut";
+    case InjectAction::kIoError:
+      return "io_error";
+    case InjectAction::kDiskFull:
+      return "disk_full";
   }
   return "?";
 }
@@ -48,43 +62,66 @@ const std::vector<PointInfo>& InjectionRegistry::Catalog() {
       {PointId::kRequestParsed,
        "request.parsed",
        "Every data-API request (/v1/...) once its body is parsed, before it "
-       "runs. Matches table, row_key (single-row calls), path and tag. "
-       "reset runs the request, then cuts its answer halfway and resets the "
-       "connection (a write is applied, its answer lost).",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kCrash,
+       "runs. Matches table, row_key (single-row calls), path and tag. The "
+       "transport faults run the request, then send its answer wrong: reset "
+       "sends after_bytes (default: half) and resets the connection (a write "
+       "is applied, its answer lost), slow sends it at bytes_per_s, stall "
+       "sends after_bytes and then nothing until timeout_ms, corrupt_chunk "
+       "sends the head, half the first chunk and a malformed chunk header, "
+       "delay_headers sends "
+       "nothing for delay_ms.",
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kSlow,
+        A::kStall, A::kCorruptChunk, A::kDelayHeaders, A::kCrash, A::kPowerCut,
         A::kOff}},
       {PointId::kBeforeCommit,
        "mutation.before_commit",
        "A single-row write (mutateRow, checkAndMutateRow, readModifyWriteRow) "
        "about to be committed: an error here leaves the row untouched.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kPowerCut,
+        A::kOff}},
       {PointId::kAfterCommit,
        "mutation.after_commit",
        "A single-row write that has been committed (and synced), before the "
        "answer: an error here is 'failed, but applied'.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kPowerCut,
+        A::kOff}},
       {PointId::kBulkEntry,
        "mutate_rows.entry",
        "Each entry of a mutateRows request before it is committed: an error "
        "becomes that entry's status; the other entries go on.",
-       {A::kError, A::kDelay, A::kPause, A::kCrash, A::kOff}},
+       {A::kError, A::kDelay, A::kPause, A::kCrash, A::kPowerCut, A::kOff}},
       {PointId::kReadRowsRow,
        "read_rows.row",
        "A readRows stream once it has sent after_rows rows (default 1): error "
        "ends the stream with that status in-band, truncate cuts the "
        "connection.",
-       {A::kError, A::kTruncate, A::kCrash, A::kOff}},
+       {A::kError, A::kTruncate, A::kCrash, A::kPowerCut, A::kOff}},
       {PointId::kStorageWrite,
        "storage.write",
        "A write about to be applied to storage (every data and seed write): "
        "error fails it with nothing written, delay stalls the writer like a "
-       "slow disk. Matches table and row_key.",
-       {A::kError, A::kDelay, A::kCrash, A::kOff}},
+       "slow disk, io_error and disk_full make the write-ahead log's next "
+       "sync fail as the disk would (EIO, ENOSPC; with --fsync=always this "
+       "write's own sync), power_cut loses what "
+       "was not synced and kills the store. Matches table and row_key.",
+       {A::kError, A::kDelay, A::kIoError, A::kDiskFull, A::kCrash,
+        A::kPowerCut, A::kOff}},
       {PointId::kSeedRequest,
        "seed.request",
        "Every seed API request (/get, /set). Matches row_key (the key), path "
-       "and tag.",
-       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kCrash, A::kOff}},
+       "and tag. The transport faults act as at request.parsed.",
+       {A::kError, A::kDelay, A::kPause, A::kDrop, A::kReset, A::kSlow,
+        A::kStall, A::kCorruptChunk, A::kDelayHeaders, A::kCrash, A::kPowerCut,
+        A::kOff}},
+      {PointId::kStorageSync,
+       "storage.sync",
+       "Each sync (fsync) of a database file: the write-ahead log, SST "
+       "files, the manifest. io_error and disk_full "
+       "fail the sync as the disk would (EIO, ENOSPC), delay makes it slow, "
+       "power_cut loses what was not synced and kills the store. Matches "
+       "path (the file's).",
+       {A::kIoError, A::kDiskFull, A::kDelay, A::kCrash, A::kPowerCut,
+        A::kOff}},
   };
   return *catalog;
 }
@@ -165,7 +202,7 @@ class InjectionRegistry::Loop {
 };
 
 InjectionRegistry::InjectionRegistry(const InjectionOptions& options)
-    : events_(options.events) {
+    : power_cut_(options.power_cut), events_(options.events) {
   for (const PointInfo& info : Catalog()) {
     points_[static_cast<int>(info.id)].info = &info;
   }
@@ -185,6 +222,20 @@ InjectionRegistry::Point* InjectionRegistry::PointNamed(
   return id.has_value() ? &points_[static_cast<int>(*id)] : nullptr;
 }
 
+absl::Status InjectionRegistry::CanRun(const PointInfo& info,
+                                       const Arming& arming) const {
+  if (power_cut_) return absl::OkStatus();
+  for (size_t i = 0; i < arming.steps.size(); ++i) {
+    if (arming.steps[i].action == InjectAction::kPowerCut) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          arming.steps.size() > 1 ? absl::StrCat("step ", i + 1, ": ") : "",
+          "power_cut at ", info.name,
+          " needs a store on disk (this one runs --in_memory)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InjectionRegistry::Arm(
     absl::string_view name, bool one_shot,
     std::map<std::string, std::string> parameters,
@@ -198,6 +249,7 @@ absl::Status InjectionRegistry::Arm(
   KV_ASSIGN_OR_RETURN(std::shared_ptr<Arming> arming,
                       BuildArming(*point->info, one_shot, std::move(parameters),
                                   std::move(steps)));
+  KV_RETURN_IF_ERROR(CanRun(*point->info, *arming));
   std::list<Waiter> parked;
   {
     absl::MutexLock lock(&point->mu);
@@ -353,6 +405,9 @@ InjectionRegistry::Fire InjectionRegistry::Decide(Point& point,
   if (chosen.action == InjectAction::kCrash) {
     std::raise(SIGKILL);  // like kill -9: nothing is flushed or closed
   }
+  if (chosen.action == InjectAction::kPowerCut) {
+    power_cut_();  // checked at arming; never returns
+  }
   return Fire{std::move(arming), static_cast<size_t>(step)};
 }
 
@@ -369,7 +424,21 @@ Verdict InjectionRegistry::VerdictOf(const ArmingStep& step) {
       v.kind = Verdict::kDrop;
       break;
     case InjectAction::kReset:
-      v.kind = Verdict::kReset;
+    case InjectAction::kSlow:
+    case InjectAction::kStall:
+    case InjectAction::kCorruptChunk:
+    case InjectAction::kDelayHeaders:
+      v.kind = Verdict::kTransport;
+      v.transport = TransportFault{step.action, step.after_bytes,
+                                   step.bytes_per_s, step.delay, step.timeout};
+      break;
+    case InjectAction::kIoError:
+      v.kind = Verdict::kFileFault;
+      v.error = absl::InternalError("injected I/O error");
+      break;
+    case InjectAction::kDiskFull:
+      v.kind = Verdict::kFileFault;
+      v.error = absl::ResourceExhaustedError("injected: no space left");
       break;
     case InjectAction::kTruncate:
       v.kind = Verdict::kTruncate;

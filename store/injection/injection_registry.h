@@ -57,6 +57,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <map>
 #include <memory>
@@ -105,6 +106,10 @@ struct PointState {
 struct InjectionOptions {
   InjectionEvents::Options events;
   absl::Duration tick = absl::Milliseconds(100);  // heartbeat granularity
+  // Loses what the disk has not synced and kills the process (never
+  // returns): the power_cut action. Empty (a store in memory): power_cut and
+  // storage.sync cannot be armed (FailedPrecondition).
+  std::function<void()> power_cut;
 };
 
 class InjectionRegistry {
@@ -184,6 +189,8 @@ class InjectionRegistry {
   // Parks a request that a delay or pause step fired on.
   void Park(Point& point, Fire fire, bool pause, const RequestInfo& request,
             Continue next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(point.mu);
+  // FailedPrecondition if the arming needs what this store lacks (a disk).
+  absl::Status CanRun(const PointInfo& info, const Arming& arming) const;
   // What a firing step (not a delay or pause) tells the caller to do.
   static Verdict VerdictOf(const ArmingStep& step);
   // Publishes an event of the point; `step` is the step it concerns.
@@ -198,6 +205,7 @@ class InjectionRegistry {
   void Resume(std::list<Waiter> waiters);
   Point* PointNamed(absl::string_view name);
 
+  const std::function<void()> power_cut_;  // InjectionOptions::power_cut
   InjectionEvents events_;
   RequestJournal journal_{&events_};
   std::array<Point, static_cast<int>(PointId::kCount)> points_;

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace kvstore::store {
 
@@ -22,6 +23,7 @@ enum class PointId : int {
   kReadRowsRow,    // read_rows.row
   kStorageWrite,   // storage.write
   kSeedRequest,    // seed.request
+  kStorageSync,    // storage.sync
   kCount,
 };
 
@@ -34,6 +36,15 @@ enum class InjectAction {
   kTruncate,
   kCrash,
   kOff,  // a fault-script step that lets its hits pass (every point has it)
+  // Transport faults on the answer to the request (the request runs).
+  kSlow,          // send the answer at bytes_per_s
+  kStall,         // send after_bytes, then nothing until timeout_ms
+  kCorruptChunk,  // a malformed chunk header where the body would go on
+  kDelayHeaders,  // send nothing for delay_ms, then the whole answer
+  // The disk.
+  kPowerCut,  // lose what was not synced, and die
+  kIoError,   // the file operation fails with EIO
+  kDiskFull,  // the file operation fails with ENOSPC
 };
 absl::string_view InjectActionName(InjectAction action);
 
@@ -54,11 +65,23 @@ struct RequestInfo {
   uint64_t connection_id = 0;  // the HTTP server's, if known (else 0)
 };
 
+// How to send the answer of a request a transport fault fired on (kReset,
+// kSlow, kStall, kCorruptChunk, kDelayHeaders).
+struct TransportFault {
+  InjectAction action = InjectAction::kReset;
+  int64_t after_bytes = -1;  // reset, stall: bytes sent first; -1: half
+  int64_t bytes_per_s = 0;   // slow
+  absl::Duration delay;      // delay_headers
+  absl::Duration timeout;    // stall: how long the connection stays open
+};
+
 // What the caller does once past a point.
 struct Verdict {
-  // kReset: run the request, then cut its answer halfway and reset the
-  // connection.
-  enum Kind { kProceed, kError, kDrop, kReset, kTruncate };
+  // kTransport: run the request, then send its answer as `transport` says
+  // (a reset cuts it and resets the connection).
+  // kFileFault: (storage points) fail the file operation with `error`:
+  // ResourceExhausted as a full disk, any other as an I/O error.
+  enum Kind { kProceed, kError, kDrop, kTransport, kTruncate, kFileFault };
   Kind kind = kProceed;
   // kError: the error to answer with. Its code is the arming's `code`, else
   // the one its `status` maps to (UNAVAILABLE for the default 503). The
@@ -66,8 +89,9 @@ struct Verdict {
   // so it reaches the client unchanged even from below the API
   // (storage.write).
   absl::Status error;
-  int retry_after_s = -1;  // kError: a Retry-After header if >= 0
-  bool text_body = false;  // kError: a text/plain body, no Status
+  int retry_after_s = -1;    // kError: a Retry-After header if >= 0
+  bool text_body = false;    // kError: a text/plain body, no Status
+  TransportFault transport;  // kTransport
 };
 
 }  // namespace kvstore::store

@@ -44,6 +44,8 @@ class KvServer {
   ~KvServer();
 
   uint16_t port() const { return http_->port(); }
+  // The error-injection registry; null unless error injection is on.
+  InjectionRegistry* injection() const { return injection_.get(); }
 
   // Graceful stop; see the class comment. Returns the storage's close status.
   // Idempotent.

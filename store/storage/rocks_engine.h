@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "store/storage/engine.h"
+#include "store/storage/file_faults.h"
 #include "store/storage/sync_mode.h"
 
 namespace kvstore::store {
@@ -74,6 +75,9 @@ struct EngineOptions {
   // any other as an I/O error. For tests and fault injection. Empty: files
   // are written directly, at no cost.
   FileWriteFault file_write_fault;
+  // Disk faults for error injection (file_faults.h): failed log writes and
+  // syncs, and power cuts. Null: none, at no cost.
+  std::shared_ptr<FileFaults> file_faults;
 };
 
 // Opens (creating if needed) the database. Errors: InvalidArgument for bad

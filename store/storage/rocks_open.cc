@@ -131,12 +131,12 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenRocksEngine(
     env.reset(rocksdb::NewMemEnv(rocksdb::Env::Default()));
     path = "/kvstore-in-memory";
   }
-  if (options.file_write_fault) {
+  if (options.file_write_fault || options.file_faults != nullptr) {
     // The memory environment's file system outlives it: the wrapper holds it.
     std::shared_ptr<rocksdb::FileSystem> files =
         env != nullptr ? env->GetFileSystem() : rocksdb::FileSystem::Default();
-    env = rocksdb::NewCompositeEnv(
-        rocks::NewWriteFaultFileSystem(files, options.file_write_fault));
+    env = rocksdb::NewCompositeEnv(rocks::NewWriteFaultFileSystem(
+        files, options.file_write_fault, options.file_faults));
   }
   if (env != nullptr) db_options.env = env.get();
   rocksdb::DB* raw = nullptr;

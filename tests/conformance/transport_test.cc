@@ -3,6 +3,7 @@
 // through its answer (`reset`); and statuses outside the code <-> HTTP table.
 // Idempotent calls retry and succeed; the others make one attempt and report
 // UNAVAILABLE. Attempts are counted as the store saw them.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,19 @@ namespace {
 
 class TransportTest : public FaultTest {
  protected:
-  // One transport fault (`action` at request.parsed, once), then success: the
-  // store saw two attempts.
-  void Retries(const Method& m, const std::string& action) {
-    Arm(kParsed, {{"action", action}, {"count", "1"}, {"path", PathOf(m)}});
+  // One transport fault (`action` at request.parsed, once, with `more`
+  // parameters), then success: the store saw two attempts, the first one's
+  // answer not sent whole.
+  void Retries(const Method& m, const std::string& action,
+               std::map<std::string, std::string> more = {}) {
+    more.insert({{"action", action}, {"count", "1"}, {"path", PathOf(m)}});
+    Arm(kParsed, more);
     EXPECT_EQ(m.call(*this), 0);
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 2);
+    std::vector<JournalRecord> attempts = Attempts(m, 2);
+    ASSERT_EQ(attempts.size(), 2u);
+    EXPECT_TRUE(attempts[0].cut);
+    EXPECT_EQ(attempts[1].status, 200);
   }
 
   // One transport fault and no retry: UNAVAILABLE after one attempt.
@@ -26,6 +34,8 @@ class TransportTest : public FaultTest {
     Arm(kParsed, {{"action", action}, {"count", "1"}, {"path", PathOf(m)}});
     EXPECT_EQ(m.call(*this), Code(absl::StatusCode::kUnavailable));
     EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+    EXPECT_EQ(Attempts(m, 1).size(), 1u);
+    EXPECT_EQ(AttemptsSeen(m), 1) << "a second attempt";
   }
 
   // The one cell of row "m" column f:q (MutateRowM writes it at ts 1000).
@@ -129,6 +139,98 @@ CONFORMANCE_TEST(TransportTest, MutateRow_NoRetry_ServerTimestampResetMidAnswer,
                  "ID-2 TR-4") {
   DoesNotRetry(ServerTimeMutateRowM(), "reset");
   EXPECT_EQ(CellsOfM(), 1);  // applied once, not twice
+}
+
+// --- Retry_CorruptChunk / NoRetry_CorruptChunk -----------------------------
+// The request runs; its answer's head and half its first chunk arrive, then a
+// chunk-size line that is not hex, and the connection closes: an answer that
+// is not HTTP.
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_CorruptChunk,
+                 "API-2 ID-1 TR-1 TR-3") {
+  Retries(ReadRowM(), "corrupt_chunk");
+}
+CONFORMANCE_TEST(TransportTest, ReadRows_Retry_CorruptChunk,
+                 "ID-1 TR-1 TR-3 RR-1") {
+  Retries(ReadRowsM(), "corrupt_chunk");
+}
+CONFORMANCE_TEST(TransportTest, MutateRow_Retry_CorruptChunk,
+                 "ID-2 TR-1 TR-3 TR-5") {
+  Retries(MutateRowM(), "corrupt_chunk");
+  EXPECT_EQ(CellsOfM(), 1);
+}
+CONFORMANCE_TEST(TransportTest, CheckAndMutateRow_NoRetry_CorruptChunk,
+                 "ID-4 TR-1 TR-4") {
+  DoesNotRetry(CheckAndMutateM(), "corrupt_chunk");
+}
+
+// --- A reset inside the status line ----------------------------------------
+
+CONFORMANCE_TEST(TransportTest, ReadRow_Retry_ResetInTheStatusLine,
+                 "API-2 ID-1 TR-1 TR-3") {
+  Retries(ReadRowM(), "reset", {{"after_bytes", "5"}});  // "HTTP/"
+}
+CONFORMANCE_TEST(TransportTest, ReadModifyWriteRow_NoRetry_ResetInTheHead,
+                 "ID-4 TR-1 TR-4") {
+  Arm(kParsed, {{"action", "reset"},
+                {"after_bytes", "30"},
+                {"count", "1"},
+                {"path", PathOf(ReadModifyWriteM())}});
+  EXPECT_EQ(ReadModifyWriteM().call(*this),
+            Code(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+  EXPECT_EQ(CounterN(), std::string("\0\0\0\0\0\0\0\1", 8));  // applied once
+}
+
+// --- Slow, stalled and late answers (DL-1) ----------------------------------
+
+// An answer that trickles in (100 bytes a second) is waited for: one attempt,
+// success.
+CONFORMANCE_TEST(TransportTest, ReadRow_Generic_SlowAnswerIsWaitedFor,
+                 "DL-1 TR-1") {
+  ASSERT_TRUE(CreateClient("patient", 30000).ok());
+  CallWith("patient");
+  Arm(kParsed, {{"action", "slow"},
+                {"bytes_per_s", "100"},
+                {"count", "1"},
+                {"path", PathOf(ReadRowM())}});
+  EXPECT_EQ(ReadRowM().call(*this), 0);
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+  std::vector<JournalRecord> attempts = Attempts(ReadRowM(), 1);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_FALSE(attempts[0].cut) << "the client gave up on a slow answer";
+  EXPECT_GE(attempts[0].end_us - attempts[0].start_us, 500000)
+      << "the answer was not slow";
+}
+// An answer that stops halfway ends the call at its deadline with
+// DEADLINE_EXCEEDED, not before and not as UNAVAILABLE.
+CONFORMANCE_TEST(TransportTest, ReadRow_Generic_StalledAnswerEndsAtTheDeadline,
+                 "DL-1") {
+  ASSERT_TRUE(CreateClient("short", 2000).ok());
+  CallWith("short");
+  Arm(kParsed, {{"action", "stall"},
+                {"after_bytes", "40"},
+                {"timeout_ms", "30000"},
+                {"path", PathOf(ReadRowM())}});
+  EXPECT_EQ(ReadRowM().call(*this), Code(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+}
+// A write whose answer comes after the call's deadline: DEADLINE_EXCEEDED
+// after one attempt, and the write was applied once.
+CONFORMANCE_TEST(TransportTest,
+                 MutateRow_NoRetry_ServerTimestampAnswerPastTheDeadline,
+                 "DL-1 ID-2 TR-4") {
+  ASSERT_TRUE(CreateClient("short", 1000).ok());
+  CallWith("short");
+  Arm(kParsed, {{"action", "delay_headers"},
+                {"delay_ms", "3000"},
+                {"count", "1"},
+                {"path", PathOf(ServerTimeMutateRowM())}});
+  EXPECT_EQ(ServerTimeMutateRowM().call(*this),
+            Code(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(CountUntilDisarmed(kParsed, "hit"), 1);
+  CallWith(client_id());
+  EXPECT_EQ(CellsOfM(), 1);  // applied, not sent again
 }
 
 // --- Statuses outside the code <-> HTTP table --------------------------------

@@ -139,14 +139,20 @@ class ErrorInjectionTest : public ::testing::Test {
 TEST_F(ErrorInjectionTest, TheCatalogListsEveryPoint) {
   auto points = injection_->Points();
   ASSERT_TRUE(points.ok()) << points.status();
-  EXPECT_THAT(*points, ::testing::UnorderedElementsAre(
-                           "request.parsed", "mutation.before_commit",
-                           "mutation.after_commit", "mutate_rows.entry",
-                           "read_rows.row", "storage.write", "seed.request"));
+  EXPECT_THAT(*points,
+              ::testing::UnorderedElementsAre(
+                  "request.parsed", "mutation.before_commit",
+                  "mutation.after_commit", "mutate_rows.entry", "read_rows.row",
+                  "storage.write", "seed.request", "storage.sync"));
   auto raw = http_->Get("/v2/error_injection/points");
   ASSERT_THAT(raw, IsOk());
   EXPECT_THAT(raw->body,
               HasSubstr("\"actions\":[\"error\",\"delay\",\"pause\""));
+  // The transport and disk faults are documented with their points.
+  EXPECT_THAT(raw->body, HasSubstr("\"reset\",\"slow\",\"stall\","
+                                   "\"corrupt_chunk\",\"delay_headers\""));
+  EXPECT_THAT(raw->body,
+              HasSubstr("\"actions\":[\"io_error\",\"disk_full\",\"delay\""));
 }
 
 TEST_F(ErrorInjectionTest, ControlErrorsAreExplicit) {
