@@ -6,11 +6,12 @@
 # BENCH_CUT_AFTER writes, the store restarts on the same directory, and every acknowledged
 # key is read back. It runs tests/store/power_cut_test with more rounds and longer runs than
 # ctest does (so everysec's syncs, once a second, come into play).
-# Usage: bench/power_cut_bench.sh   (BENCH_ROUNDS=10, BENCH_CUT_AFTER=3000; a few minutes)
+# Usage: bench/power_cut_bench.sh   (BENCH_ROUNDS=5, BENCH_CUT_AFTER=40000: a few seconds of
+# writing per round, so that everysec syncs several times; about 2 minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds="${BENCH_ROUNDS:-10}"
-after="${BENCH_CUT_AFTER:-3000}"
+rounds="${BENCH_ROUNDS:-5}"
+after="${BENCH_CUT_AFTER:-40000}"
 binary=build/default/tests/store/power_cut_test
 [ -x "$binary" ] || cmake --build --preset default --target power_cut_test kvstore_server
 
