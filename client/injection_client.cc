@@ -307,10 +307,12 @@ absl::StatusOr<std::vector<std::string>> InjectionClient::Armed() {
 }
 
 absl::StatusOr<std::vector<JournalRecord>> InjectionClient::Journal(
-    uint64_t since, absl::string_view tag, absl::string_view route) {
+    uint64_t since, absl::string_view tag, absl::string_view route,
+    absl::string_view table) {
   std::string target = absl::StrCat("/v2/journal?since=", since);
   if (!tag.empty()) absl::StrAppend(&target, "&tag=", UrlEncoded(tag));
   if (!route.empty()) absl::StrAppend(&target, "&route=", UrlEncoded(route));
+  if (!table.empty()) absl::StrAppend(&target, "&table=", UrlEncoded(table));
   absl::StatusOr<std::string> body = Call("GET", target);
   if (!body.ok()) return body.status();
   absl::StatusOr<google::protobuf::Value> json = ParseJson(*body);

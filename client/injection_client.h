@@ -118,11 +118,12 @@ class InjectionClient {
   // empties it, and restarts the event history (and the journal) with a
   // `reset` event, whose seq this answers.
   absl::StatusOr<uint64_t> Reset();
-  // The request journal after `since` (GET /v2/journal), oldest first; `tag`
-  // and `route` filter it unless empty. OutOfRange if entries after `since`
-  // have left the store's history.
+  // The request journal after `since` (GET /v2/journal), oldest first; `tag`,
+  // `route` and `table` filter it unless empty. OutOfRange if entries after
+  // `since` have left the store's history.
   absl::StatusOr<std::vector<JournalRecord>> Journal(
-      uint64_t since, absl::string_view tag = "", absl::string_view route = "");
+      uint64_t since, absl::string_view tag = "", absl::string_view route = "",
+      absl::string_view table = "");
 
   // A long poll (GET /v2/error_injection/wait), for callers without an event
   // stream: the first event of `point` (and of `phase`, unless empty) whose

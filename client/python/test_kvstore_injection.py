@@ -193,6 +193,11 @@ class InjectionTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(entries[1]["injections"], [])
         self.assertEqual(entries[0]["row_keys"], ["journal"])
         self.assertLessEqual(entries[0]["end_us"], entries[1]["start_us"])
+        on_default = await inj.journal(self.host, since=since, route="/set",
+                                       table="default")
+        self.assertEqual(on_default, entries)
+        self.assertEqual(await inj.journal(self.host, since=since,
+                                           table="elsewhere"), [])
 
     async def test_a_transport_fault_delays_the_answer(self):
         await inj.enable_injection(

@@ -117,6 +117,9 @@ absl::StatusOr<EventFilter> EventFilterOf(const QueryParams& params) {
     }
   }
   if (auto it = params.find("tag"); it != params.end()) filter.tag = it->second;
+  if (auto it = params.find("table"); it != params.end()) {
+    filter.table = it->second;
+  }
   if (auto it = params.find("route"); it != params.end()) {
     filter.route = it->second;
   }

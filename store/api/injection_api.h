@@ -50,7 +50,8 @@ class InjectionApi {
   // Serves a request whose path starts with kInjectionPathPrefix.
   void Handle(const HttpRequest& request, absl::string_view path,
               absl::string_view query, HttpHandler::Respond respond);
-  // GET /v2/journal?since=&tag=&route=&limit=: the request journal's entries
+  // GET /v2/journal?since=&tag=&table=&route=&limit=: the request journal's
+  // entries
   // after `since` (default 0) as {"entries":[...],"last_seq":N}; 410 when
   // entries after `since` have left the history, 404 with injection off.
   HttpReply Journal(const HttpRequest& request, absl::string_view query);

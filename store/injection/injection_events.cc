@@ -75,6 +75,7 @@ std::string JsonEscape(absl::string_view bytes) {
 bool EventFilter::Passes(const InjectionEvent& event) const {
   if (event.phase == kResetPhase) return true;  // everyone must hear of it
   if (!tag.empty() && event.tag != tag) return false;
+  if (!table.empty() && event.table != table) return false;
   if (event.phase == kRequestPhase) {
     return journal && (route.empty() || event.route == route);
   }
@@ -176,11 +177,13 @@ InjectionEvents::~InjectionEvents() { Close(); }
 uint64_t InjectionEvents::Publish(absl::string_view injection,
                                   absl::string_view phase,
                                   absl::string_view data_fields,
-                                  absl::string_view tag) {
+                                  absl::string_view tag,
+                                  absl::string_view table) {
   auto event = std::make_shared<InjectionEvent>();
   event->injection = std::string(injection);
   event->phase = std::string(phase);
   event->tag = std::string(tag);
+  event->table = std::string(table);
   return Append(std::move(event),
                 absl::StrCat(",\"injection\":", JsonQuote(injection)),
                 data_fields);
@@ -188,10 +191,12 @@ uint64_t InjectionEvents::Publish(absl::string_view injection,
 
 uint64_t InjectionEvents::PublishEntry(absl::string_view tag,
                                        absl::string_view route,
+                                       absl::string_view table,
                                        absl::string_view data_fields) {
   auto event = std::make_shared<InjectionEvent>();
   event->phase = std::string(kRequestPhase);
   event->tag = std::string(tag);
+  event->table = std::string(table);
   event->route = std::string(route);
   return Append(std::move(event), "", data_fields);
 }

@@ -53,6 +53,7 @@ struct InjectionEvent {
   std::string injection;  // the point's name
   std::string phase;      // the SSE event name: fired, paused, ...
   std::string tag;        // the request's X-Test-Tag, if it concerns one
+  std::string table;      // the request's table, if it concerns one
   std::string route;      // a journal entry's route
   std::string frame;      // the whole SSE frame
 };
@@ -69,6 +70,7 @@ struct EventFilter {
   absl::flat_hash_set<std::string> injections;
   absl::flat_hash_set<std::string> phases;
   std::string tag;            // events and entries of requests with this tag
+  std::string table;          // events and entries of requests on this table
   std::string route;          // entries of this route
   bool journal = false;       // journal entries too
   bool journal_only = false;  // journal entries only
@@ -133,13 +135,15 @@ class InjectionEvents {
   // Assigns the next seq and delivers. `data_fields` is the inside of the
   // JSON object after the common keys (seq, injection, phase, ts, ts_us),
   // either empty or starting with a comma. Returns the seq.
-  // `tag` is that of the request the event concerns, for filters.
+  // `tag` and `table` are those of the request the event concerns, for
+  // filters.
   uint64_t Publish(absl::string_view injection, absl::string_view phase,
-                   absl::string_view data_fields, absl::string_view tag = "");
+                   absl::string_view data_fields, absl::string_view tag = "",
+                   absl::string_view table = "");
   // The same for a journal entry: an `event: request` frame whose data is
   // {"seq", "phase":"request", "ts", "ts_us" <data_fields>}.
   uint64_t PublishEntry(absl::string_view tag, absl::string_view route,
-                        absl::string_view data_fields);
+                        absl::string_view table, absl::string_view data_fields);
 
   // What the history holds after `since` that passes the filter, oldest
   // first, at most `limit`; OutOfRange if events after `since` have left it.

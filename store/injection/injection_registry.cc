@@ -382,6 +382,8 @@ void InjectionRegistry::Publish(const Point& point, const Arming& arming,
   }
   events_.Publish(point.info->name, phase, fields,
                   request != nullptr ? absl::string_view(request->tag)
+                                     : absl::string_view(),
+                  request != nullptr ? absl::string_view(request->table)
                                      : absl::string_view());
 }
 

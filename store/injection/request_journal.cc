@@ -46,7 +46,7 @@ uint64_t RequestJournal::Record(const JournalEntry& e) {
       ",\"start_us\":", absl::ToUnixMicros(e.start),
       ",\"end_us\":", absl::ToUnixMicros(e.end),
       ",\"injections\":", QuotedList(fired));
-  return events_->PublishEntry(e.tag, e.route, fields);
+  return events_->PublishEntry(e.tag, e.route, e.table, fields);
 }
 
 }  // namespace kvstore::store

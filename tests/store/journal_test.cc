@@ -160,13 +160,19 @@ TEST_F(JournalTest, DataApiEntriesNameTheirTableAndRows) {
   std::vector<JournalRecord> bulk = Entries(":mutateRows");
   ASSERT_EQ(bulk.size(), 1u);
   EXPECT_THAT(bulk[0].row_keys, ElementsAre("r2", "r3"));
+  // A test that owns table t reads its own entries, whatever their route.
+  absl::StatusOr<std::vector<JournalRecord>> on_t =
+      injection_->Journal(0, "", "", "t");
+  ASSERT_THAT(on_t, IsOk());
+  EXPECT_EQ(on_t->size(), 2u);
+  for (const JournalRecord& e : *on_t) EXPECT_EQ(e.table, "t");
 }
 
 TEST(JournalFilterTest, StreamsCarryEntriesOnlyWhenAsked) {
   store::InjectionEvents hub(store::InjectionEvents::Options{});
-  hub.Publish("seed.request", "fired", "", "t");
-  hub.PublishEntry("t", "/get", ",\"x\":1");
-  hub.PublishEntry("u", "/set", ",\"x\":2");
+  hub.Publish("seed.request", "fired", "", "t", "default");
+  hub.PublishEntry("t", "/get", "default", ",\"x\":1");
+  hub.PublishEntry("u", "/set", "other", ",\"x\":2");
   auto read = [&](store::EventFilter filter) {
     return hub.Subscribe(std::move(filter), uint64_t{0}, absl::Seconds(60))
         ->Take()
@@ -189,6 +195,13 @@ TEST(JournalFilterTest, StreamsCarryEntriesOnlyWhenAsked) {
   EXPECT_THAT(entries, ::testing::Not(HasSubstr("event: fired")));
   EXPECT_THAT(entries, HasSubstr("\"x\":2"));
   EXPECT_THAT(entries, ::testing::Not(HasSubstr("\"x\":1")));
+  store::EventFilter table;
+  table.journal = true;
+  table.table = "default";
+  std::string on_default = read(table);
+  EXPECT_THAT(on_default, HasSubstr("event: fired"));
+  EXPECT_THAT(on_default, HasSubstr("\"x\":1"));
+  EXPECT_THAT(on_default, ::testing::Not(HasSubstr("\"x\":2")));
 }
 
 TEST_F(JournalTest, TheStreamsJournalParameterIsChecked) {

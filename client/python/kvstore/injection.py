@@ -158,7 +158,8 @@ async def reset(host, port=None):
     return await _request(host, "POST", "/v2/reset", port=port)
 
 
-async def journal(host, since=0, tag=None, route=None, port=None):
+async def journal(host, since=0, tag=None, route=None, table=None,
+                  port=None):
     """GET /v2/journal: the requests the store answered after seq `since`,
     oldest first, as dicts (seq, connection, method, path, route, table,
     row_keys, tag, status, cut, bytes_in, bytes_out, start_us, end_us,
@@ -169,6 +170,8 @@ async def journal(host, since=0, tag=None, route=None, port=None):
         query["tag"] = tag
     if route is not None:
         query["route"] = route
+    if table is not None:
+        query["table"] = table
     path = f"/v2/journal?{urllib.parse.urlencode(query)}"
     return (await _request(host, "GET", path, port=port))["entries"]
 
