@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "client/builders.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -119,6 +120,7 @@ tpv1::TestProxy::Stub& ProxyEnvironment::Stub() { return *Proxy().stub; }
 const std::string& ProxyEnvironment::Address() { return Proxy().address; }
 
 void ConformanceTest::SetUp() {
+  current_ = this;
   ASSERT_NE(Proxy().stub, nullptr) << "the proxy did not start";
   auto store = testing::ServerProcess::Start(
       Config().store_binary, {"--in_memory", "--error_injection"});
@@ -140,6 +142,9 @@ void ConformanceTest::SetUp() {
   auto injection = InjectionClient::Create(StoreTarget());
   ASSERT_TRUE(injection.ok()) << injection.status();
   injection_ = std::move(*injection);
+  if (!Config().timeline_dir.empty()) {
+    ASSERT_TRUE(SubscribeToEvents());
+  }
   ASSERT_THAT(CreateClient(client_id_), IsOk());
   extra_clients_.clear();  // CreateClient recorded it; it is ours
 }
@@ -147,6 +152,8 @@ void ConformanceTest::SetUp() {
 void ConformanceTest::TearDown() {
   // Nothing stays parked in the store when the test ends.
   if (injection_ != nullptr) injection_->DisarmAll().IgnoreError();
+  WriteTimeline();
+  current_ = nullptr;
   events_.reset();
   if (!client_id_.empty()) RemoveClient(client_id_).ok();
   for (const std::string& id : extra_clients_) RemoveClient(id).ok();
@@ -188,7 +195,10 @@ grpc::Status ConformanceTest::CloseClient(const std::string& id) {
   tpv1::CloseClientResponse response;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
-  return stub().CloseClient(&context, request, &response);
+  const absl::Time start = absl::Now();
+  grpc::Status status = stub().CloseClient(&context, request, &response);
+  RecordRpc("CloseClient", id, start, status, 0, "");
+  return status;
 }
 
 std::string ConformanceTest::StoreTarget() const {
@@ -211,7 +221,10 @@ grpc::Status ConformanceTest::CreateClient(const std::string& id,
   tpv1::CreateClientResponse response;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status status = stub().CreateClient(&context, request, &response);
+  RecordRpc("CreateClient", absl::StrCat(id, " on ", request.data_target()),
+            start, status, 0, "");
   if (status.ok()) extra_clients_.push_back(id);
   return status;
 }
@@ -222,7 +235,10 @@ grpc::Status ConformanceTest::RemoveClient(const std::string& id) {
   tpv1::RemoveClientResponse response;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
-  return stub().RemoveClient(&context, request, &response);
+  const absl::Time start = absl::Now();
+  grpc::Status status = stub().RemoveClient(&context, request, &response);
+  RecordRpc("RemoveClient", id, start, status, 0, "");
+  return status;
 }
 
 tpv1::MutateRowResult ConformanceTest::Mutate(
@@ -238,8 +254,11 @@ tpv1::MutateRowResult ConformanceTest::Mutate(
   tpv1::MutateRowResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().MutateRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("MutateRow", absl::StrCat("row ", key, " of ", table), start, rpc,
+            result.status().code(), result.status().message());
   return result;
 }
 
@@ -254,8 +273,11 @@ tpv1::RowResult ConformanceTest::ReadRow(const std::string& key,
   tpv1::RowResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().ReadRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("ReadRow", absl::StrCat("row ", key, " of ", table), start, rpc,
+            result.status().code(), result.status().message());
   return result;
 }
 
@@ -270,8 +292,11 @@ tpv1::RowsResult ConformanceTest::ReadRows(const v1::ReadRowsRequest& read,
   tpv1::RowsResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().ReadRows(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("ReadRows", absl::StrCat(table, ", ", read.ShortDebugString()),
+            start, rpc, result.status().code(), result.status().message());
   return result;
 }
 
@@ -284,8 +309,12 @@ tpv1::MutateRowsResult ConformanceTest::Bulk(const v1::MutateRowsRequest& bulk,
   tpv1::MutateRowsResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().BulkMutateRows(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("BulkMutateRows",
+            absl::StrCat(bulk.entries_size(), " entries in ", table), start,
+            rpc, result.status().code(), result.status().message());
   return result;
 }
 
@@ -298,8 +327,12 @@ tpv1::CheckAndMutateRowResult ConformanceTest::CheckAndMutate(
   tpv1::CheckAndMutateRowResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().CheckAndMutateRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("CheckAndMutateRow",
+            absl::StrCat("row ", cam.row_key(), " of ", table), start, rpc,
+            result.status().code(), result.status().message());
   return result;
 }
 
@@ -316,8 +349,11 @@ tpv1::RowResult ConformanceTest::ReadModifyWrite(
   tpv1::RowResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().ReadModifyWriteRow(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("ReadModifyWriteRow", absl::StrCat("row ", key, " of ", table),
+            start, rpc, result.status().code(), result.status().message());
   return result;
 }
 
@@ -328,8 +364,11 @@ tpv1::SampleRowKeysResult ConformanceTest::Sample(const std::string& table) {
   tpv1::SampleRowKeysResult result;
   grpc::ClientContext context;
   SetRpcDeadline(&context);
+  const absl::Time start = absl::Now();
   grpc::Status rpc = stub().SampleRowKeys(&context, request, &result);
   EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+  RecordRpc("SampleRowKeys", table, start, rpc, result.status().code(),
+            result.status().message());
   return result;
 }
 

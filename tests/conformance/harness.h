@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "kvstore/testproxy/v1/test_proxy.grpc.pb.h"
 #include "tests/common/server_process.h"
+#include "tests/conformance/timeline.h"
 
 namespace kvstore::conformance {
 
@@ -49,9 +50,16 @@ struct HarnessConfig {
   std::string proxy_addr;    // host:port of a running proxy; empty: start one
   std::string proxy_binary;  // started on port 0 when proxy_addr is empty
   std::string store_binary;  // each test starts its own store
+  // Where to write each test's timeline (timeline.h); empty: nowhere.
+  std::string timeline_dir;
+  bool timeline_all = false;  // for every test, not only the failed ones
 };
 void SetHarnessConfig(HarnessConfig config);
 const HarnessConfig& GetHarnessConfig();
+
+// A listener that hands each failed assertion to the running test's
+// timeline. Owned by GoogleTest's listener list once appended.
+::testing::TestEventListener* NewTimelineListener();
 
 // Starts (if needed) and stops the proxy around the whole run.
 class ProxyEnvironment final : public ::testing::Environment {
@@ -128,6 +136,18 @@ class ConformanceTest : public ::testing::Test {
   std::unique_ptr<testing::ServerProcess> store_;
 
  private:
+  friend class TimelineListener;
+  // Records one proxy RPC on the timeline: started at `start`, answered
+  // `rpc`, and (when the RPC succeeded) the library's `code` and `message`.
+  void RecordRpc(const std::string& method, const std::string& summary,
+                 absl::Time start, const grpc::Status& rpc, int code,
+                 const std::string& message);
+  // Writes the timeline's files (with --timeline_dir, for a failed test or
+  // with --timeline=all) and records their path as a test property.
+  void WriteTimeline();
+
+  static ConformanceTest* current_;  // the test running, for the listener
+  Timeline timeline_;
   std::string client_id_;
   std::string caller_;  // the client the call helpers use
   std::vector<std::string> extra_clients_;

@@ -8,6 +8,7 @@
 // --strict_known_failures) a listed test passed; 2 for bad flags, a bad
 // known-failures file, or a proxy that does not answer.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -41,6 +42,13 @@ ABSL_FLAG(std::string, check_rules, "",
           "Check the rules of this spec (docs/conformance.md) against the "
           "tests' declared rules, print every disagreement, and exit");
 ABSL_FLAG(bool, list_rules, false, "Print each test with its rules and exit");
+ABSL_FLAG(std::string, timeline_dir, "",
+          "Write each failed test's timeline here (created if missing): "
+          "Suite.Test.html (one self-contained page: the proxy RPCs, the "
+          "store's requests and injection events, the failed assertions, on "
+          "one time axis) and Suite.Test.json; the JUnit XML links them");
+ABSL_FLAG(std::string, timeline, "failed",
+          "Which tests get a timeline with --timeline_dir: failed or all");
 
 namespace kvstore::conformance {
 namespace {
@@ -122,6 +130,30 @@ std::string TakeJunitPath() {
   return output.substr(4);
 }
 
+// --timeline_dir and --timeline into `config`, the directory made; false
+// (with a message) when they are bad.
+bool TimelineFlags(HarnessConfig* config) {
+  const std::string which = absl::GetFlag(FLAGS_timeline);
+  if (which != "failed" && which != "all") {
+    std::fprintf(stderr,
+                 "kvstore_conformance: --timeline must be failed or all, not "
+                 "'%s'\n",
+                 which.c_str());
+    return false;
+  }
+  config->timeline_all = which == "all";
+  config->timeline_dir = absl::GetFlag(FLAGS_timeline_dir);
+  if (config->timeline_dir.empty()) return true;
+  std::error_code error;
+  std::filesystem::create_directories(config->timeline_dir, error);
+  if (error) {
+    std::fprintf(stderr, "kvstore_conformance: cannot make %s: %s\n",
+                 config->timeline_dir.c_str(), error.message().c_str());
+    return false;
+  }
+  return true;
+}
+
 // The run's exit status from what the recorder saw.
 int Verdict(const OutcomeRecorder& recorder, int gtest_status) {
   int status = 0;
@@ -161,6 +193,7 @@ int Run(int argc, char** argv) {
   config.proxy_addr = absl::GetFlag(FLAGS_proxy_addr);
   config.proxy_binary = absl::GetFlag(FLAGS_proxy_binary);
   config.store_binary = absl::GetFlag(FLAGS_store_binary);
+  if (!TimelineFlags(&config)) return 2;
   SetHarnessConfig(config);
   KnownFailures known;
   if (!LoadKnownFailures(absl::GetFlag(FLAGS_known_failures), &known)) {
@@ -171,6 +204,10 @@ int Run(int argc, char** argv) {
   ::testing::AddGlobalTestEnvironment(new ProxyEnvironment());
   auto* recorder = new OutcomeRecorder(&known, &RegisteredRules());
   ::testing::UnitTest::GetInstance()->listeners().Append(recorder);
+  if (!config.timeline_dir.empty()) {
+    ::testing::UnitTest::GetInstance()->listeners().Append(
+        NewTimelineListener());
+  }
   const int gtest_status = RUN_ALL_TESTS();
   std::printf("%s\n", recorder->SummaryLine().c_str());
   const std::string proxy =

@@ -72,6 +72,10 @@ void OutcomeRecorder::OnTestEnd(const ::testing::TestInfo& info) {
   outcome.seconds = static_cast<double>(result.elapsed_time()) / 1000.0;
   auto rules = rules_->find(outcome.name);
   if (rules != rules_->end()) outcome.rules = rules->second;
+  for (int i = 0; i < result.test_property_count(); ++i) {
+    const ::testing::TestProperty& p = result.GetTestProperty(i);
+    if (std::string(p.key()) == "timeline") outcome.timeline = p.value();
+  }
   const bool known = known_->Matches(outcome.suite, outcome.name);
   if (known) outcome.reason = known_->Reason(outcome.suite, outcome.name);
   if (result.Skipped()) {
@@ -132,7 +136,12 @@ std::string JunitXml(const std::vector<TestOutcome>& outcomes) {
                       o->seconds,
                       "\">\n      <properties><property name=\""
                       "rules\" value=\"",
-                      absl::StrJoin(o->rules, " "), "\"/></properties>\n");
+                      absl::StrJoin(o->rules, " "), "\"/>",
+                      o->timeline.empty()
+                          ? ""
+                          : absl::StrCat("<property name=\"timeline\" value=\"",
+                                         XmlEscaped(o->timeline), "\"/>"),
+                      "</properties>\n");
       if (o->kind == TestOutcome::kFailed) {
         absl::StrAppend(&xml, "      <failure message=\"",
                         XmlEscaped(FirstLine(o->failure)), "\">",
@@ -142,6 +151,11 @@ std::string JunitXml(const std::vector<TestOutcome>& outcomes) {
                         XmlEscaped(o->reason), "\"/>\n");
       } else if (o->kind == TestOutcome::kSkipped) {
         absl::StrAppend(&xml, "      <skipped/>\n");
+      }
+      if (!o->timeline.empty()) {
+        absl::StrAppend(&xml,
+                        "      <system-out>timeline: ", XmlEscaped(o->timeline),
+                        "</system-out>\n");
       }
       absl::StrAppend(&xml, "    </testcase>\n");
     }
@@ -205,12 +219,14 @@ std::string MarkdownReport(const std::vector<TestOutcome>& outcomes,
     }
     if (!header) absl::StrAppend(&md, "\n## Failures\n\n");
     header = true;
-    absl::StrAppend(&md, "- `", o.name, "` (", absl::StrJoin(o.rules, ", "),
-                    ")",
-                    o.kind == TestOutcome::kKnownFailed
-                        ? absl::StrCat(" known failure: ", o.reason)
-                        : absl::StrCat(": ", FirstLine(o.failure)),
-                    "\n");
+    absl::StrAppend(
+        &md, "- `", o.name, "` (", absl::StrJoin(o.rules, ", "), ")",
+        o.kind == TestOutcome::kKnownFailed
+            ? absl::StrCat(" known failure: ", o.reason)
+            : absl::StrCat(": ", FirstLine(o.failure)),
+        o.timeline.empty() ? ""
+                           : absl::StrCat(" ([timeline](", o.timeline, "))"),
+        "\n");
   }
   return md;
 }

@@ -25,6 +25,7 @@ struct TestOutcome {
   std::string failure;  // failed tests: what GoogleTest reported
   double seconds = 0;
   std::vector<std::string> rules;  // the rule ids the test checks
+  std::string timeline;            // its timeline page, if one was written
 };
 
 class OutcomeRecorder final : public ::testing::EmptyTestEventListener {
@@ -48,7 +49,8 @@ class OutcomeRecorder final : public ::testing::EmptyTestEventListener {
 
 // JUnit XML of the outcomes: one <testsuite> per suite; a failure is a
 // <failure>, a known failure a <skipped> whose message is its reason; each
-// test carries its rule ids as a "rules" property.
+// test carries its rule ids as a "rules" property, and its timeline page (if
+// written) as a "timeline" property and a line of its <system-out>.
 std::string JunitXml(const std::vector<TestOutcome>& outcomes);
 
 // The conformance matrix in Markdown: a row per method, a column per group
