@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "common/status_http.h"
+#include "store/api/console.h"
 #include "store/api/request_info.h"
 #include "store/api/responses.h"
 #include "store/api/seed_query.h"
@@ -40,6 +41,35 @@ Route FixedRoute(absl::string_view path) {
 }
 
 }  // namespace
+
+HttpReply RequestRouter::Console(const HttpRequest& request,
+                                 absl::string_view path) {
+  if (injection_ == nullptr) {
+    return BodyResponse(404,
+                        "the console is off; start kvstore_server with "
+                        "--error_injection to use /console\n");
+  }
+  return ConsoleReply(request, path);
+}
+
+HttpHandler::Respond RequestRouter::WithCors(Respond respond) const {
+  return [respond = std::move(respond),
+          origin = cors_origin_](HttpReply reply) mutable {
+    reply.response.set(http::field::access_control_allow_origin, origin);
+    reply.response.set(http::field::vary, "Origin");
+    std::move(respond)(std::move(reply));
+  };
+}
+
+HttpReply RequestRouter::Preflight() const {
+  HttpResponse res = BodyResponse(204, "");
+  res.set(http::field::access_control_allow_methods,
+          "GET, POST, DELETE, HEAD, OPTIONS");
+  res.set(http::field::access_control_allow_headers,
+          "Content-Type, Last-Event-ID, X-Test-Tag");
+  res.set(http::field::access_control_max_age, "600");
+  return res;
+}
 
 Route RouteOfPath(absl::string_view path) {
   if (absl::StartsWith(path, "/v1/")) return RouteOf(ParseDataPath(path));
@@ -75,6 +105,13 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
                                 ? absl::string_view()
                                 : target.substr(question + 1);
 
+  if (!cors_origin_.empty()) {
+    respond = WithCors(std::move(respond));
+    if (request.method() == http::verb::options) {
+      std::move(respond)(Preflight());
+      return;
+    }
+  }
   const Route route = FixedRoute(path);
   if (route != Route::kOther) {
     // one of the fixed paths: handled below
@@ -82,6 +119,10 @@ void RequestRouter::Handle(HttpRequest request, Respond respond) {
     absl::StatusOr<DataPath> parsed = ParseDataPath(path);
     respond = Counted(metrics_, RouteOf(parsed), std::move(respond));
     data_api_.Handle(request, path, std::move(parsed), std::move(respond));
+    return;
+  } else if (path == "/console" || absl::StartsWith(path, "/console/")) {
+    respond = Counted(metrics_, Route::kOther, std::move(respond));
+    std::move(respond)(Console(request, path));
     return;
   } else if (path == "/v2/reset") {
     respond = Counted(metrics_, Route::kErrorInjection, std::move(respond));

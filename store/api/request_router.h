@@ -25,11 +25,15 @@ Route RouteOfPath(absl::string_view path);
 
 class RequestRouter final : public HttpHandler {
  public:
-  // `injection` may be null: error injection is off.
-  RequestRouter(Engine* engine, Metrics* metrics, InjectionRegistry* injection)
+  // `injection` may be null: error injection is off (and so is the
+  // console). A non-empty `cors_origin` is sent as Access-Control-Allow-Origin
+  // on every answer, and preflight requests (OPTIONS) are answered for it.
+  RequestRouter(Engine* engine, Metrics* metrics, InjectionRegistry* injection,
+                std::string cors_origin = "")
       : engine_(engine),
         metrics_(metrics),
         injection_(injection),
+        cors_origin_(std::move(cors_origin)),
         data_api_(engine, injection),
         injection_api_(injection) {}
 
@@ -38,12 +42,17 @@ class RequestRouter final : public HttpHandler {
  private:
   static HttpResponse HealthResponse(Route route, const absl::Status& writable);
   HttpReply Reset(const HttpRequest& request);
+  HttpReply Console(const HttpRequest& request, absl::string_view path);
+  // `respond`, adding the CORS header to every answer.
+  Respond WithCors(Respond respond) const;
+  HttpReply Preflight() const;
   void HandleSeed(Route route, absl::string_view query, Respond respond);
   std::string InjectionMetrics() const;  // empty when injection is off
 
   Engine* const engine_;
   Metrics* const metrics_;
   InjectionRegistry* const injection_;
+  const std::string cors_origin_;
   DataApi data_api_;
   InjectionApi injection_api_;
 };

@@ -70,6 +70,11 @@ ABSL_FLAG(uint64_t, injection_history, 10000,
 ABSL_FLAG(bool, request_journal, true,
           "With --error_injection: record every request in the journal "
           "(/v2/journal; it shares --injection_history with the events)");
+ABSL_FLAG(std::string, cors_origin, "",
+          "Send Access-Control-Allow-Origin: this on every answer (and answer "
+          "CORS preflights), so pages of that origin may use the store's "
+          "JSON and event routes; empty: no CORS header (the console, served "
+          "by the store itself, needs none)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGINT/SIGTERM, how long requests in flight may take to finish");
 
@@ -104,6 +109,7 @@ absl::StatusOr<kvstore::store::ServerConfig> ConfigFromFlags() {
   config.error_injection = absl::GetFlag(FLAGS_error_injection);
   config.injection.events.history = absl::GetFlag(FLAGS_injection_history);
   config.request_journal = absl::GetFlag(FLAGS_request_journal);
+  config.cors_origin = absl::GetFlag(FLAGS_cors_origin);
   config.http.host = absl::GetFlag(FLAGS_host);
   config.http.port = absl::GetFlag(FLAGS_port);
   config.http.threads = absl::GetFlag(FLAGS_threads);

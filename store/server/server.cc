@@ -64,7 +64,8 @@ absl::StatusOr<std::unique_ptr<KvServer>> KvServer::Start(
   }
   KV_ASSIGN_OR_RETURN(server->engine_, OpenRocksEngine(engine));
   server->router_ = std::make_unique<RequestRouter>(
-      server->engine_.get(), &server->metrics_, server->injection_.get());
+      server->engine_.get(), &server->metrics_, server->injection_.get(),
+      config.cors_origin);
   HttpServerOptions http = config.http;
   if (server->injection_ != nullptr && config.request_journal) {
     server->journal_sink_ =

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -33,6 +34,8 @@ struct ServerConfig {
   InjectionOptions injection;
   // With error_injection: record every request in the journal (/v2/journal).
   bool request_journal = true;
+  // Sent as Access-Control-Allow-Origin on every answer if not empty.
+  std::string cors_origin;
 };
 
 class KvServer {
