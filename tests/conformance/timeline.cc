@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/conformance/markup.h"
 
 namespace kvstore::conformance {
 namespace {
@@ -26,29 +27,6 @@ std::string JsonString(absl::string_view text) {
     }
   }
   out.push_back('"');
-  return out;
-}
-
-std::string Escaped(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
   return out;
 }
 
@@ -217,8 +195,8 @@ std::string LanesHtml(const std::vector<Item>& items,
                       "\" style=\"left:", absl::StrFormat("%.3f", left),
                       "%;width:", absl::StrFormat("%.3f", width),
                       "%;top:", item.row * 20, "px\" title=\"",
-                      Escaped(absl::StrCat(item.label, "\n", item.detail)),
-                      "\">", Escaped(item.label), "</div>");
+                      XmlEscaped(absl::StrCat(item.label, "\n", item.detail)),
+                      "\">", XmlEscaped(item.label), "</div>");
     }
     absl::StrAppend(&html, "</div></div>\n");
   }
@@ -234,8 +212,8 @@ std::string TableHtml(const std::vector<Item>& items, int64_t t0) {
         &html, "<tr", item.bad ? " class=\"bad\"" : "", "><td>",
         absl::StrFormat("%.3f", (item.start_us - t0) / 1000.0), "</td><td>",
         absl::StrFormat("%.3f", (item.end_us - item.start_us) / 1000.0),
-        "</td><td>", kLanes[item.lane], "</td><td>", Escaped(item.label),
-        "</td><td class=\"d\">", Escaped(item.detail), "</td></tr>\n");
+        "</td><td>", kLanes[item.lane], "</td><td>", XmlEscaped(item.label),
+        "</td><td class=\"d\">", XmlEscaped(item.detail), "</td></tr>\n");
   }
   return html + "</table>\n";
 }
@@ -287,8 +265,9 @@ std::string Timeline::Html(
   AssignRows(items, static_cast<int64_t>(span / 50), &rows);
   return absl::StrCat(
       "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>",
-      Escaped(test), "</title><style>", kStyle, "</style></head><body>\n<h1>",
-      Escaped(test), failed ? " — failed" : " — passed", "</h1>\n<p>From ",
+      XmlEscaped(test), "</title><style>", kStyle,
+      "</style></head><body>\n<h1>", XmlEscaped(test),
+      failed ? " — failed" : " — passed", "</h1>\n<p>From ",
       absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixMicros(t0),
                        absl::UTCTimeZone()),
       ", ", absl::StrFormat("%.1f", span / 1000.0),
