@@ -17,24 +17,6 @@ std::string GapFrame(uint64_t from, uint64_t to) {
                       ",\"lost_to\":", to, "}\n\n");
 }
 
-// `now` as RFC 3339 in UTC with microseconds ("2026-12-07T17:28:00.123456Z");
-// the part up to the seconds is formatted once a second per thread (absl's
-// FormatTime costs more than the rest of an event).
-std::string Timestamp(absl::Time now) {
-  thread_local int64_t cached_second = -1;
-  thread_local std::string cached;  // "2026-12-07T17:28:00"
-  const int64_t us = absl::ToUnixMicros(now);
-  const int64_t second = us / 1000000;
-  if (second != cached_second) {
-    cached =
-        absl::FormatTime("%Y-%m-%d%ET%H:%M:%S", absl::FromUnixSeconds(second),
-                         absl::UTCTimeZone());
-    cached_second = second;
-  }
-  return absl::StrCat(cached, ".",
-                      absl::Dec(us - second * 1000000, absl::kZeroPad6), "Z");
-}
-
 }  // namespace
 
 std::string JsonQuote(absl::string_view bytes) {
@@ -226,7 +208,8 @@ uint64_t InjectionEvents::Append(std::shared_ptr<InjectionEvent> event,
                                  absl::string_view before_fields,
                                  absl::string_view data_fields) {
   const absl::Time now = absl::Now();
-  const std::string ts = Timestamp(now);
+  const std::string ts =
+      absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", now, absl::UTCTimeZone());
   absl::MutexLock lock(&mu_);
   event->seq = ++seq_;
   event->frame = absl::StrCat("id: ", event->seq, "\nevent: ", event->phase,

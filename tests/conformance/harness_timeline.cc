@@ -1,13 +1,13 @@
 // The harness's side of the per-test timeline (timeline.h): what it records
 // of each test, and when it writes the files.
 #include <algorithm>
-#include <fstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/common/http_test_client.h"
 #include "tests/conformance/harness.h"
+#include "tests/conformance/markup.h"
 
 namespace kvstore::conformance {
 
@@ -45,16 +45,6 @@ void ConformanceTest::RecordRpc(const std::string& method,
   timeline_.AddRpc(std::move(record));
 }
 
-namespace {
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  return static_cast<bool>(out);
-}
-
-}  // namespace
-
 void ConformanceTest::WriteTimeline() {
   const HarnessConfig& config = GetHarnessConfig();
   if (config.timeline_dir.empty() || events_ == nullptr ||
@@ -76,8 +66,8 @@ void ConformanceTest::WriteTimeline() {
   const std::string base = absl::StrCat(config.timeline_dir, "/", name);
   const bool failed = HasFailure();
   const std::vector<InjectionEventRecord> store = events_->Events();
-  if (!WriteFile(base + ".json", timeline_.Json(name, failed, store)) ||
-      !WriteFile(base + ".html", timeline_.Html(name, failed, store))) {
+  if (!WriteTextFile(base + ".json", timeline_.Json(name, failed, store)) ||
+      !WriteTextFile(base + ".html", timeline_.Html(name, failed, store))) {
     ADD_FAILURE() << "cannot write the timeline to " << base << ".html";
     return;
   }

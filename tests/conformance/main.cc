@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "tests/conformance/harness.h"
 #include "tests/conformance/known_failures.h"
+#include "tests/conformance/markup.h"
 #include "tests/conformance/outcomes.h"
 #include "tests/conformance/rules.h"
 
@@ -60,12 +61,6 @@ bool ReadFile(const std::string& path, std::string* text) {
   buffer << in.rdbuf();
   *text = buffer.str();
   return true;
-}
-
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  return static_cast<bool>(out);
 }
 
 std::vector<std::string> TestNamesOnly() {
@@ -212,14 +207,14 @@ int Run(int argc, char** argv) {
   std::printf("%s\n", recorder->SummaryLine().c_str());
   const std::string proxy =
       config.proxy_addr.empty() ? config.proxy_binary : config.proxy_addr;
-  if (!junit.empty() && !WriteFile(junit, JunitXml(recorder->outcomes()))) {
+  if (!junit.empty() && !WriteTextFile(junit, JunitXml(recorder->outcomes()))) {
     std::fprintf(stderr, "kvstore_conformance: cannot write %s\n",
                  junit.c_str());
     return 2;
   }
   const std::string report = absl::GetFlag(FLAGS_report);
   if (!report.empty() &&
-      !WriteFile(report, MarkdownReport(recorder->outcomes(), proxy))) {
+      !WriteTextFile(report, MarkdownReport(recorder->outcomes(), proxy))) {
     std::fprintf(stderr, "kvstore_conformance: cannot write %s\n",
                  report.c_str());
     return 2;

@@ -1,5 +1,7 @@
 #include "tests/conformance/markup.h"
 
+#include <fstream>
+
 namespace kvstore::conformance {
 
 std::string XmlEscaped(absl::string_view text) {
@@ -28,6 +30,12 @@ std::string XmlEscaped(absl::string_view text) {
     }
   }
   return out;
+}
+
+bool WriteTextFile(const std::string& path, absl::string_view text) {
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
 }
 
 }  // namespace kvstore::conformance

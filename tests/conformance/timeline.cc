@@ -7,8 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "client/sse_parser.h"
 #include "tests/conformance/markup.h"
 
 namespace kvstore::conformance {
@@ -59,61 +58,31 @@ struct Item {
 constexpr const char* kLanes[] = {"proxy RPCs", "store requests (journal)",
                                   "injection events", "assertions"};
 
-google::protobuf::Struct Parsed(const std::string& json) {
-  google::protobuf::Struct data;
-  // Unparsable (never, from the store): an empty object, shown as zeros.
-  if (!google::protobuf::util::JsonStringToMessage(json, &data).ok()) {
-    data.Clear();
-  }
-  return data;
-}
-
-double Number(const google::protobuf::Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? 0 : it->second.number_value();
-}
-
-std::string Text(const google::protobuf::Struct& s, const std::string& key) {
-  auto it = s.fields().find(key);
-  return it == s.fields().end() ? "" : it->second.string_value();
-}
-
-std::string Strings(const google::protobuf::Struct& s, const std::string& key) {
-  std::vector<std::string> out;
-  auto it = s.fields().find(key);
-  if (it == s.fields().end()) return "";
-  for (const auto& v : it->second.list_value().values()) {
-    out.push_back(v.string_value());
-  }
-  return absl::StrJoin(out, ", ");
-}
-
 Item RequestItem(const InjectionEventRecord& e) {
-  google::protobuf::Struct d = Parsed(e.data);
-  const int status = static_cast<int>(Number(d, "status"));
-  const bool cut = d.fields().count("cut") && d.fields().at("cut").bool_value();
-  const std::string fired = Strings(d, "injections");
+  // (The store writes the entries: one that does not parse shows as empty.)
+  JournalRecord r = ParseJournalRecord(e.data).value_or(JournalRecord{});
+  const std::string fired = absl::StrJoin(r.injections, ", ");
   Item item;
   item.lane = 1;
-  item.start_us = static_cast<int64_t>(Number(d, "start_us"));
-  item.end_us = static_cast<int64_t>(Number(d, "end_us"));
-  item.label = absl::StrCat(Text(d, "route"), " ",
-                            status == 0 ? "no answer" : absl::StrCat(status),
-                            cut ? " (cut)" : "");
-  item.detail = absl::StrCat(
-      Text(d, "method"), " ", Text(d, "path"), " on connection ",
-      Number(d, "connection"), ", rows [", Strings(d, "row_keys"), "], ",
-      Number(d, "bytes_in"), " bytes in, ", Number(d, "bytes_out"),
-      " bytes out", fired.empty() ? "" : absl::StrCat("; fired: ", fired));
-  item.bad = status == 0 || status >= 400 || cut || !fired.empty();
+  item.start_us = r.start_us;
+  item.end_us = r.end_us;
+  item.label = absl::StrCat(
+      r.route, " ", r.status == 0 ? "no answer" : absl::StrCat(r.status),
+      r.cut ? " (cut)" : "");
+  item.detail =
+      absl::StrCat(r.method, " ", r.path, " on connection ", r.connection,
+                   ", rows [", absl::StrJoin(r.row_keys, ", "), "], ",
+                   r.bytes_in, " bytes in, ", r.bytes_out, " bytes out",
+                   fired.empty() ? "" : absl::StrCat("; fired: ", fired));
+  item.bad = r.status == 0 || r.status >= 400 || r.cut || !fired.empty();
   return item;
 }
 
 Item EventItem(const InjectionEventRecord& e) {
-  google::protobuf::Struct d = Parsed(e.data);
   Item item;
   item.lane = 2;
-  item.start_us = item.end_us = static_cast<int64_t>(Number(d, "ts_us"));
+  item.start_us = item.end_us =
+      static_cast<int64_t>(internal::SseNumberField(e.data, "ts_us"));
   item.label =
       absl::StrCat(e.injection, " ", e.phase,
                    e.type.empty() ? "" : absl::StrCat(" (", e.type, ")"));

@@ -3,11 +3,6 @@
 // content types, only with --error_injection; the event stream not cached;
 // Access-Control-Allow-Origin only with --cors_origin (and preflights
 // answered then). The page itself runs in tests/console (a real browser).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
+#include "tests/common/raw_exchange.h"
 #include "tests/common/server_process.h"
 #include "tests/common/status_matchers.h"
 
@@ -30,26 +26,9 @@ using testing::ServerProcess;
 
 // The head of the event stream's answer (the stream itself never ends).
 std::string StreamHead(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  const std::string request =
-      "GET /v2/error_injection/events HTTP/1.1\r\nHost: x\r\n\r\n";
-  std::string got;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      send(fd, request.data(), request.size(), 0) > 0) {
-    char buf[1024];
-    while (got.find("\r\n\r\n") == std::string::npos) {
-      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<size_t>(n));
-    }
-  }
-  close(fd);
+  const std::string got = testing::ReadUntil(
+      port, "GET /v2/error_injection/events HTTP/1.1\r\nHost: x\r\n\r\n",
+      "\r\n\r\n", absl::Seconds(30));
   return got.substr(0, got.find("\r\n\r\n") + 2);
 }
 

@@ -3,13 +3,8 @@
 // readRows streams, storage writes), the actions, and the event stream with
 // the C++ InjectionClient and InjectionEventStream. No sleeps: tests wait on
 // events.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <csignal>
 #include <memory>
 #include <string>
@@ -26,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
+#include "tests/common/raw_exchange.h"
 #include "tests/common/server_process.h"
 #include "tests/common/status_matchers.h"
 #include "tests/common/temp_dir.h"
@@ -434,46 +430,6 @@ TEST_F(ErrorInjectionTest, DropClosesTheConnectionUnanswered) {
   EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable);
 }
 
-// A new loopback connection to `port` with `request` written on it; -1 if
-// either fails. The caller closes it.
-int ConnectAndSend(uint16_t port, const std::string& request) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      send(fd, request.data(), request.size(), 0) ==
-          static_cast<ssize_t>(request.size())) {
-    return fd;
-  }
-  close(fd);
-  return -1;
-}
-
-// Sends `request` on a new connection and reads until the server ends it;
-// *reset is true when it ended with a reset (ECONNRESET), not a clean close.
-std::string ExchangeUntilClosed(uint16_t port, const std::string& request,
-                                bool* reset) {
-  std::string got;
-  *reset = false;
-  const int fd = ConnectAndSend(port, request);
-  if (fd >= 0) {
-    char buf[4096];
-    while (true) {
-      ssize_t n = recv(fd, buf, sizeof(buf), 0);
-      if (n > 0) {
-        got.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      *reset = n < 0 && errno == ECONNRESET;
-      break;
-    }
-  }
-  if (fd >= 0) close(fd);
-  return got;
-}
-
 TEST_F(ErrorInjectionTest, ResetRunsTheRequestThenCutsItsAnswer) {
   ASSERT_THAT(
       injection_->Arm("request.parsed", {{"action", "reset"}, {"count", "1"}}),
@@ -481,15 +437,14 @@ TEST_F(ErrorInjectionTest, ResetRunsTheRequestThenCutsItsAnswer) {
   const std::string body =
       R"({"rowKey": "cnN0", "mutations": [{"setCell": {"familyName": "f",)"
       R"( "timestampMicros": "5", "value": "dg=="}}]})";
-  bool reset = false;
-  std::string got = ExchangeUntilClosed(
+  testing::RawAnswer answer = testing::ExchangeUntilClosed(
       server_->port(),
       absl::StrCat("POST /v1/tables/t:mutateRow HTTP/1.1\r\nHost: x\r\n"
                    "Content-Type: application/json\r\nContent-Length: ",
-                   body.size(), "\r\n\r\n", body),
-      &reset);
-  EXPECT_TRUE(reset) << "ended without a reset after " << got.size()
-                     << " bytes";
+                   body.size(), "\r\n\r\n", body));
+  const std::string& got = answer.bytes;
+  EXPECT_TRUE(answer.reset)
+      << "ended without a reset after " << got.size() << " bytes";
   // What arrived (if the reset did not discard it) is a prefix of a 200.
   EXPECT_EQ(got.substr(0, 12),
             std::string("HTTP/1.1 200").substr(0, got.size()));
@@ -539,28 +494,8 @@ TEST_F(ErrorInjectionTest, ALateSubscriberReplaysFilteredHistory) {
   EXPECT_EQ(seen.front().phase, "armed");  // from the start of history
 }
 
-// Reads from a raw connection until `want` shows up (or `timeout` passes).
-std::string ReadUntil(uint16_t port, const std::string& request,
-                      const std::string& want, absl::Duration timeout) {
-  std::string got;
-  const int fd = ConnectAndSend(port, request);
-  if (fd >= 0) {
-    timeval tv{0, 100 * 1000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    absl::Time end = absl::Now() + timeout;
-    char buf[4096];
-    while (absl::Now() < end && !absl::StrContains(got, want)) {
-      ssize_t n = recv(fd, buf, sizeof(buf), 0);
-      if (n == 0) break;
-      if (n > 0) got.append(buf, static_cast<size_t>(n));
-    }
-  }
-  if (fd >= 0) close(fd);
-  return got;
-}
-
 TEST_F(ErrorInjectionTest, StreamsSayHelloAndSendHeartbeats) {
-  std::string got = ReadUntil(
+  std::string got = testing::ReadUntil(
       server_->port(),
       "GET /v2/error_injection/events?heartbeat_ms=50 HTTP/1.1\r\nHost: "
       "x\r\n\r\n",
@@ -576,7 +511,7 @@ TEST_F(ErrorInjectionTest, TheStreamResumesWithLastEventId) {
   auto armed = events_->WaitFor("seed.request", "armed", kWait);
   ASSERT_THAT(armed, IsOk());
   EXPECT_EQ(http_->Get("/set?k=v")->status, 503);
-  std::string got = ReadUntil(
+  std::string got = testing::ReadUntil(
       server_->port(),
       absl::StrCat("GET /v2/error_injection/events HTTP/1.1\r\nHost: x\r\n"
                    "Last-Event-ID: ",

@@ -2,12 +2,6 @@
 // against the real binary, read off a raw socket: which bytes of the answer
 // reach the client and how the connection ends; and, from the store's own
 // request journal, how long the answer took and how much of it went out.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/http_test_client.h"
+#include "tests/common/raw_exchange.h"
 #include "tests/common/server_process.h"
 #include "tests/common/status_matchers.h"
 
@@ -29,50 +24,12 @@ namespace kvstore {
 namespace {
 
 using ::testing::EndsWith;
+using testing::ExchangeUntilClosed;
 using ::testing::HasSubstr;
 using testing::HttpTestClient;
+using testing::RawAnswer;
 using testing::ServerProcess;
 using ::testing::StartsWith;
-
-// What a client read of one answer: its bytes, and how the connection ended.
-struct RawAnswer {
-  std::string bytes;
-  bool reset = false;   // ECONNRESET
-  bool closed = false;  // an orderly close (FIN)
-};
-
-// Sends `request` on a connection of its own and reads until the store closes
-// or resets it (or 60 s pass: neither flag set).
-RawAnswer Exchange(uint16_t port, const std::string& request) {
-  RawAnswer answer;
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{60, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      send(fd, request.data(), request.size(), 0) !=
-          static_cast<ssize_t>(request.size())) {
-    ADD_FAILURE() << "cannot send to the store";
-    close(fd);
-    return answer;
-  }
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n > 0) {
-      answer.bytes.append(buf, static_cast<size_t>(n));
-      continue;
-    }
-    answer.closed = n == 0;
-    answer.reset = n < 0 && errno == ECONNRESET;
-    break;
-  }
-  close(fd);
-  return answer;
-}
 
 std::string GetRequest(const std::string& target) {
   return absl::StrCat("GET ", target,
@@ -95,7 +52,8 @@ class TransportFaultTest : public ::testing::Test {
                   ->status,
               200);
     // The answer to /get?key=k as it goes out whole.
-    whole_ = Exchange(server_->port(), GetRequest("/get?key=k")).bytes;
+    whole_ =
+        ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k")).bytes;
     ASSERT_THAT(whole_, StartsWith("HTTP/1.1 200 OK\r\n"));
   }
 
@@ -121,7 +79,8 @@ class TransportFaultTest : public ::testing::Test {
 
 TEST_F(TransportFaultTest, ResetSendsAfterBytesThenResetsTheConnection) {
   ArmOnce("1*reset(12)");
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   EXPECT_EQ(got.bytes, whole_.substr(0, 12));  // "HTTP/1.1 200"
   EXPECT_TRUE(got.reset);
   JournalRecord entry = LastGet();
@@ -132,7 +91,8 @@ TEST_F(TransportFaultTest, ResetSendsAfterBytesThenResetsTheConnection) {
 
 TEST_F(TransportFaultTest, ResetWithoutAfterBytesCutsHalfTheBody) {
   ArmOnce("1*reset");
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   const size_t head = whole_.find("\r\n\r\n") + 4;
   EXPECT_EQ(got.bytes, whole_.substr(0, head + (whole_.size() - head) / 2));
   EXPECT_TRUE(got.reset);
@@ -140,7 +100,8 @@ TEST_F(TransportFaultTest, ResetWithoutAfterBytesCutsHalfTheBody) {
 
 TEST_F(TransportFaultTest, StallSendsAfterBytesThenNothingUntilItsTimeout) {
   ArmOnce("1*stall(20,timeout_ms=1000)");
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   EXPECT_EQ(got.bytes, whole_.substr(0, 20));
   EXPECT_TRUE(got.closed);  // held open, then closed, not reset
   JournalRecord entry = LastGet();
@@ -151,7 +112,8 @@ TEST_F(TransportFaultTest, StallSendsAfterBytesThenNothingUntilItsTimeout) {
 
 TEST_F(TransportFaultTest, SlowSendsTheWholeAnswerAtItsRate) {
   ArmOnce("1*slow(100)");  // 10 bytes every 100 ms
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   EXPECT_EQ(got.bytes, whole_);
   EXPECT_TRUE(got.closed);
   JournalRecord entry = LastGet();
@@ -180,7 +142,8 @@ TEST_F(TransportFaultTest, SlowAndDelayedAnswersKeepTheConnection) {
 
 TEST_F(TransportFaultTest, DelayHeadersSendsNothingForItsDelay) {
   ArmOnce("1*delay_headers(700)");
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   EXPECT_EQ(got.bytes, whole_);
   JournalRecord entry = LastGet();
   EXPECT_FALSE(entry.cut);
@@ -193,7 +156,8 @@ TEST_F(TransportFaultTest, DelayedHeadersComeAfterTheWriteIsApplied) {
                       {{"script", "1*delay_headers(5000)"}, {"path", "/set"}}),
       IsOk());
   const uint16_t port = server_->port();
-  std::thread writer([port] { Exchange(port, GetRequest("/set?late=1")); });
+  std::thread writer(
+      [port] { ExchangeUntilClosed(port, GetRequest("/set?late=1")); });
   // The write is applied while its answer waits: readable before the
   // journal has the /set's entry (written when its answer has gone out).
   int status = 0;
@@ -212,7 +176,8 @@ TEST_F(TransportFaultTest, DelayedHeadersComeAfterTheWriteIsApplied) {
 
 TEST_F(TransportFaultTest, CorruptChunkSendsAMalformedChunkHeader) {
   ArmOnce("1*corrupt_chunk");
-  RawAnswer got = Exchange(server_->port(), GetRequest("/get?key=k"));
+  RawAnswer got =
+      ExchangeUntilClosed(server_->port(), GetRequest("/get?key=k"));
   EXPECT_THAT(got.bytes, StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_THAT(got.bytes, HasSubstr("Transfer-Encoding: chunked\r\n"));
   EXPECT_THAT(got.bytes,
@@ -235,7 +200,7 @@ TEST_F(TransportFaultTest, TransportFaultsAreDataApiActionsToo) {
   ASSERT_THAT(injection_->Arm("request.parsed",
                               {{"script", "1*corrupt_chunk"}, {"table", "t"}}),
               IsOk());
-  RawAnswer got = Exchange(
+  RawAnswer got = ExchangeUntilClosed(
       server_->port(),
       "POST /v1/tables/t:readRows HTTP/1.1\r\nHost: x\r\nContent-Type: "
       "application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
